@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+export const ActionKindSchema = z.enum([
+  'restart_service',
+  'rollback_deploy',
+  'scale_out',
+  'failover',
+  'clear_cache',
+  'revert_config',
+  'free_disk',
+  'kill_slow_queries',
+  'enable_circuit_breaker',
+]);
+export type ActionKind = z.infer<typeof ActionKindSchema>;
+
+export const RiskSchema = z.enum(['low', 'medium', 'high']);
+export type Risk = z.infer<typeof RiskSchema>;
+
+export const VerificationTargetSchema = z.object({
+  entity: z.string(),
+  metric: z.string(),
+  recoverWithinMinutes: z.number().positive(),
+});
+export type VerificationTarget = z.infer<typeof VerificationTargetSchema>;
+
+export const PlanStepSchema = z.object({
+  id: z.string(),
+  action: ActionKindSchema,
+  target: z.string(),
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  description: z.string(),
+  rollback: z.string().optional().describe('how to undo this step'),
+});
+export type PlanStep = z.infer<typeof PlanStepSchema>;
+
+export const RemediationPlanSchema = z.object({
+  id: z.string(),
+  incidentId: z.string(),
+  hypothesisId: z.string(),
+  title: z.string(),
+  steps: z.array(PlanStepSchema).min(1),
+  risk: RiskSchema,
+  approvers: z.array(z.string()).describe('users or roles who may approve'),
+  verification: z.array(VerificationTargetSchema),
+  runbook: z.string().optional(),
+  createdAt: z.number(),
+  hash: z.string().describe('sha256 of the plan content; an approval binds to it'),
+});
+export type RemediationPlan = z.infer<typeof RemediationPlanSchema>;
+
+export const ApprovalSchema = z.object({
+  planId: z.string(),
+  planHash: z.string(),
+  actor: z.string(),
+  decision: z.enum(['approved', 'rejected']),
+  at: z.number(),
+});
+export type Approval = z.infer<typeof ApprovalSchema>;
+
+export const StepResultSchema = z.object({
+  stepId: z.string(),
+  status: z.enum(['succeeded', 'failed', 'skipped']),
+  output: z.string(),
+});
+
+export const ExecutionSchema = z.object({
+  planId: z.string(),
+  actor: z.string(),
+  startedAt: z.number(),
+  finishedAt: z.number(),
+  status: z.enum(['succeeded', 'failed']),
+  steps: z.array(StepResultSchema),
+});
+export type Execution = z.infer<typeof ExecutionSchema>;
+
+export const VerificationCheckSchema = z.object({
+  entity: z.string(),
+  metric: z.string(),
+  baseline: z.number(),
+  during: z.number(),
+  after: z.number(),
+  recovered: z.boolean(),
+});
+
+export const VerificationSchema = z.object({
+  planId: z.string(),
+  checkedAt: z.number(),
+  recovered: z.boolean(),
+  checks: z.array(VerificationCheckSchema),
+});
+export type Verification = z.infer<typeof VerificationSchema>;
