@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import type { Finding, Hypothesis } from '../model/evidence.js';
+import type { Cmdb } from '../model/telemetry.js';
+import { buildGraph } from './graph.js';
+import { rankHypotheses } from './rank.js';
+import { reflect } from './reflect.js';
+
+const svc = (name: string, dependsOn: string[], kind: Cmdb['services'][number]['kind'] = 'service') => ({
+  name,
+  kind,
+  tier: 1,
+  owner: 'team',
+  hosts: [`host-${name}`],
+  dependsOn,
+});
+// gateway -> web -> order -> payment -> bank ; order -> db ; web -> catalog -> db ; catalog -> cache
+const cmdb: Cmdb = {
+  services: [
+    svc('gateway', ['web'], 'gateway'),
+    svc('web', ['order', 'catalog']),
+    svc('order', ['payment', 'db']),
+    svc('payment', ['bank', 'db']),
+    svc('catalog', ['db', 'cache']),
+    svc('db', [], 'database'),
+    svc('cache', [], 'cache'),
+    { ...svc('bank', [], 'external'), hosts: [] },
+    svc('notification', []),
+  ],
+  hosts: [],
+  changes: [],
+};
+const graph = buildGraph(cmdb);
+const T = Date.UTC(2026, 10, 20, 9, 0);
+const min = 60_000;
+let n = 0;
+const finding = (component: string, score: number, onsetMin: number, extra: Partial<Finding> = {}): Finding => ({
+  id: `f${n++}`,
+  expert: 'traces',
+  component,
+  signal: 'error_rate',
+  anomaly: 'errors',
+  summary: `${component} anomalous`,
+  evidence: [],
+  score,
+  onsetMs: T + onsetMin * min,
+  faultHints: [],
+  ...extra,
+});
+
+describe('rankHypotheses', () => {
+  it('puts a root cause two hops below the alerting service first, even when the gateway is louder', () => {
+    const findings = [
+      finding('gateway', 0.95, 1),
+      finding('web', 0.9, 1),
+      finding('order', 0.8, 0),
+      finding('payment', 0.7, 0, { expert: 'logs', anomaly: 'new_template', faultHints: ['bad_deploy'] }),
+      finding('payment', 0.4, -1, { expert: 'cmdb', anomaly: 'change', faultHints: ['bad_deploy'] }),
+    ];
+    const ranked = rankHypotheses({ findings, graph, alerted: ['gateway'] });
+    expect(ranked[0]).toMatchObject({ component: 'payment', kind: 'bad_deploy' });
+    expect(ranked.map((h) => h.component).slice(1)).toContain('gateway');
+    expect(ranked[0]!.explains).toEqual(expect.arrayContaining(['gateway', 'web', 'order', 'payment']));
+  });
+
+  it('blames a link, not either end, when only the calls between them are slow', () => {
+    const findings = [
+      finding('gateway', 0.8, 1, { anomaly: 'latency' }),
+      finding('web', 0.8, 1, { anomaly: 'latency' }),
+      finding('order', 0.8, 0, { anomaly: 'latency' }),
+      finding('order->payment', 0.9, 0, { anomaly: 'edge_latency', faultHints: ['network_latency'] }),
+    ];
+    const ranked = rankHypotheses({ findings, graph, alerted: ['gateway'] });
+    expect(ranked[0]).toMatchObject({ component: 'order->payment', kind: 'network_latency' });
+  });
+
+  it('prefers the dependency all of whose callers suffer over one that only some callers see', () => {
+    // The cache fails; catalog falls back to the database, which gets busier a little later.
+    const findings = [
+      finding('web', 0.7, 1, { anomaly: 'latency' }),
+      finding('catalog', 0.8, 0, { anomaly: 'latency' }),
+      finding('cache', 0.95, 0, { faultHints: ['cache_outage'] }),
+      finding('db', 0.6, 3, { expert: 'metrics', anomaly: 'level_shift', faultHints: ['db_connection_exhaustion'] }),
+    ];
+    const ranked = rankHypotheses({ findings, graph, alerted: ['web'] });
+    expect(ranked[0]).toMatchObject({ component: 'cache', kind: 'cache_outage' });
+    expect(ranked.findIndex((h) => h.component === 'db')).toBeGreaterThan(0);
+  });
+
+  it('returns nothing to rank when nothing is anomalous', () => {
+    expect(rankHypotheses({ findings: [finding('web', 0.05, 0)], graph, alerted: ['web'] })).toEqual([]);
+  });
+});
+
+describe('reflect', () => {
+  const findings = [
+    finding('gateway', 0.9, 1),
+    finding('web', 0.9, 1),
+    finding('order', 0.8, 0),
+    finding('payment', 0.8, 0, { faultHints: ['bad_deploy'] }),
+    finding('notification', 0.99, -5, { faultHints: ['cpu_saturation'] }),
+  ];
+  const h = (component: string, kind: Hypothesis['kind'], onsetMin: number, explains: string[]): Hypothesis => ({
+    id: `h-${component}`,
+    component,
+    kind,
+    score: 0.5,
+    confidence: 0.5,
+    onsetMs: T + onsetMin * min,
+    evidence: [],
+    findingIds: [],
+    explains,
+  });
+
+  it('demotes a loud top hypothesis that cannot explain the alert and promotes the next that can', () => {
+    const wrongFirst = [h('notification', 'cpu_saturation', -5, ['notification']), h('payment', 'bad_deploy', 0, ['gateway', 'web', 'order', 'payment'])];
+    const { ranked, reflection } = reflect({ ranked: wrongFirst, findings, graph, alerted: ['gateway'] });
+    expect(reflection.verdict).toBe('demoted');
+    expect(reflection.examined).toBe('h-notification');
+    expect(ranked.map((x) => x.component)).toEqual(['payment', 'notification']);
+    expect(ranked[1]!.confidence).toBeLessThan(0.5);
+    expect(reflection.notes.join(' ')).toMatch(/demoted notification/);
+  });
+
+  it('demotes a victim whose dependency went bad first', () => {
+    const victimFirst = [h('order', 'bad_deploy', 1, ['gateway', 'web', 'order']), h('payment', 'bad_deploy', 0, ['gateway', 'web', 'order', 'payment'])];
+    const late = findings.map((f) => (f.component === 'order' ? { ...f, onsetMs: T + 1 * min } : f));
+    const { ranked, reflection } = reflect({ ranked: victimFirst, findings: late, graph, alerted: ['gateway'] });
+    expect(ranked[0]!.component).toBe('payment');
+    expect(reflection.notes[0]).toMatch(/payment .* went bad first/);
+  });
+
+  it('confirms a hypothesis that passes every check', () => {
+    const right = [h('payment', 'bad_deploy', 0, ['gateway', 'web', 'order', 'payment'])];
+    const { ranked, reflection } = reflect({ ranked: right, findings, graph, alerted: ['gateway'] });
+    expect(reflection.verdict).toBe('confirmed');
+    expect(reflection.checks.every((c) => c.passed)).toBe(true);
+    expect(ranked).toEqual(right);
+  });
+});
