@@ -89,3 +89,26 @@ export const VerificationSchema = z.object({
   checks: z.array(VerificationCheckSchema),
 });
 export type Verification = z.infer<typeof VerificationSchema>;
+
+export const AuditEventTypeSchema = z.enum([
+  'proposed',
+  'approved',
+  'rejected',
+  'refused',
+  'executed',
+  'step_failed',
+  'rolled_back',
+  'verified',
+]);
+
+/** One line of the append-only audit log: every proposal, decision, execution and verification. */
+export const AuditEventSchema = z.object({
+  type: AuditEventTypeSchema,
+  incidentId: z.string(),
+  planId: z.string().optional(),
+  planHash: z.string().optional(),
+  actor: z.string(),
+  at: z.number(),
+  detail: z.string(),
+});
+export type AuditEvent = z.infer<typeof AuditEventSchema>;

@@ -1,0 +1,98 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Everything else receives a validated Config from the composition root.
+ * Every variable is listed in .env.example.
+ */
+const csv = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+const EnvSchema = z.object({
+  SRE_COPILOT_HOME: z.string().default('.sre-copilot'),
+  SRE_COPILOT_DATASETS: z.string().default('../shared/datasets'),
+  SRE_COPILOT_STORAGE: z.enum(['libsql']).default('libsql'),
+  SRE_COPILOT_APPROVERS: csv,
+  SRE_COPILOT_USER: z.string().optional(),
+  LLM_PROVIDER: z.enum(['none', 'openai', 'anthropic', 'ollama']).default('none'),
+  LLM_BASE_URL: z.url().optional(),
+  LLM_API_KEY: z.string().optional(),
+  LLM_MODEL: z.string().optional(),
+  LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export interface LlmConfig {
+  provider: 'openai' | 'anthropic' | 'ollama';
+  baseUrl: string;
+  apiKey?: string;
+  model: string;
+  timeoutMs: number;
+}
+
+export interface Config {
+  home: string;
+  datasetsDir: string;
+  storage: 'libsql';
+  /** who this console session acts as */
+  user: string;
+  /** who may approve remediation plans from the console */
+  approvers: string[];
+  llm: LlmConfig | null;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+}
+
+const DEFAULT_BASE_URL = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com/v1',
+  ollama: 'http://127.0.0.1:11434/v1',
+} as const;
+
+const DEFAULT_MODEL = { openai: 'gpt-4o-mini', anthropic: 'claude-sonnet-4-5', ollama: 'llama3.1' } as const;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration (${problems}); see .env.example`);
+  }
+  const e = parsed.data;
+  const user = e.SRE_COPILOT_USER ?? safeUserName();
+  let llm: LlmConfig | null = null;
+  if (e.LLM_PROVIDER !== 'none') {
+    if (e.LLM_PROVIDER !== 'ollama' && !e.LLM_API_KEY) {
+      throw new ConfigError(`LLM_PROVIDER=${e.LLM_PROVIDER} needs an API key: set LLM_API_KEY`);
+    }
+    llm = {
+      provider: e.LLM_PROVIDER,
+      baseUrl: e.LLM_BASE_URL ?? DEFAULT_BASE_URL[e.LLM_PROVIDER],
+      model: e.LLM_MODEL ?? DEFAULT_MODEL[e.LLM_PROVIDER],
+      timeoutMs: e.LLM_TIMEOUT_MS,
+      ...(e.LLM_API_KEY ? { apiKey: e.LLM_API_KEY } : {}),
+    };
+  }
+  return {
+    home: path.resolve(cwd, e.SRE_COPILOT_HOME),
+    datasetsDir: path.resolve(cwd, e.SRE_COPILOT_DATASETS),
+    storage: e.SRE_COPILOT_STORAGE,
+    user,
+    approvers: e.SRE_COPILOT_APPROVERS.length > 0 ? e.SRE_COPILOT_APPROVERS : [user],
+    llm,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function safeUserName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'operator';
+  }
+}
