@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import type { Hypothesis } from '../model/evidence.js';
+import type { Incident } from '../model/incident.js';
+import type { MetricSeries } from '../model/telemetry.js';
+import { decide } from './approval.js';
+import type { Executor } from './executors/types.js';
+import { planRemediation } from './planner.js';
+import { NotApprovedError, runPlan } from './runner.js';
+import { verifyRecovery } from './verify.js';
+
+const T = Date.UTC(2026, 10, 20, 9, 0);
+const incident: Incident = {
+  id: 'inc-1',
+  title: 'HighErrorRate api-gateway',
+  severity: 'critical',
+  services: ['api-gateway'],
+  window: { fromMs: T - 3_600_000, toMs: T },
+  thread: { channel: 'console', threadId: 't1' },
+  status: 'diagnosed',
+  signal: { kind: 'question', text: 'why?', user: 'alice', receivedAt: T },
+  createdAt: T,
+};
+const cmdb = {
+  services: [
+    { name: 'api-gateway', kind: 'gateway' as const, tier: 0, owner: 'edge', hosts: ['h1'], dependsOn: ['payment-service'] },
+    { name: 'payment-service', kind: 'service' as const, tier: 0, owner: 'payments', hosts: ['h2'], dependsOn: [], version: '2.4.0', runbook: 'rb-payment' },
+  ],
+  hosts: [],
+  changes: [
+    { id: 'chg-7', ts: T - 20 * 60_000, kind: 'deploy' as const, target: 'payment-service', description: 'deploy', from: '2.3.9', to: '2.4.0', author: 'ci' },
+  ],
+};
+const hypothesis: Hypothesis = {
+  id: 'h-payment',
+  component: 'payment-service',
+  kind: 'bad_deploy',
+  score: 0.8,
+  confidence: 0.8,
+  onsetMs: T - 18 * 60_000,
+  evidence: [],
+  findingIds: [],
+  explains: ['api-gateway', 'payment-service'],
+};
+const plan = planRemediation({ incident, hypothesis, cmdb, approvers: ['alice'], now: T });
+
+const recordingExecutor = (fail: string[] = []): Executor & { ran: string[] } => {
+  const ran: string[] = [];
+  return {
+    name: 'test',
+    ran,
+    async execute(step) {
+      ran.push(step.id);
+      return fail.includes(step.id) ? { ok: false, output: 'boom' } : { ok: true, output: 'done' };
+    },
+  };
+};
+
+describe('remediation planner', () => {
+  it('rolls a bad deploy back to the version before it, with the runbook and verification metrics', () => {
+    expect(plan.steps).toHaveLength(1);
+    expect(plan.steps[0]).toMatchObject({ action: 'rollback_deploy', target: 'payment-service', params: { toVersion: '2.3.9', fromVersion: '2.4.0' } });
+    expect(plan.risk).toBe('medium');
+    expect(plan.runbook).toBe('rb-payment');
+    expect(plan.verification.map((v) => `${v.entity}/${v.metric}`)).toEqual(
+      expect.arrayContaining(['payment-service/error_rate', 'api-gateway/error_rate', 'api-gateway/latency_p95_ms']),
+    );
+    expect(plan.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('approval and execution', () => {
+  it('refuses a non-approver and executes nothing', async () => {
+    const d = decide(plan, 'mallory', 'approved', { previous: null, now: T });
+    expect(d).toEqual({ ok: false, reason: expect.stringMatching(/mallory may not approve/) });
+    const exec = recordingExecutor();
+    await expect(runPlan({ plan, approval: null, executor: exec, actor: 'mallory', now: () => T })).rejects.toThrow(NotApprovedError);
+    expect(exec.ran).toEqual([]);
+  });
+
+  it('refuses a plan edited after it was proposed or approved', async () => {
+    const tampered = { ...plan, steps: [{ ...plan.steps[0]!, target: 'api-gateway' }] };
+    expect(decide(tampered, 'alice', 'approved', { previous: null, now: T })).toMatchObject({ ok: false, reason: expect.stringMatching(/changed/) });
+    const d = decide(plan, 'alice', 'approved', { previous: null, now: T });
+    if (!d.ok) throw new Error(d.reason);
+    const exec = recordingExecutor();
+    await expect(runPlan({ plan: tampered, approval: d.approval, executor: exec, actor: 'alice', now: () => T })).rejects.toThrow(/changed after it was approved/);
+    expect(exec.ran).toEqual([]);
+  });
+
+  it('lets a plan be decided only once', () => {
+    const first = decide(plan, 'alice', 'approved', { previous: null, now: T });
+    if (!first.ok) throw new Error(first.reason);
+    expect(decide(plan, 'alice', 'approved', { previous: first.approval, now: T + 1 })).toMatchObject({ ok: false, reason: expect.stringMatching(/already approved by alice/) });
+  });
+
+  it('stops at the first failing step and skips the rest', async () => {
+    const twoSteps = planRemediation({ incident, hypothesis, cmdb, approvers: ['alice'], now: T });
+    const withSecond = { ...twoSteps, steps: [...twoSteps.steps, { ...twoSteps.steps[0]!, id: 'step-2' }] };
+    const { hash: _old, ...content } = withSecond;
+    const { hashPlan } = await import('./planner.js');
+    const rehashed = { ...withSecond, hash: hashPlan(content) };
+    const d = decide(rehashed, 'alice', 'approved', { previous: null, now: T });
+    if (!d.ok) throw new Error(d.reason);
+    const exec = recordingExecutor(['step-1']);
+    const execution = await runPlan({ plan: rehashed, approval: d.approval, executor: exec, actor: 'alice', now: () => T });
+    expect(execution.status).toBe('failed');
+    expect(execution.steps.map((s) => s.status)).toEqual(['failed', 'skipped']);
+    expect(exec.ran).toEqual(['step-1']);
+  });
+});
+
+describe('verifyRecovery', () => {
+  const series = (values: number[]): MetricSeries => ({ entity: 'x', metric: 'm', points: values.map((value, i) => ({ ts: T + i * 60_000, value })) });
+  const source = (values: number[]) => ({
+    async query(q: { fromMs: number; toMs: number }) {
+      const s = series(values);
+      return [{ ...s, points: s.points.filter((p) => p.ts >= q.fromMs && p.ts < q.toMs) }];
+    },
+  });
+  const single = { ...plan, verification: [{ entity: 'x', metric: 'm', recoverWithinMinutes: 10 }] };
+  const windows = { baseline: { fromMs: T, toMs: T + 10 * 60_000 }, during: { fromMs: T + 10 * 60_000, toMs: T + 15 * 60_000 }, after: { fromMs: T + 15 * 60_000, toMs: T + 20 * 60_000 } };
+
+  it('reports recovery when the metric is back at its baseline', async () => {
+    const values = [...Array(10).fill(0.01), ...Array(5).fill(0.3), ...Array(5).fill(0.012)];
+    const v = await verifyRecovery({ plan: single, metrics: source(values), ...windows, now: T });
+    expect(v.recovered).toBe(true);
+    expect(v.checks[0]).toMatchObject({ baseline: 0.01, during: 0.3, recovered: true });
+  });
+
+  it('reports no recovery when the metric stays bad', async () => {
+    const values = [...Array(10).fill(0.01), ...Array(5).fill(0.3), ...Array(5).fill(0.25)];
+    const v = await verifyRecovery({ plan: single, metrics: source(values), ...windows, now: T });
+    expect(v.recovered).toBe(false);
+  });
+});

@@ -1,0 +1,39 @@
+import type { Approval, Execution, RemediationPlan } from '../model/remediation.js';
+import { approvalCovers } from './approval.js';
+import type { Executor } from './executors/types.js';
+
+export class NotApprovedError extends Error {
+  override name = 'NotApprovedError';
+}
+
+/** Runs an approved plan step by step; the first failing step stops the plan (its rollback is then offered). */
+export async function runPlan(input: {
+  plan: RemediationPlan;
+  approval: Approval | null;
+  executor: Executor;
+  actor: string;
+  now: () => number;
+  onStep?: (stepId: string, ok: boolean, output: string) => void | Promise<void>;
+}): Promise<Execution> {
+  const refusal = approvalCovers(input.plan, input.approval);
+  if (refusal) throw new NotApprovedError(refusal);
+  const startedAt = input.now();
+  const steps: Execution['steps'] = [];
+  let failed = false;
+  for (const step of input.plan.steps) {
+    if (failed) {
+      steps.push({ stepId: step.id, status: 'skipped', output: 'skipped: an earlier step failed' });
+      continue;
+    }
+    let outcome;
+    try {
+      outcome = await input.executor.execute(step, { dryRun: false });
+    } catch (err) {
+      outcome = { ok: false, output: `executor error: ${(err as Error).message}` };
+    }
+    steps.push({ stepId: step.id, status: outcome.ok ? 'succeeded' : 'failed', output: outcome.output });
+    await input.onStep?.(step.id, outcome.ok, outcome.output);
+    failed = !outcome.ok;
+  }
+  return { planId: input.plan.id, actor: input.actor, startedAt, finishedAt: input.now(), status: failed ? 'failed' : 'succeeded', steps };
+}

@@ -1,0 +1,44 @@
+import type { RemediationPlan, Verification } from '../model/remediation.js';
+import type { MetricSeries, TimeWindow } from '../model/telemetry.js';
+
+interface MetricsReader {
+  query(q: { entity?: string; metric?: string; fromMs: number; toMs: number }): Promise<MetricSeries[]>;
+}
+
+/**
+ * Recovery is judged on telemetry read again after the fix, never on the executor's word: each verification metric
+ * must be back near its healthy baseline — within the baseline's own noise, or most of the way back from where the
+ * incident had taken it.
+ */
+export async function verifyRecovery(input: {
+  plan: RemediationPlan;
+  metrics: MetricsReader;
+  baseline: TimeWindow;
+  during: TimeWindow;
+  after: TimeWindow;
+  now: number;
+}): Promise<Verification> {
+  const checks: Verification['checks'] = [];
+  for (const target of input.plan.verification) {
+    const read = async (w: TimeWindow) => {
+      const [series] = await input.metrics.query({ entity: target.entity, metric: target.metric, fromMs: w.fromMs, toMs: w.toMs });
+      return series?.points.map((p) => p.value) ?? [];
+    };
+    const [base, during, after] = await Promise.all([read(input.baseline), read(input.during), read(input.after)]);
+    if (base.length === 0 || after.length === 0) continue; // a metric the source does not have cannot vote
+    const baseline = median(base);
+    const noise = Math.max(3 * 1.4826 * median(base.map((v) => Math.abs(v - baseline))), Math.abs(baseline) * 0.05, 1e-3);
+    const duringValue = during.length > 0 ? median(during) : baseline;
+    const afterValue = median(after);
+    const distance = Math.abs(afterValue - baseline);
+    const recovered = distance <= noise || distance <= 0.2 * Math.abs(duringValue - baseline);
+    checks.push({ entity: target.entity, metric: target.metric, baseline, during: duringValue, after: afterValue, recovered });
+  }
+  return { planId: input.plan.id, checkedAt: input.now, recovered: checks.length > 0 && checks.every((c) => c.recovered), checks };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
