@@ -1,0 +1,244 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, type Dirent } from 'node:fs';
+import path from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { MetricSeries } from '../model/telemetry.js';
+
+export interface ChartMarker {
+  ts: number;
+  label: string;
+}
+
+export interface SeriesChartInput {
+  title: string;
+  series: MetricSeries[];
+  /** vertical rules: fault onset, alert, fix, … */
+  markers?: ChartMarker[];
+  /** shaded anomaly window */
+  band?: { from: number; to: number };
+  /** pixels; default 900×300 */
+  width?: number;
+  height?: number;
+}
+
+/** Fonts tried in order; the first one installed is used for every text in the chart. */
+const FONT_PREFERENCE = ['DejaVu Sans', 'Liberation Sans', 'Noto Sans', 'Arial', 'Helvetica', 'Roboto', 'FreeSans'];
+const FONT_DIRS = ['/usr/share/fonts', '/usr/local/share/fonts', '/System/Library/Fonts', '/Library/Fonts', 'C:\\Windows\\Fonts'];
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
+const MARKER_COLOR = '#444444';
+
+/** Builds the Vega-Lite spec (exported for tests and for adapters that render charts themselves). */
+export function seriesChartSpec(input: SeriesChartInput, font = FONT_PREFERENCE.join(', ')): TopLevelSpec {
+  const width = input.width ?? 900;
+  const height = input.height ?? 300;
+  const multi = input.series.length > 1;
+  const points = input.series.flatMap((s) =>
+    s.points
+      .filter((p) => Number.isFinite(p.value) && Number.isFinite(p.ts))
+      .map((p) => ({ ts: p.ts, value: p.value, series: seriesLabel(s, multi) })),
+  );
+  const allTs = points.map((p) => p.ts);
+  const markers = (input.markers ?? []).filter((m) => Number.isFinite(m.ts));
+  const layers: unknown[] = [];
+  if (input.band && input.band.to > input.band.from) {
+    layers.push({
+      data: { values: [{ from: input.band.from, to: input.band.to, label: 'anomaly window' }] },
+      mark: { type: 'rect', color: '#f4a259', opacity: 0.18 },
+      encoding: { x: { field: 'from', type: 'temporal' }, x2: { field: 'to' } },
+    });
+  }
+  layers.push({
+    data: { values: points },
+    mark: { type: 'line', strokeWidth: 1.8, clip: true },
+    encoding: {
+      x: {
+        field: 'ts',
+        type: 'temporal',
+        title: 'time (UTC)',
+        scale: { type: 'utc', ...(allTs.length ? { domain: timeDomain(allTs, markers, input.band) } : {}) },
+        axis: { labelExpr: "utcFormat(datum.value, '%H:%M')", labelOverlap: true, tickCount: 10, grid: false },
+      },
+      y: { field: 'value', type: 'quantitative', title: multi || !input.series[0] ? 'value' : `${input.series[0].entity} ${input.series[0].metric}`, scale: { zero: false, nice: true } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        scale: { range: PALETTE },
+        legend: multi ? { title: null, orient: 'top', direction: 'horizontal', labelLimit: 260 } : null,
+      },
+    },
+  });
+  if (markers.length) {
+    layers.push({
+      data: { values: markers.map((m, i) => ({ ts: m.ts, label: m.label, row: i % 2 })) },
+      layer: [
+        {
+          mark: { type: 'rule', color: MARKER_COLOR, strokeDash: [4, 3], strokeWidth: 1.2 },
+          encoding: { x: { field: 'ts', type: 'temporal' } },
+        },
+        // Labels alternate between two rows so neighbouring markers do not overprint; a white halo drawn first keeps
+        // them legible over lines and rules.
+        markerLabelLayer({ color: 'white', stroke: 'white', strokeWidth: 3, strokeJoin: 'round' }),
+        markerLabelLayer({ color: MARKER_COLOR }),
+      ],
+    });
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: input.title, anchor: 'start', fontSize: 14 },
+    width,
+    height,
+    autosize: { type: 'fit', contains: 'padding' },
+    padding: 8,
+    background: 'white',
+    config: {
+      font,
+      view: { stroke: null },
+      axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal', titleColor: '#555', labelColor: '#333' },
+      legend: { labelFontSize: 11 },
+    },
+    resolve: { scale: { color: 'independent' } },
+    layer: layers,
+  } as TopLevelSpec;
+}
+
+function markerLabelLayer(style: Record<string, unknown>): unknown {
+  return {
+    mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, fontSize: 11, ...style },
+    encoding: {
+      x: { field: 'ts', type: 'temporal' },
+      y: { value: 2 },
+      yOffset: { field: 'row', type: 'quantitative', scale: { domain: [0, 1], range: [0, 14] }, legend: null },
+      text: { field: 'label' },
+    },
+  };
+}
+
+/** Compiles the chart spec to SVG with Vega (headless; no data or font is downloaded). */
+export async function seriesChartSvg(input: SeriesChartInput): Promise<string> {
+  const spec = seriesChartSpec(input, chartFonts().family);
+  const { spec: vgSpec } = compile(spec);
+  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', loader: offlineLoader() });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Renders a line chart (one line per series, marker rules, shaded band) to a PNG file, ~900×300. */
+export async function renderSeriesChart(input: SeriesChartInput, pngPath: string): Promise<void> {
+  const svg = await seriesChartSvg(input);
+  const png = svgToPng(svg);
+  await mkdir(path.dirname(pngPath), { recursive: true });
+  await writeFile(pngPath, png);
+}
+
+export function svgToPng(svg: string): Buffer {
+  const fonts = chartFonts();
+  const resvg = new Resvg(svg, {
+    background: 'white',
+    fitTo: { mode: 'original' },
+    font: {
+      loadSystemFonts: true,
+      fontDirs: fonts.extraDirs,
+      ...(fonts.primary ? { defaultFontFamily: fonts.primary, sansSerifFamily: fonts.primary } : {}),
+      defaultFontSize: 11,
+    },
+    logLevel: 'off',
+  });
+  return resvg.render().asPng();
+}
+
+interface FontSetup {
+  /** CSS font-family list written into the SVG */
+  family: string;
+  /** family resvg uses for generic and unknown names; undefined when no preferred font was found */
+  primary: string | undefined;
+  /** extra font folders for resvg on top of the system fonts it loads itself */
+  extraDirs: string[];
+}
+
+/** File names (lower-case, without extension) of the regular face of each preferred family. */
+const FONT_FILES: Record<string, string[]> = {
+  'DejaVu Sans': ['dejavusans'],
+  'Liberation Sans': ['liberationsans-regular'],
+  'Noto Sans': ['notosans-regular'],
+  Arial: ['arial'],
+  Helvetica: ['helvetica'],
+  Roboto: ['roboto-regular'],
+  FreeSans: ['freesans'],
+};
+
+let cachedFonts: FontSetup | undefined;
+
+/**
+ * resvg resolves `font-family` against the fonts it loads. Vega's default family is "sans-serif", which resvg maps to
+ * Arial; where Arial is missing resvg silently substitutes some other installed face (often a serif or mono one). So we
+ * look for a known sans-serif font file on disk, write its name into the SVG and point the generic families at it.
+ * SRE_COPILOT_CHART_FONT (a family name) and SRE_COPILOT_FONT_DIR (an extra folder) override the search.
+ */
+export function chartFonts(): Readonly<FontSetup> {
+  if (cachedFonts) return cachedFonts;
+  const extraDir = process.env['SRE_COPILOT_FONT_DIR'];
+  const extraDirs = extraDir && existsSync(extraDir) ? [extraDir] : [];
+  const files = new Set(listFontFiles([...extraDirs, ...FONT_DIRS.filter((d) => existsSync(d))]));
+  const wanted = process.env['SRE_COPILOT_CHART_FONT']?.trim();
+  const primary =
+    wanted || FONT_PREFERENCE.find((family) => (FONT_FILES[family] ?? []).some((f) => files.has(f)));
+  const family = [...(primary ? [primary] : []), ...FONT_PREFERENCE.filter((f) => f !== primary), 'sans-serif']
+    .map((f) => (/\s/.test(f) && f !== 'sans-serif' ? `'${f}'` : f))
+    .join(', ');
+  cachedFonts = { family, primary, extraDirs };
+  return cachedFonts;
+}
+
+/** Lower-case base names of the font files under `dirs` (bounded walk). */
+function listFontFiles(dirs: string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (depth > 5 || out.length > 20_000) return;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) walk(path.join(dir, e.name), depth + 1);
+      else if (/\.(ttf|otf|ttc)$/i.test(e.name)) out.push(e.name.replace(/\.(ttf|otf|ttc)$/i, '').toLowerCase());
+    }
+  };
+  for (const d of dirs) walk(d, 0);
+  return out;
+}
+
+function offlineLoader(): vega.Loader {
+  const loader = vega.loader();
+  const refuse = () => Promise.reject(new Error('charts render offline: external data or fonts are not loaded'));
+  loader.load = refuse;
+  loader.sanitize = refuse;
+  loader.http = refuse;
+  loader.file = refuse;
+  return loader;
+}
+
+function seriesLabel(s: MetricSeries, multi: boolean): string {
+  return multi ? `${s.entity} · ${s.metric}` : `${s.entity} ${s.metric}`;
+}
+
+function timeDomain(ts: number[], markers: ChartMarker[], band?: { from: number; to: number }): [number, number] {
+  let lo = Math.min(...ts);
+  let hi = Math.max(...ts);
+  for (const m of markers) {
+    lo = Math.min(lo, m.ts);
+    hi = Math.max(hi, m.ts);
+  }
+  if (band) {
+    lo = Math.min(lo, band.from);
+    hi = Math.max(hi, band.to);
+  }
+  if (hi === lo) hi = lo + 60_000;
+  return [lo, hi];
+}
