@@ -1,0 +1,21 @@
+import type { LlmConfig } from '../config.js';
+
+/**
+ * Which language model the agents get. Without one configured, agents still exist (their tools run
+ * deterministically) and any attempt to converse fails with a message saying how to configure a provider.
+ */
+export interface ModelChoice {
+  agentModel: { providerId: string; modelId: string; url: string; apiKey?: string } | { id: `${string}/${string}`; url: string; apiKey?: string };
+  configured: boolean;
+  label: string;
+}
+
+export function chooseModel(llm: LlmConfig | null): ModelChoice {
+  if (!llm) {
+    // Never called: the deterministic planner does not converse. Points nowhere routable on purpose.
+    return { agentModel: { providerId: 'openai', modelId: 'unconfigured', url: 'http://127.0.0.1:9/v1' }, configured: false, label: 'no LLM' };
+  }
+  const apiKey = llm.apiKey ?? 'ollama';
+  if (llm.provider === 'anthropic') return { agentModel: { id: `anthropic/${llm.model}`, url: llm.baseUrl, apiKey }, configured: true, label: `anthropic ${llm.model}` };
+  return { agentModel: { providerId: 'openai', modelId: llm.model, url: llm.baseUrl, apiKey }, configured: true, label: `${llm.provider} ${llm.model}` };
+}

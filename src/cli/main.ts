@@ -1,0 +1,83 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { createChannel } from '../bot/registry.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { listScenarios } from '../world/index.js';
+import { runChat } from './chat.js';
+import { resolveScenarios, runDemo } from './demo.js';
+import { printAudit } from './audit.js';
+
+const program = new Command('sre-copilot')
+  .description('Chat-ops copilot for SREs: diagnoses incidents with expert agents and runs approved fixes')
+  .showHelpAfterError();
+
+const seedOption = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('seed must be a non-negative integer');
+  return n;
+};
+
+program
+  .command('demo')
+  .description('play a bundled incident scenario end to end: alert → diagnosis → report → approved fix → verification')
+  .option('-s, --scenario <name>', 'scenario name, or "all"', 'bad-deploy-payment')
+  .option('--seed <n>', 'random seed of the scenario world', seedOption, 1)
+  .option('-y, --yes', 'approve the proposed fix without asking')
+  .option('--json', 'print one JSON document with the scores instead of the thread')
+  .action(async (opts: { scenario: string; seed: number; yes?: boolean; json?: boolean }) => {
+    const config = loadConfig();
+    const scenarios = resolveScenarios(opts.scenario);
+    const approve = opts.yes ? 'yes' : process.stdin.isTTY && !opts.json ? 'ask' : 'no';
+    const result = await runDemo({
+      config,
+      scenarios,
+      seed: opts.seed,
+      approve,
+      channelFor: () => createChannel('console', { stream: opts.json ? null : process.stdout }),
+      onScenarioDone: (s, i, n) => {
+        if (!opts.json && !process.stderr.isTTY) return;
+        const mark = (b: boolean) => (b ? '✓' : '✗');
+        process.stderr.write(`[${i + 1}/${n}] ${s.name.padEnd(34)} top1 ${mark(s.hit1)} top3 ${mark(s.hit3)} fixed ${mark(s.fixed)} recovered ${mark(s.recovered)} ${(s.elapsedMs / 1000).toFixed(1)}s${s.error ? `  error: ${s.error}` : ''}\n`);
+      },
+    });
+    if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      const s = result.summary;
+      process.stdout.write(`\n${s.n} scenario(s): root cause first ${pct(s.top1)}, in top 3 ${pct(s.top3)}, fixed ${pct(s.fixed)}, recovery verified ${pct(s.recovered)}\n`);
+      if (approve === 'no' && !opts.yes) process.stdout.write('No fix was executed: run with --yes (or interactively) to approve the proposed plan.\n');
+    }
+  });
+
+program
+  .command('chat')
+  .description('an interactive console session on a running scenario ("why is checkout failing?", "status", "approve")')
+  .option('-s, --scenario <name>', 'scenario name', 'bad-deploy-payment')
+  .option('--seed <n>', 'random seed of the scenario world', seedOption, 1)
+  .action(async (opts: { scenario: string; seed: number }) => {
+    const [scenario] = resolveScenarios(opts.scenario);
+    if (opts.scenario === 'all') throw new Error('chat runs one scenario at a time; name one');
+    await runChat({ config: loadConfig(), scenario: scenario!, seed: opts.seed });
+  });
+
+program
+  .command('scenarios')
+  .description('list the bundled incident scenarios')
+  .action(() => {
+    for (const s of listScenarios()) process.stdout.write(`${s.name.padEnd(36)} ${s.fault.kind.padEnd(26)} ${s.description}\n`);
+  });
+
+program
+  .command('audit')
+  .description('read the audit log: proposals, approvals, refusals, executions, verifications')
+  .option('--incident <id>', 'only this incident')
+  .option('--json', 'print JSON')
+  .action(async (opts: { incident?: string; json?: boolean }) => printAudit(loadConfig(), opts));
+
+const pct = (x: number) => `${Math.round(x * 100)} %`;
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  // People get a sentence, not a stack trace; SRE_COPILOT_DEBUG=1 shows the trace.
+  const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+  process.stderr.write(`sre-copilot: ${message}\n`);
+  if (process.env.SRE_COPILOT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,205 @@
+import path from 'node:path';
+import { parseAlert } from '../alerts/index.js';
+import type { ChatChannel } from '../bot/channel.js';
+import * as msg from '../bot/messages.js';
+import type { Config } from '../config.js';
+import type { Connectors } from '../connectors/types.js';
+import type { InvestigationResult, ExpertRunner } from '../investigation/types.js';
+import { runInvestigation } from '../investigation/run.js';
+import type { Runbook } from '../knowledge/runbooks.js';
+import type { Approval, Execution, Verification } from '../model/remediation.js';
+import type { Incident, Signal, ThreadRef } from '../model/incident.js';
+import type { Report } from '../model/report.js';
+import { decide } from '../remediation/approval.js';
+import type { Executor } from '../remediation/executors/types.js';
+import { runPlan } from '../remediation/runner.js';
+import { verifyRecovery } from '../remediation/verify.js';
+import type { IncidentStore } from '../storage/types.js';
+import { openIncident } from './incident.js';
+import { ProgressTracker } from './progress.js';
+import { writeIncidentReport } from './reporting.js';
+
+/** Time as the copilot sees it: the wall clock in production, the simulated clock in the scenario world. */
+export interface Clock {
+  now(): number;
+  /** lets time pass before recovery is verified */
+  wait(minutes: number): Promise<void>;
+}
+
+export interface CopilotDeps {
+  config: Config;
+  store: IncidentStore;
+  connectors: Connectors;
+  experts: ExpertRunner[];
+  channel: ChatChannel;
+  executor: Executor;
+  runbooks: Runbook[];
+  clock: Clock;
+  /** who wrote the text people read */
+  author: string;
+}
+
+export interface IncidentSession {
+  incident: Incident;
+  result: InvestigationResult;
+  report: Report;
+  approval: Approval | null;
+  execution: Execution | null;
+  verification: Verification | null;
+  fixedAtMs?: number;
+}
+
+export type ActionOutcome = { ok: true; session: IncidentSession } | { ok: false; error: string };
+
+/** The chat-agnostic core: adapters hand it signals and decisions; it investigates, reports, and fixes on approval. */
+export class Copilot {
+  private readonly sessions = new Map<string, IncidentSession>();
+  constructor(private readonly deps: CopilotDeps) {}
+
+  get latest(): IncidentSession | undefined {
+    return [...this.sessions.values()].at(-1);
+  }
+
+  session(incidentId: string): IncidentSession | undefined {
+    return this.sessions.get(incidentId);
+  }
+
+  /** An alert landed in a channel. Malformed alerts get a clear reply, never an exception. */
+  async handleAlertText(text: string, thread: ThreadRef | null = null): Promise<ActionOutcome> {
+    const parsed = parseAlert(text);
+    if (!parsed.ok) {
+      await this.deps.channel.post(thread, msg.errorMessage(`I could not read that alert: ${parsed.error}`));
+      return { ok: false, error: parsed.error };
+    }
+    const alert = parsed.alerts[0]!;
+    return this.handleSignal({ kind: 'alert', alert, receivedAt: this.deps.clock.now() }, thread);
+  }
+
+  async handleSignal(signal: Signal, thread: ThreadRef | null = null): Promise<ActionOutcome> {
+    const cmdb = await this.deps.connectors.cmdb.snapshot();
+    const root = await this.deps.channel.post(thread, { text: signal.kind === 'alert' ? `🚨 ${signal.alert.name}` : signal.text });
+    const threadRef: ThreadRef = { channel: this.deps.channel.name, threadId: root.threadId };
+    const incident = openIncident(signal, threadRef, cmdb.services.map((s) => s.name));
+    await this.deps.store.put(incident.id, 'incident', incident);
+    await this.deps.channel.post(threadRef, msg.alertReceivedMessage(incident));
+    try {
+      return { ok: true, session: await this.investigate(incident) };
+    } catch (err) {
+      const error = `investigation failed: ${(err as Error).message}`;
+      await this.deps.channel.post(threadRef, msg.errorMessage(error));
+      return { ok: false, error };
+    }
+  }
+
+  private async investigate(incident: Incident): Promise<IncidentSession> {
+    const { channel, store } = this.deps;
+    const thread = incident.thread;
+    const progress = new ProgressTracker(channel, thread, this.deps.experts);
+    await progress.start();
+    const result = await runInvestigation(
+      {
+        connectors: this.deps.connectors,
+        experts: this.deps.experts,
+        approvers: this.deps.config.approvers,
+        now: () => this.deps.clock.now(),
+        listener: {
+          onExpertStart: (e) => progress.mark(e.id, 'running'),
+          onExpertDone: async (o) => {
+            await progress.mark(o.expert, o.error ? 'failed' : 'done', o.findings.length);
+            await channel.post(thread, o.error ? msg.errorMessage(`${o.name} could not finish: ${o.error}`) : msg.findingsMessage(o.name, o.findings));
+          },
+        },
+      },
+      incident,
+    );
+    await channel.post(thread, msg.rankingMessage(result.ranked));
+    await channel.post(thread, msg.reflectionMessage(result.reflection));
+    const diagnosed: Incident = { ...incident, status: result.ranked.length > 0 ? 'diagnosed' : 'investigating' };
+    const session: IncidentSession = { incident: diagnosed, result: { ...result, incident: diagnosed }, report: null as never, approval: null, execution: null, verification: null };
+    session.report = await this.writeReport(session);
+    await Promise.all([
+      store.put(incident.id, 'incident', diagnosed),
+      store.put(incident.id, 'findings', result.findings),
+      store.put(incident.id, 'hypotheses', result.ranked),
+      store.put(incident.id, 'reflection', result.reflection),
+      store.put(incident.id, 'report', session.report),
+      ...(result.plan ? [store.put(incident.id, 'plan', result.plan)] : []),
+    ]);
+    await channel.post(thread, msg.reportMessage(session.report));
+    if (result.plan) {
+      await store.appendAudit({ type: 'proposed', incidentId: incident.id, planId: result.plan.id, planHash: result.plan.hash, actor: 'sre-copilot', at: this.deps.clock.now(), detail: result.plan.title });
+      await channel.post(thread, msg.planMessage(result.plan));
+    }
+    this.sessions.set(incident.id, session);
+    return session;
+  }
+
+  /** An approver decided on the proposed plan. Approval executes it, then recovery is verified on fresh telemetry. */
+  async decide(incidentId: string, actor: string, decision: 'approved' | 'rejected'): Promise<ActionOutcome> {
+    const session = this.sessions.get(incidentId);
+    const plan = session?.result.plan;
+    if (!session || !plan) return { ok: false, error: `no plan awaits a decision for ${incidentId}` };
+    const { store, channel, clock } = this.deps;
+    const thread = session.incident.thread;
+    const verdict = decide(plan, actor, decision, { previous: session.approval, now: clock.now() });
+    if (!verdict.ok) {
+      await store.appendAudit({ type: 'refused', incidentId, planId: plan.id, planHash: plan.hash, actor, at: clock.now(), detail: verdict.reason });
+      await channel.post(thread, msg.errorMessage(`Refused: ${verdict.reason}`));
+      return { ok: false, error: verdict.reason };
+    }
+    session.approval = verdict.approval;
+    await store.appendAudit({ type: decision, incidentId, planId: plan.id, planHash: plan.hash, actor, at: verdict.approval.at, detail: plan.title });
+    if (decision === 'rejected') {
+      await channel.post(thread, { text: `Plan rejected by ${actor}; nothing was executed.` });
+      return { ok: true, session };
+    }
+    await channel.post(thread, { text: `✅ Approved by ${actor}. Executing ${plan.steps.length} step(s) with the ${this.deps.executor.name} executor…` });
+    const execution = await runPlan({ plan, approval: session.approval, executor: this.deps.executor, actor, now: () => clock.now() });
+    session.execution = execution;
+    session.fixedAtMs = execution.finishedAt;
+    for (const step of execution.steps) {
+      const type = step.status === 'failed' ? 'step_failed' : 'executed';
+      if (step.status !== 'skipped') await store.appendAudit({ type, incidentId, planId: plan.id, planHash: plan.hash, actor, at: execution.finishedAt, detail: `${step.stepId}: ${step.output}` });
+    }
+    await store.put(incidentId, 'execution', execution);
+    await channel.post(thread, msg.executionMessage(execution, plan));
+    if (execution.status === 'succeeded') await this.verify(session);
+    session.report = await this.writeReport(session);
+    await store.put(incidentId, 'report', session.report);
+    await channel.post(thread, msg.reportMessage(session.report));
+    return { ok: true, session };
+  }
+
+  private async verify(session: IncidentSession): Promise<void> {
+    const plan = session.result.plan!;
+    const { clock, channel, store } = this.deps;
+    const waitMinutes = Math.max(...plan.verification.map((v) => v.recoverWithinMinutes), 5);
+    await channel.post(session.incident.thread, { text: `⏳ Waiting ${waitMinutes} minutes, then re-reading telemetry to verify recovery…` });
+    await clock.wait(waitMinutes);
+    const now = clock.now();
+    const verification = await verifyRecovery({
+      plan,
+      metrics: this.deps.connectors.metrics,
+      baseline: session.result.baseline,
+      during: { fromMs: session.incident.window.toMs - 5 * 60_000, toMs: session.incident.window.toMs + 60_000 },
+      after: { fromMs: now - 3 * 60_000, toMs: now + 60_000 },
+      now,
+    });
+    session.verification = verification;
+    session.incident = { ...session.incident, status: verification.recovered ? 'resolved' : 'unresolved' };
+    await store.appendAudit({ type: 'verified', incidentId: session.incident.id, planId: plan.id, planHash: plan.hash, actor: 'sre-copilot', at: now, detail: verification.recovered ? 'recovered' : 'not recovered' });
+    await Promise.all([store.put(session.incident.id, 'verification', verification), store.put(session.incident.id, 'incident', session.incident)]);
+    await channel.post(session.incident.thread, msg.verificationMessage(verification));
+  }
+
+  private writeReport(session: IncidentSession): Promise<Report> {
+    return writeIncidentReport({
+      session,
+      connectors: this.deps.connectors,
+      runbooks: this.deps.runbooks,
+      dir: path.join(this.deps.config.home, 'reports', session.incident.id),
+      author: this.deps.author,
+      now: this.deps.clock.now(),
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { Alert, Incident, Signal, ThreadRef } from '../model/incident.js';
+
+/** Turns a signal into an incident: a stable id, a title people recognise, and the symptoms to explain. */
+export function openIncident(signal: Signal, thread: ThreadRef, knownServices: string[]): Incident {
+  const at = signal.kind === 'alert' ? signal.alert.startsAt : signal.receivedAt;
+  const title = signal.kind === 'alert' ? alertTitle(signal.alert) : signal.text.slice(0, 120);
+  const services = signal.kind === 'alert' ? alertServices(signal.alert, knownServices) : mentionedServices(signal.text, knownServices);
+  const digest = createHash('sha256').update(`${title}|${at}`).digest('hex').slice(0, 6);
+  return {
+    id: `INC-${new Date(at).toISOString().slice(0, 16).replace(/[-:T]/g, '')}-${digest}`,
+    title,
+    severity: signal.kind === 'alert' ? signal.alert.severity : 'warning',
+    services,
+    window: { fromMs: at - 30 * 60_000, toMs: Math.max(at, signal.receivedAt) },
+    thread,
+    status: 'investigating',
+    signal,
+    createdAt: signal.receivedAt,
+  };
+}
+
+function alertTitle(alert: Alert): string {
+  return alert.service ? `${alert.name} on ${alert.service}` : alert.name;
+}
+
+function alertServices(alert: Alert, known: string[]): string[] {
+  const named = [alert.service, alert.labels.service, alert.labels.job, alert.labels.app].filter((s): s is string => !!s && known.includes(s));
+  const fromText = mentionedServices(alert.summary, known);
+  const all = [...new Set([...named, ...fromText])];
+  return all.length > 0 ? all : alert.service ? [alert.service] : [];
+}
+
+/** Service names mentioned in free text, by whole name or by the name without its "-service" suffix. */
+export function mentionedServices(text: string, known: string[]): string[] {
+  const lower = text.toLowerCase();
+  return known.filter((name) => {
+    const short = name.replace(/-(service|frontend|gateway|main|cache)$/, '');
+    return new RegExp(`\\b${escapeRegex(name)}\\b`).test(lower) || (short.length >= 4 && new RegExp(`\\b${escapeRegex(short)}\\b`).test(lower));
+  });
+}
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

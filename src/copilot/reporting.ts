@@ -1,0 +1,77 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Connectors } from '../connectors/types.js';
+import type { Runbook } from '../knowledge/runbooks.js';
+import { runbooksFor } from '../knowledge/runbooks.js';
+import type { Chart, Report } from '../model/report.js';
+import { renderSeriesChart } from '../report/charts.js';
+import { writeReport } from '../report/markdown.js';
+import type { IncidentSession } from './copilot.js';
+
+const MAX_CHARTS = 3;
+
+/** Picks the series that tell the story (the cause's own signal, the alerted symptom, the business impact). */
+function chartSeries(session: IncidentSession): { entity: string; metric: string; title: string }[] {
+  const { result, incident } = session;
+  const top = result.ranked[0];
+  const picks: { entity: string; metric: string; title: string }[] = [];
+  const add = (entity: string, metric: string, title: string) => {
+    if (!picks.some((p) => p.entity === entity && p.metric === metric)) picks.push({ entity, metric, title });
+  };
+  if (top) {
+    const own = result.findings
+      .filter((f) => f.series && (f.component === top.component || top.findingIds.includes(f.id)))
+      .sort((a, b) => b.score - a.score)[0];
+    if (own?.series) add(own.series.entity, own.series.metric, `Root cause: ${own.series.entity} ${own.series.metric}`);
+  }
+  for (const s of incident.services) {
+    const f = result.findings.filter((x) => x.series?.entity === s).sort((a, b) => b.score - a.score)[0];
+    if (f?.series) add(f.series.entity, f.series.metric, `Alerted: ${f.series.entity} ${f.series.metric}`);
+  }
+  const kpi = result.findings.filter((f) => f.expert === 'kpi' && f.series).sort((a, b) => b.score - a.score)[0];
+  if (kpi?.series) add(kpi.series.entity, kpi.series.metric, `Business impact: ${kpi.series.metric}`);
+  return picks.slice(0, MAX_CHARTS);
+}
+
+export async function writeIncidentReport(input: {
+  session: IncidentSession;
+  connectors: Connectors;
+  runbooks: Runbook[];
+  dir: string;
+  author: string;
+  now: number;
+}): Promise<Report> {
+  const { session, connectors, dir } = input;
+  const { result, incident } = session;
+  await mkdir(dir, { recursive: true });
+  const top = result.ranked[0];
+  const markers = [
+    ...(top ? [{ ts: top.onsetMs, label: 'onset' }] : []),
+    { ts: incident.window.toMs, label: 'alert' },
+    ...(session.fixedAtMs ? [{ ts: session.fixedAtMs, label: 'fix' }] : []),
+  ];
+  const charts: Chart[] = [];
+  for (const [i, pick] of chartSeries(session).entries()) {
+    const series = await connectors.metrics.query({ entity: pick.entity, metric: pick.metric, fromMs: result.baseline.fromMs, toMs: input.now + 60_000 });
+    if (series.length === 0 || series[0]!.points.length === 0) continue;
+    const file = path.join(dir, `chart-${i + 1}-${pick.entity}-${pick.metric}.png`.replace(/[^a-zA-Z0-9._-]/g, '_'));
+    await renderSeriesChart({ title: pick.title, series, markers, band: { from: result.window.fromMs, to: incident.window.toMs } }, file);
+    charts.push({ title: pick.title, path: file, entity: pick.entity, metric: pick.metric });
+  }
+  const cmdbRunbook = top ? result.cmdb.services.find((s) => s.name === top.component)?.runbook : undefined;
+  const knowledge = top
+    ? runbooksFor(input.runbooks, top.kind, cmdbRunbook).slice(0, 2).map((r) => ({ title: r.title, ref: path.relative(dir, r.path), excerpt: r.body.split('\n')[0] ?? '' }))
+    : [];
+  return writeReport(dir, {
+    incident,
+    findings: result.findings,
+    hypotheses: result.ranked,
+    reflection: result.reflection,
+    ...(result.plan ? { plan: result.plan } : {}),
+    ...(session.execution ? { execution: session.execution } : {}),
+    ...(session.verification ? { verification: session.verification } : {}),
+    charts,
+    author: input.author,
+    knowledge,
+  });
+}

@@ -1,0 +1,61 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Mastra } from '@mastra/core';
+import { buildExperts } from './agents/registry.js';
+import { chooseModel } from './agents/model.js';
+import type { ChatChannel } from './bot/channel.js';
+import type { Config } from './config.js';
+import { createConnectors } from './connectors/registry.js';
+import type { Connectors } from './connectors/types.js';
+import { Copilot } from './copilot/copilot.js';
+import { loadRunbooks } from './knowledge/runbooks.js';
+import { createScenarioExecutor } from './remediation/executors/scenario.js';
+import { openStore } from './storage/registry.js';
+import type { IncidentStore } from './storage/types.js';
+import { createWorld } from './world/index.js';
+import type { ScenarioWorld } from './world/types.js';
+
+/**
+ * The composition root: reads nothing from the environment itself (Config arrives validated) and wires the
+ * registries — connectors, expert agents, storage, chat channel, executor — into one Copilot.
+ */
+export interface ScenarioRuntime {
+  world: ScenarioWorld;
+  copilot: Copilot;
+  connectors: Connectors;
+  store: IncidentStore;
+  mastra: Mastra;
+  close(): Promise<void>;
+}
+
+export const DETERMINISTIC_AUTHOR = 'the deterministic planner and templates (no LLM)';
+
+export async function createScenarioRuntime(opts: {
+  config: Config;
+  scenario: string;
+  seed: number;
+  channel: ChatChannel;
+}): Promise<ScenarioRuntime> {
+  const { config } = opts;
+  const dir = path.join(config.home, 'worlds', `${opts.scenario}-seed${opts.seed}`);
+  const world = createWorld({ scenario: opts.scenario, seed: opts.seed, dir }); // validates the name before touching disk
+  await rm(dir, { recursive: true, force: true }); // a run replays its scenario from scratch
+  await world.start();
+  const connectors = createConnectors({ kind: 'files', dir: world.dir });
+  const model = chooseModel(config.llm);
+  const experts = buildExperts(connectors, model);
+  const mastra = new Mastra({ agents: Object.fromEntries(experts.map((e) => [e.agent.id, e.agent])), logger: false });
+  const store = await openStore(config.storage, config.home);
+  const copilot = new Copilot({
+    config,
+    store,
+    connectors,
+    experts: experts.map((e) => e.runner),
+    channel: opts.channel,
+    executor: createScenarioExecutor(world),
+    runbooks: await loadRunbooks(),
+    clock: { now: () => world.now(), wait: (minutes) => world.advance(minutes) },
+    author: DETERMINISTIC_AUTHOR,
+  });
+  return { world, copilot, connectors, store, mastra, close: () => store.close() };
+}
