@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Mastra } from '@mastra/core';
 import { buildExperts } from './agents/registry.js';
 import { chooseModel } from './agents/model.js';
+import { createNarrator, type Narrator } from './agents/narrator.js';
 import type { ChatChannel } from './bot/channel.js';
 import type { Config } from './config.js';
 import { createConnectors } from './connectors/registry.js';
@@ -25,6 +26,7 @@ export interface ScenarioRuntime {
   connectors: Connectors;
   store: IncidentStore;
   mastra: Mastra;
+  narrator: Narrator | null;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function createScenarioRuntime(opts: {
   const model = chooseModel(config.llm);
   const experts = buildExperts(connectors, model);
   const mastra = new Mastra({ agents: Object.fromEntries(experts.map((e) => [e.agent.id, e.agent])), logger: false });
+  const narrator = createNarrator(model, config.llm?.timeoutMs ?? 30_000);
   const store = await openStore(config.storage, config.home);
   const copilot = new Copilot({
     config,
@@ -55,7 +58,8 @@ export async function createScenarioRuntime(opts: {
     executor: createScenarioExecutor(world),
     runbooks: await loadRunbooks(),
     clock: { now: () => world.now(), wait: (minutes) => world.advance(minutes) },
-    author: DETERMINISTIC_AUTHOR,
+    author: narrator ? `${DETERMINISTIC_AUTHOR}; the explanation by ${narrator.label}` : DETERMINISTIC_AUTHOR,
+    narrator,
   });
-  return { world, copilot, connectors, store, mastra, close: () => store.close() };
+  return { world, copilot, connectors, store, mastra, narrator, close: () => store.close() };
 }

@@ -202,3 +202,11 @@ export function verificationMessage(verification: Verification): ChatMessage {
 export function errorMessage(text: string): ChatMessage {
   return message(`⚠️ ${text}`, [{ type: 'section', text: `⚠️ ${E(clip(text, 1000))}` }]);
 }
+
+/** An LLM's explanation of the diagnosis, labelled with who wrote it. */
+export function explanationMessage(text: string, author: string): ChatMessage {
+  return message(`Explanation (${author}): ${text}`, [
+    { type: 'section', text: `💬 ${bold('Explanation')}\n${E(clip(text, 2500))}` },
+    { type: 'context', text: `written by ${E(author)} from the deterministic diagnosis; the ranking above is unchanged` },
+  ]);
+}

@@ -55,8 +55,14 @@ export async function answer(runtime: ScenarioRuntime, config: Config, line: str
       const decided = await runtime.copilot.decide(latest.incident.id, config.user, intent.kind === 'approve' ? 'approved' : 'rejected');
       return decided.ok ? 'Done; see the thread above.' : `Not done: ${decided.error}`;
     }
-    default:
+    default: {
+      if (runtime.narrator) {
+        const context = latest ? `${latest.incident.title}; top causes: ${latest.result.ranked.slice(0, 3).map((h) => `${h.kind} on ${h.component}`).join(', ')}` : 'no diagnosis yet';
+        const reply = await runtime.narrator.converse(line, context);
+        if (reply.ok) return `${reply.text}\n(written by ${runtime.narrator.label})`;
+      }
       return `I did not understand "${line.trim()}".\n${HELP}`;
+    }
   }
 }
 

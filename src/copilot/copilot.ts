@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseAlert } from '../alerts/index.js';
+import type { Narrator } from '../agents/narrator.js';
 import type { ChatChannel } from '../bot/channel.js';
 import * as msg from '../bot/messages.js';
 import type { Config } from '../config.js';
@@ -37,6 +38,8 @@ export interface CopilotDeps {
   clock: Clock;
   /** who wrote the text people read */
   author: string;
+  /** an LLM that explains the diagnosis, when one is configured */
+  narrator?: Narrator | null;
 }
 
 export interface IncidentSession {
@@ -47,6 +50,7 @@ export interface IncidentSession {
   execution: Execution | null;
   verification: Verification | null;
   fixedAtMs?: number;
+  explanation?: { text: string; author: string };
 }
 
 export type ActionOutcome = { ok: true; session: IncidentSession } | { ok: false; error: string };
@@ -116,6 +120,7 @@ export class Copilot {
     await channel.post(thread, msg.reflectionMessage(result.reflection));
     const diagnosed: Incident = { ...incident, status: result.ranked.length > 0 ? 'diagnosed' : 'investigating' };
     const session: IncidentSession = { incident: diagnosed, result: { ...result, incident: diagnosed }, report: null as never, approval: null, execution: null, verification: null };
+    await this.explain(session);
     session.report = await this.writeReport(session);
     await Promise.all([
       store.put(incident.id, 'incident', diagnosed),
@@ -190,6 +195,19 @@ export class Copilot {
     await store.appendAudit({ type: 'verified', incidentId: session.incident.id, planId: plan.id, planHash: plan.hash, actor: 'sre-copilot', at: now, detail: verification.recovered ? 'recovered' : 'not recovered' });
     await Promise.all([store.put(session.incident.id, 'verification', verification), store.put(session.incident.id, 'incident', session.incident)]);
     await channel.post(session.incident.thread, msg.verificationMessage(verification));
+  }
+
+  /** The LLM's explanation, when one is configured; the deterministic diagnosis stands either way. */
+  private async explain(session: IncidentSession): Promise<void> {
+    const narrator = this.deps.narrator;
+    if (!narrator || session.result.ranked.length === 0) return;
+    const reply = await narrator.explain({ incident: session.incident, ranked: session.result.ranked, reflection: session.result.reflection, findings: session.result.findings });
+    if (reply.ok) {
+      session.explanation = { text: reply.text, author: narrator.label };
+      await this.deps.channel.post(session.incident.thread, msg.explanationMessage(reply.text, narrator.label));
+    } else {
+      await this.deps.channel.post(session.incident.thread, { text: `(No explanation from ${narrator.label}: ${reply.reason}. The diagnosis above stands.)` });
+    }
   }
 
   private writeReport(session: IncidentSession): Promise<Report> {

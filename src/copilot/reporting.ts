@@ -73,5 +73,6 @@ export async function writeIncidentReport(input: {
     charts,
     author: input.author,
     knowledge,
+    ...(session.explanation ? { explanation: session.explanation } : {}),
   });
 }

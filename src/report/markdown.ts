@@ -37,6 +37,8 @@ export interface ReportInput {
   /** who wrote the text: "deterministic templates" or an LLM provider/model */
   author: string;
   knowledge?: KnowledgeRef[];
+  /** an LLM's plain-words explanation of the deterministic diagnosis, with who wrote it */
+  explanation?: { text: string; author: string };
   /** folder the report lives in; chart paths are linked relative to it (writeReport sets it) */
   baseDir?: string;
   /** shown in the header when given; the function itself reads no clock */
@@ -64,6 +66,9 @@ export function renderReportMarkdown(input: ReportInput): string {
   out.push('## Summary', '', ...summaryLines(input), '');
   out.push('## Timeline', '', ...timelineLines(input), '');
   out.push('## Root cause', '', ...rootCauseLines(input), '');
+  if (input.explanation) {
+    out.push('## Explanation', '', escapeMarkdown(redact(input.explanation.text)), '', `_Written by ${escapeMarkdown(input.explanation.author)} from the deterministic diagnosis above._`, '');
+  }
   out.push('## Ranked hypotheses', '', ...hypothesisTable(input.hypotheses), '');
   out.push('## Evidence by expert', '', ...evidenceLines(input.findings));
   out.push('## Reflection', '', ...reflectionLines(input.reflection), '');
