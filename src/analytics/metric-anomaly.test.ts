@@ -69,3 +69,14 @@ describe('StreamingAnomalyDetector', () => {
     expect(d.state).toMatchObject({ kind: 'level_shift', onsetMs: T0 + 72 * MIN });
   });
 });
+
+describe('transient excursions', () => {
+  it('a burst that is over by the end of the window is a spike, not a level shift', () => {
+    const r = rng(8);
+    const pts = series((i) => 15 + gauss(r) + (i >= 65 && i < 69 ? 35 : 0));
+    const a = detectAnomaly(pts, baseline, window);
+    expect(a).toMatchObject({ kind: 'spike', onsetMs: T0 + 65 * MIN });
+    expect(a!.peak).toBeGreaterThan(45);
+    expect(a!.current).toBeLessThan(20);
+  });
+});

@@ -134,6 +134,13 @@ function sustained(
     if (cnt >= required) at = i;
   }
   if (at < 0) return null;
+  // an excursion followed by n normal points is over: a transient burst, reported as a spike
+  let lastEx = win.length - 1;
+  while (lastEx > at && !ex[lastEx]) lastEx--;
+  if (win.length - 1 - lastEx >= o.n) {
+    const sp = spike(win.slice(at, lastEx + 1), c, s, d, need, { ...o, spikeZ: o.zThreshold });
+    return sp && { ...sp, current: win[win.length - 1]!.value };
+  }
   const post = win.slice(at);
   const vals = post.map((p) => p.value);
   const current = median(vals);
@@ -151,10 +158,13 @@ function sustained(
     const rise = sg * fit.slope * (ts[ts.length - 1]! - ts[0]!);
     if (rise >= 0.5 * Math.abs(current - c) && sg * fit.slope > 0) {
       kind = 'trend';
-      // where the fitted line leaves the baseline level, snapped to a sample at or after it
+      // where the fitted line leaves the baseline level (snapped to a sample at or after it), but not before the
+      // series itself is 1σ out: a ramp that flattens (a disk at 100 %) would otherwise pull the line back too far
       const t0 = (c - fit.intercept) / fit.slope;
+      let soft = at;
+      while (soft > 0 && z[soft - 1]! >= 1) soft--;
       const first = win.find((p) => p.ts >= t0);
-      if (first && first.ts < onsetMs) onsetMs = first.ts;
+      if (first) onsetMs = Math.min(onsetMs, Math.max(first.ts, win[soft]!.ts));
     }
   }
   const score = saturate(zEx, o.halfScoreZ) * (0.6 + 0.4 * persistence);

@@ -95,7 +95,7 @@ export function latencyStats(durations: readonly number[], errors: number): Late
   };
 }
 
-/** CLIENT spans with their callee (peer.service, else the child's service) and child SERVER span. */
+/** CLIENT (and PRODUCER) spans with their callee (peer.service, else the child's service) and child SERVER span. */
 export function edgeSamples(spans: readonly Span[]): EdgeSample[] {
   const children = new Map<string, Span[]>();
   for (const s of spans) {
@@ -107,7 +107,7 @@ export function edgeSamples(spans: readonly Span[]): EdgeSample[] {
   }
   const out: EdgeSample[] = [];
   for (const s of spans) {
-    if (s.kind !== 'CLIENT') continue;
+    if (s.kind !== 'CLIENT' && s.kind !== 'PRODUCER') continue;
     const server = children.get(spanKey(s.traceId, s.spanId))?.find((c) => c.kind === 'SERVER' && c.service !== s.service);
     const peer = s.attributes['peer.service'];
     const callee = typeof peer === 'string' && peer ? peer : server?.service;
@@ -196,6 +196,21 @@ function group<K>(items: readonly Sample[], keys: readonly K[]): Map<K, Sample[]
   return m;
 }
 
+/**
+ * Per-minute series of small samples are noisy: an excursion must also show in the pooled spans since its onset
+ * (p95 up ≥ 30 % and ≥ 10 ms; error share at least doubled, +2 points, and ≥ 3 Poisson σ above the baseline share).
+ */
+function latencyConfirmed(b: LatencyStats, w: LatencyStats): boolean {
+  return b.count === 0 || (w.p95 >= 1.3 * b.p95 && w.p95 - b.p95 >= 10);
+}
+function errorsConfirmed(b: LatencyStats, w: LatencyStats): boolean {
+  const p0 = (b.errors + 1) / (b.count + 2);
+  const expected = w.count * p0;
+  return (
+    w.errorRate >= Math.max(2 * b.errorRate, b.errorRate + 0.02) && w.errors - expected >= 3 * Math.sqrt(Math.max(expected, 1))
+  );
+}
+
 const LATENCY: DetectOptions = { direction: 'up', relFloor: 0.05, minRelChange: 0.3, minAbsChange: 5 };
 const ERRORS: DetectOptions = { direction: 'up', minScale: 0.01, relFloor: 0, minRelChange: 0, minAbsChange: 0.03 };
 const GAP: DetectOptions = { direction: 'up', minScale: 1, relFloor: 0.05, minRelChange: 0.5, minAbsChange: 10 };
@@ -227,9 +242,11 @@ export function analyzeTraces(
     if (ws.count === 0) return { bs, ws };
     const since = (m: MetricAnomaly) => stats(samples, { fromMs: m.onsetMs, toMs: window.toMs });
     const a = detectAnomaly(bucketSeries(samples, 'p95', bucketMs), baseline, window, lat);
-    if (a) anomalies.push({ ...base, signal: sig.latency, anomaly: a, baseline: bs, window: since(a) });
+    const as = a && since(a);
+    if (a && as && latencyConfirmed(bs, as)) anomalies.push({ ...base, signal: sig.latency, anomaly: a, baseline: bs, window: as });
     const e = detectAnomaly(bucketSeries(samples, 'error_rate', bucketMs), baseline, window, err);
-    if (e) anomalies.push({ ...base, signal: sig.errors, anomaly: e, baseline: bs, window: since(e) });
+    const es = e && since(e);
+    if (e && es && errorsConfirmed(bs, es)) anomalies.push({ ...base, signal: sig.errors, anomaly: e, baseline: bs, window: es });
     return { bs, ws };
   };
 
@@ -265,8 +282,8 @@ export function analyzeTraces(
     const gw = stats(gaps, window);
     if (gw.count > 0) {
       const a = detectAnomaly(bucketSeries(gaps, 'p50', bucketMs), baseline, window, gapO);
-      if (a) {
-        const since = stats(gaps, { fromMs: a.onsetMs, toMs: window.toMs });
+      const since = a && stats(gaps, { fromMs: a.onsetMs, toMs: window.toMs });
+      if (a && since && since.p50 >= Math.max(1.5 * gb.p50, gb.p50 + (gapO.minAbsChange ?? 0))) {
         anomalies.push({ target: 'edge', signal: 'network_gap', caller, callee, anomaly: a, baseline: gb, window: since });
       }
     }

@@ -2,8 +2,8 @@ import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FindingSchema } from '../../model/evidence.js';
 import { parseCmdbYaml } from '../../connectors/files/cmdb.js';
-import { changesExpert, topology } from './changes.js';
-import { at, CMDB_YAML, contextFor, iso, telemetryDir } from './fixture.js';
+import { changesExpert, estimateSymptomOnset, topology } from './changes.js';
+import { at, CMDB_YAML, contextFor, iso, metricsCsv, telemetryDir } from './fixture.js';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -42,5 +42,23 @@ describe('changes expert', () => {
     expect(t.hostOf('bank-gateway')).toBeUndefined();
     expect(t.servicesOnHost('h3')).toEqual(['db', 'redis-cache']);
     expect(t.kindOf('h1')).toBe('host');
+  });
+});
+
+describe('changes expert without a given symptom onset', () => {
+  it('estimates the onset from golden signals, so a deploy just before the errors ranks first', async () => {
+    const dir = await telemetryDir({
+      'cmdb.yaml': CMDB_YAML.replace(
+        'changes: []\n',
+        `changes:\n  - {id: chg-early, ts: "${iso(at(62))}", kind: deploy, target: web, description: d, author: ci}\n` +
+          `  - {id: chg-late, ts: "${iso(at(76))}", kind: deploy, target: api, description: d, author: ci}\n`,
+      ),
+      'metrics.csv': metricsCsv([{ entity: 'api', metric: 'error_rate', f: (i) => (i >= 75 ? 0.3 : 0.004) }]),
+    });
+    dirs.push(dir);
+    const ctx = await contextFor(dir);
+    expect(await estimateSymptomOnset(ctx)).toBe(at(75));
+    const findings = await changesExpert(ctx);
+    expect(findings.map((f) => f.id)).toEqual(['cmdb:chg-late', 'cmdb:chg-early']);
   });
 });

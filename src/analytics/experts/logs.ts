@@ -1,5 +1,6 @@
 import type { FaultKind, Finding } from '../../model/evidence.js';
-import type { LogLevel, LogRecord } from '../../model/telemetry.js';
+import type { LogLevel, LogRecord, MetricPoint } from '../../model/telemetry.js';
+import { detectAnomaly } from '../metric-anomaly.js';
 import { compareTemplates, TemplateMiner, type LevelBurst, type TemplateChange } from '../log-templates.js';
 import { saturate } from '../robust.js';
 import { topology, type Topology } from './changes.js';
@@ -104,11 +105,11 @@ function analyzeService(ctx: ExpertContext, topo: Topology, service: string, rec
   const levelPerMin = new Map<LogLevel, Map<number, number>>();
   for (const r of recs) {
     const id = miner.add(r.message, r.ts, r.level);
-    if (!inWin(r.ts)) continue;
     const perMin = levelPerMin.get(r.level) ?? new Map<number, number>();
     const b = Math.floor(r.ts / 60_000) * 60_000;
     perMin.set(b, (perMin.get(b) ?? 0) + 1);
     levelPerMin.set(r.level, perMin);
+    if (!inWin(r.ts)) continue;
     const t = CALL_TARGET.exec(r.message)?.[1];
     if (t) {
       const m = targets.get(id) ?? new Map<string, number>();
@@ -125,7 +126,6 @@ function analyzeService(ctx: ExpertContext, topo: Topology, service: string, rec
     const callTarget = topTarget(targets.get(c.id));
     return classifyLogText({ text, service, topo, callTarget, afterDeploy: !!deployBefore(c.firstMs), level: c.level });
   };
-  const bMin = Math.max(1, (baseline.toMs - baseline.fromMs) / 60_000);
   const out: Finding[] = [];
 
   const templateFinding = (c: TemplateChange, kind: 'new' | 'surge'): Finding => {
@@ -136,7 +136,7 @@ function analyzeService(ctx: ExpertContext, topo: Topology, service: string, rec
       kind === 'new'
         ? w * saturate(c.recentCount, 5) * (cls.hints.length ? 1 : 0.85)
         : w * saturate(Math.log2(c.ratio), 3) * (0.5 + 0.5 * saturate(c.recentCount, 10)) * (cls.hints.length ? 1 : 0.85);
-    const onsetMs = kind === 'new' ? c.firstMs : surgeOnset(miner.buckets(c.id), c.baselineCount / bMin, window, c.firstMs);
+    const onsetMs = kind === 'new' ? c.firstMs : countOnset(new Map(miner.buckets(c.id)), ctx, c.firstMs);
     const evidence =
       kind === 'new'
         ? [`"${tpl}" ×${c.recentCount} since ${hhmm(c.firstMs)} (${c.level}), none in the baseline`]
@@ -170,16 +170,27 @@ function analyzeService(ctx: ExpertContext, topo: Topology, service: string, rec
   for (const c of cmp.surges.slice(0, 10)) out.push(templateFinding(c, 'surge'));
 
   for (const b of cmp.errorBursts) {
-    out.push(burstFinding(b, service, cmp, classify, miner, levelPerMin.get(b.level) ?? new Map(), window.fromMs));
+    const onsetMs = countOnset(levelPerMin.get(b.level) ?? new Map(), ctx, window.fromMs);
+    out.push(burstFinding(b, service, cmp, classify, miner, onsetMs));
   }
   return out;
 }
 
-/** First minute of the window whose count clearly exceeds the baseline rate. */
-function surgeOnset(buckets: [number, number][], baseRatePerMin: number, window: { fromMs: number; toMs: number }, fallback: number): number {
-  const threshold = Math.max(1, 2 * baseRatePerMin + 1);
-  for (const [b, n] of buckets) if (b + 30_000 >= window.fromMs && b < window.toMs && n >= threshold) return Math.max(b, window.fromMs);
-  return fallback;
+/**
+ * Onset of a rise in per-minute counts: the metric detector on the zero-filled count series (sustained k-of-n rule),
+ * else the first minute of the window with a count clearly above the baseline rate.
+ */
+function countOnset(perMin: Map<number, number>, ctx: ExpertContext, fallback: number): number {
+  const { baseline, window } = ctx;
+  const from = Math.floor(Math.min(baseline.fromMs, window.fromMs) / 60_000) * 60_000;
+  const pts: MetricPoint[] = [];
+  for (let t = from; t < window.toMs; t += 60_000) pts.push({ ts: t, value: perMin.get(t) ?? 0 });
+  const a = detectAnomaly(pts, baseline, window, { direction: 'up', minScale: 1, relFloor: 0, minRelChange: 0, minAbsChange: 1 });
+  if (a) return Math.max(a.onsetMs, window.fromMs);
+  const base = pts.filter((p) => p.ts >= baseline.fromMs && p.ts < baseline.toMs);
+  const rate = base.reduce((x, p) => x + p.value, 0) / Math.max(1, base.length);
+  const hit = pts.find((p) => p.ts >= window.fromMs && p.value >= Math.max(2, 3 * rate + 1));
+  return hit ? hit.ts : fallback;
 }
 
 function burstFinding(
@@ -188,20 +199,20 @@ function burstFinding(
   cmp: ReturnType<typeof compareTemplates>,
   classify: (c: { id: string; template: string; sample: string; firstMs: number; level?: LogLevel }) => LogClassification,
   miner: TemplateMiner,
-  perMin: Map<number, number>,
-  fromMs: number,
+  onsetMs: number,
 ): Finding {
   const top = b.topTemplates[0];
   const info = top ? miner.get(top.id) : undefined;
-  const cls = top && info ? classify({ id: top.id, template: top.template, sample: info.lastSample, firstMs: info.firstMs, level: b.level }) : { hints: [], component: service };
-  const threshold = Math.max(1, 2 * b.baselineRate + 1);
-  const onsetMs = [...perMin.entries()].sort((x, y) => x[0] - y[0]).find(([, n]) => n >= threshold)?.[0] ?? fromMs;
+  const cls =
+    top && info
+      ? classify({ id: top.id, template: top.template, sample: info.lastSample, firstMs: info.firstMs, level: b.level })
+      : { hints: [], component: service };
   const isNew = top ? cmp.newTemplates.some((t) => t.id === top.id) : false;
   const rates =
     b.baselineCount === 0
       ? `none in the baseline → ${fmtNum(b.recentRate)}/min`
       : `${fmtNum(b.baselineRate)}/min → ${fmtNum(b.recentRate)}/min (×${fmtNum(b.ratio)})`;
-  const evidence = [`${b.level} lines ${rates} from ${hhmm(Math.max(onsetMs, fromMs))}`];
+  const evidence = [`${b.level} lines ${rates} from ${hhmm(onsetMs)}`];
   for (const t of b.topTemplates.slice(0, 2)) evidence.push(`×${t.count} "${truncate(t.template, 90)}"`);
   return {
     id: `logs:${service}:burst:${b.level}`,
@@ -211,8 +222,8 @@ function burstFinding(
     anomaly: 'error_burst',
     summary: `${b.level} burst in ${service} logs: ${b.recentCount} lines (${b.baselineCount ? `×${fmtNum(b.ratio)} the baseline rate` : 'none in the baseline'})${isNew ? ', mostly a new pattern' : ''}`,
     evidence,
-    score: LEVEL_WEIGHT[b.level] * saturate(Math.log2(b.ratio), 2.5) * (0.5 + 0.5 * saturate(b.recentCount, 10)),
-    onsetMs: Math.max(onsetMs, fromMs),
+    score: LEVEL_WEIGHT[b.level] * saturate(Math.log2(b.ratio), 2.5) * saturate(b.recentCount, 15),
+    onsetMs,
     direction: 'up',
     faultHints: cls.hints,
   };

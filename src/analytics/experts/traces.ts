@@ -43,7 +43,6 @@ export async function tracesExpert(ctx: ExpertContext): Promise<Finding[]> {
     const [hi, lo] = prev.score >= f.score ? [prev, f] : [f, prev];
     out.set(f.id, {
       ...hi,
-      onsetMs: Math.min(hi.onsetMs, lo.onsetMs),
       evidence: [...hi.evidence, ...lo.evidence.filter((e) => !hi.evidence.includes(e))].slice(0, 4),
       series: hi.series ?? lo.series,
       faultHints: [...new Set([...hi.faultHints, ...lo.faultHints])],
@@ -126,7 +125,9 @@ function spanFindings(ctx: ExpertContext, topo: Topology, spans: Span[]): Findin
     if (x.target !== 'edge') continue;
     const caller = x.caller!;
     const callee = x.callee!;
-    const external = topo.services.get(callee)?.kind === 'external' || !svcStats.has(callee);
+    // callees without SERVER spans (external services, databases, caches, queues) are seen only from the caller
+    const uninstrumented = !svcStats.has(callee);
+    const calleeKind = topo.services.get(callee)?.kind ?? 'external';
     if (x.signal === 'network_gap') {
       // the callee is steady when its own server time shows no slowdown starting with (or before) the gap
       const callee0 = svcStats.get(callee);
@@ -155,8 +156,10 @@ function spanFindings(ctx: ExpertContext, topo: Topology, spans: Span[]): Findin
         direction: 'up',
         faultHints: hints,
       });
-    } else if (external) {
+    } else if (uninstrumented) {
       const errors = x.signal === 'client_errors';
+      const ext = calleeKind === 'external';
+      const what = ext ? `external ${callee}` : `${calleeKind} ${callee}`;
       out.push({
         id: `traces:${callee}:${errors ? 'errors' : 'latency'}`,
         expert: 'traces',
@@ -164,13 +167,13 @@ function spanFindings(ctx: ExpertContext, topo: Topology, spans: Span[]): Findin
         signal: errors ? 'client_errors' : 'client_latency',
         anomaly: errors ? 'errors' : 'latency',
         summary: errors
-          ? `Calls from ${caller} to external ${callee} failing: ${pct(x.baseline.errorRate)} → ${pct(x.window.errorRate)} from ${hhmm(a.onsetMs)}`
-          : `External ${callee} slower for ${caller}: p95 ${ms(x.baseline.p95)} → ${ms(x.window.p95)} from ${hhmm(a.onsetMs)}`,
+          ? `Calls from ${caller} to ${what} failing: ${pct(x.baseline.errorRate)} → ${pct(x.window.errorRate)} from ${hhmm(a.onsetMs)}`
+          : `Calls from ${caller} to ${what} slower: p95 ${ms(x.baseline.p95)} → ${ms(x.window.p95)} from ${hhmm(a.onsetMs)}`,
         evidence: [`${statLine(`CLIENT spans ${caller}->${callee}`, x.baseline, x.window, errors)} from ${hhmm(a.onsetMs)}`],
         score: a.score,
         onsetMs: a.onsetMs,
         direction: 'up',
-        faultHints: ['third_party_timeout'],
+        faultHints: topo.services.has(callee) ? kindHints(topo, callee, x.signal) : ['third_party_timeout'],
       });
     }
   }
