@@ -19,6 +19,12 @@ export const RANKING_PARAMS = {
   victimDiscount: 0.85,
   /** a change this long before the onset still counts as its possible trigger */
   changeLookbackMs: 30 * 60_000,
+  /** findings at least this share of a component's strongest one date its anomaly */
+  dominantShare: 0.5,
+  /** a cause may lead its symptoms by this much at full weight (leaks and disks fill slowly) */
+  maxLeadMs: 15 * 60_000,
+  /** a transient spike that is over counts for less than a sustained change */
+  spikeWeight: 0.5,
 } as const;
 
 export interface ComponentEvidence {
@@ -40,7 +46,14 @@ export interface RankInput {
 const isChange = (f: Finding) => f.anomaly === 'change';
 
 export function gatherEvidence(findings: Finding[]): Map<string, ComponentEvidence> {
+  // The same observation attached to several components (a host metric seen by every service on the host) points at
+  // none of them in particular: it is split between them.
+  const sharedBy = new Map<string, Set<string>>();
+  const sharingKey = (f: Finding) => `${f.expert}|${f.signal}|${f.summary}`;
+  for (const f of findings) sharedBy.set(sharingKey(f), (sharedBy.get(sharingKey(f)) ?? new Set()).add(f.component));
+
   const byComponent = new Map<string, ComponentEvidence>();
+  const weighted = new Map<string, number[]>();
   for (const f of findings) {
     const e = byComponent.get(f.component) ?? {
       component: f.component,
@@ -50,20 +63,43 @@ export function gatherEvidence(findings: Finding[]): Map<string, ComponentEviden
       onsetMs: Number.POSITIVE_INFINITY,
       specificity: 0,
     };
-    if (isChange(f)) e.changes.push(f);
-    else {
-      e.findings.push(f);
-      // noisy-or: independent observations of the same component reinforce each other
-      e.anomaly = 1 - (1 - e.anomaly) * (1 - f.score);
-      if (f.score >= RANKING_PARAMS.candidateThreshold) e.onsetMs = Math.min(e.onsetMs, f.onsetMs);
-      if (f.faultHints.length > 0) e.specificity = Math.max(e.specificity, f.score);
-    }
     byComponent.set(f.component, e);
+    if (isChange(f)) {
+      e.changes.push(f);
+      continue;
+    }
+    e.findings.push(f);
+    const share = 1 / (sharedBy.get(sharingKey(f))?.size ?? 1);
+    const weight = (f.anomaly === 'spike' ? RANKING_PARAMS.spikeWeight : 1) * share;
+    weighted.set(f.component, [...(weighted.get(f.component) ?? []), f.score * weight]);
+    if (f.faultHints.length > 0) e.specificity = Math.max(e.specificity, f.score * share);
   }
   for (const e of byComponent.values()) {
-    if (!Number.isFinite(e.onsetMs)) e.onsetMs = Math.min(...e.findings.map((f) => f.onsetMs), Number.POSITIVE_INFINITY);
+    e.anomaly = combineScores(weighted.get(e.component) ?? []);
+    e.onsetMs = dominantOnset(e.findings);
   }
   return byComponent;
+}
+
+/**
+ * Several observations of one component reinforce each other, with diminishing returns: the strongest counts fully,
+ * the next half, the next a quarter. Many weak blips must not add up to one strong anomaly.
+ */
+export function combineScores(scores: number[]): number {
+  const sorted = [...scores].sort((a, b) => b - a);
+  let miss = 1;
+  sorted.forEach((s, i) => (miss *= 1 - s * 0.5 ** i));
+  return 1 - miss;
+}
+
+/**
+ * When the component's main anomaly began: the earliest onset among its strong findings. A weak blip an hour earlier
+ * (a WARN burst, a coupon-code surge) must not make a victim look like it started first.
+ */
+export function dominantOnset(findings: Finding[]): number {
+  const strongest = Math.max(0, ...findings.map((f) => f.score));
+  const floor = Math.min(strongest, Math.max(RANKING_PARAMS.candidateThreshold, RANKING_PARAMS.dominantShare * strongest));
+  return Math.min(...findings.filter((f) => f.score >= floor).map((f) => f.onsetMs), Number.POSITIVE_INFINITY);
 }
 
 /** Fault kind that the evidence on a component points to; changes shortly before the onset count too. */
@@ -114,7 +150,7 @@ export function rankHypotheses(input: RankInput): Hypothesis[] {
     [...evidence.values()].filter((e) => e.anomaly >= RANKING_PARAMS.symptomThreshold).map((e) => e.component),
   );
   for (const a of input.alerted) symptoms.add(a);
-  const firstSymptomMs = Math.min(...[...symptoms].map((s) => evidence.get(s)?.onsetMs ?? Number.POSITIVE_INFINITY));
+  const incidentOnsetMs = symptomOnset(evidence, symptoms, input.alerted);
 
   const scored: Hypothesis[] = [];
   for (const e of evidence.values()) {
@@ -125,17 +161,18 @@ export function rankHypotheses(input: RankInput): Hypothesis[] {
     const coverage = symptoms.size === 0 ? 1 : explained.length / symptoms.size;
 
     // A dependency that is anomalous and started no later than this component explains it: this one is a victim.
+    // A dependency much less anomalous than this component explains only part of it.
     let blame = 0;
     for (const d of graph.downstreamOf(e.component)) {
       const de = evidence.get(d);
       if (!de || de.onsetMs > e.onsetMs + RANKING_PARAMS.onsetToleranceMs) continue;
-      blame = Math.max(blame, de.anomaly);
+      blame = Math.max(blame, de.anomaly * Math.min(1, de.anomaly / e.anomaly));
     }
 
     const callers = serviceCallers(graph, e.component);
     const precision =
       callers.length < 2 ? 1 : callers.filter((c) => anomalyOf(c) >= RANKING_PARAMS.symptomThreshold || anomalyOf(`${c}->${e.component}`) > 0).length / callers.length;
-    const late = e.onsetMs > firstSymptomMs + RANKING_PARAMS.onsetToleranceMs;
+    const timing = timingFactor(e.onsetMs, incidentOnsetMs);
     const { kind, support } = inferKind(e, graph);
 
     const score =
@@ -143,7 +180,7 @@ export function rankHypotheses(input: RankInput): Hypothesis[] {
       (0.4 + 0.6 * coverage) *
       (1 - RANKING_PARAMS.victimDiscount * blame) *
       (0.5 + 0.5 * precision) *
-      (late ? 0.6 : 1) *
+      timing *
       (0.7 + 0.3 * e.specificity);
 
     const top = [...e.findings].sort((a, b) => b.score - a.score).slice(0, 3);
@@ -168,6 +205,32 @@ export function rankHypotheses(input: RankInput): Hypothesis[] {
   }
   scored.sort((a, b) => b.score - a.score || a.onsetMs - b.onsetMs || a.component.localeCompare(b.component));
   return withConfidence(scored);
+}
+
+/**
+ * When the incident began: the onset of the alerted components, or else the median onset of the strong symptoms.
+ * A median, not a minimum, so one noisy early blip does not move the whole incident.
+ */
+export function symptomOnset(evidence: Map<string, ComponentEvidence>, symptoms: Set<string>, alerted: string[]): number {
+  const onsets = (names: Iterable<string>) =>
+    [...names].map((n) => evidence.get(n)).filter((e) => e && e.anomaly >= RANKING_PARAMS.symptomThreshold && Number.isFinite(e.onsetMs)).map((e) => e!.onsetMs);
+  const fromAlert = onsets(alerted);
+  const all = fromAlert.length > 0 ? fromAlert : onsets(symptoms);
+  if (all.length === 0) return Number.POSITIVE_INFINITY;
+  const sorted = all.sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/**
+ * A cause starts shortly before its symptoms. Starting after them is suspicious; starting long before them (an
+ * hour-old blip) makes a link unlikely, though slow faults such as leaks legitimately lead by many minutes.
+ */
+export function timingFactor(onsetMs: number, incidentOnsetMs: number): number {
+  if (!Number.isFinite(incidentOnsetMs) || !Number.isFinite(onsetMs)) return 1;
+  const lead = incidentOnsetMs - onsetMs;
+  if (lead < -RANKING_PARAMS.onsetToleranceMs) return 0.6;
+  const excess = lead - RANKING_PARAMS.maxLeadMs;
+  return excess <= 0 ? 1 : 0.4 + 0.6 * Math.exp(-excess / RANKING_PARAMS.maxLeadMs);
 }
 
 /** Confidence: how clearly a hypothesis beats the rest, scaled by its own strength. */

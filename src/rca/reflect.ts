@@ -1,6 +1,6 @@
 import type { Finding, Hypothesis, Reflection, ReflectionCheck } from '../model/evidence.js';
 import type { DependencyGraph } from './graph.js';
-import { RANKING_PARAMS, blastRadius, gatherEvidence } from './rank.js';
+import { RANKING_PARAMS, blastRadius, gatherEvidence, symptomOnset } from './rank.js';
 
 /**
  * Reflection: before anything is proposed, the top hypothesis is checked against the evidence the way a sceptical
@@ -42,17 +42,14 @@ export function checkHypothesis(h: Hypothesis, input: Omit<ReflectInput, 'ranked
     },
   ];
 
-  const symptomOnsets = h.explains
-    .filter((c) => c !== h.component)
-    .map((c) => evidence.get(c)?.onsetMs)
-    .filter((t): t is number => t !== undefined && Number.isFinite(t));
-  const firstSymptom = Math.min(...symptomOnsets, Number.POSITIVE_INFINITY);
-  const precedes = !Number.isFinite(firstSymptom) || h.onsetMs <= firstSymptom + RANKING_PARAMS.onsetToleranceMs;
+  const explained = new Set(h.explains.filter((c) => c !== h.component));
+  const incidentOnset = symptomOnset(evidence, explained, input.alerted.filter((a) => explained.has(a)));
+  const precedes = !Number.isFinite(incidentOnset) || h.onsetMs <= incidentOnset + RANKING_PARAMS.onsetToleranceMs;
   checks.push({
     name: 'precedes_symptoms',
     passed: precedes,
-    detail: Number.isFinite(firstSymptom)
-      ? `${h.component} onset ${clock(h.onsetMs)}, first symptom it explains ${clock(firstSymptom)}`
+    detail: Number.isFinite(incidentOnset)
+      ? `${h.component} onset ${clock(h.onsetMs)}, the symptoms it explains began ${clock(incidentOnset)}`
       : 'no other symptom to compare with',
   });
 
