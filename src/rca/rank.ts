@@ -20,7 +20,7 @@ export const RANKING_PARAMS = {
   /** a change this long before the onset still counts as its possible trigger */
   changeLookbackMs: 30 * 60_000,
   /** findings at least this share of a component's strongest one date its anomaly */
-  dominantShare: 0.5,
+  dominantShare: 0.8,
   /** a cause may lead its symptoms by this much at full weight (leaks and disks fill slowly) */
   maxLeadMs: 15 * 60_000,
   /** a transient spike that is over counts for less than a sustained change */

@@ -127,6 +127,12 @@ describe('verifyRecovery', () => {
     expect(v.checks[0]).toMatchObject({ baseline: 0.01, during: 0.3, recovered: true });
   });
 
+  it('counts overshooting to the good side of the baseline as recovery', async () => {
+    const values = [...Array(10).fill(40), ...Array(5).fill(95), ...Array(5).fill(22)];
+    const v = await verifyRecovery({ plan: single, metrics: source(values), ...windows, now: T });
+    expect(v.recovered).toBe(true);
+  });
+
   it('reports no recovery when the metric stays bad', async () => {
     const values = [...Array(10).fill(0.01), ...Array(5).fill(0.3), ...Array(5).fill(0.25)];
     const v = await verifyRecovery({ plan: single, metrics: source(values), ...windows, now: T });

@@ -7,8 +7,8 @@ interface MetricsReader {
 
 /**
  * Recovery is judged on telemetry read again after the fix, never on the executor's word: each verification metric
- * must be back near its healthy baseline — within the baseline's own noise, or most of the way back from where the
- * incident had taken it.
+ * must be back near its healthy baseline (or beyond it, on the good side) — within the baseline's own noise, or most
+ * of the way back from where the incident had taken it.
  */
 export async function verifyRecovery(input: {
   plan: RemediationPlan;
@@ -30,8 +30,10 @@ export async function verifyRecovery(input: {
     const noise = Math.max(3 * 1.4826 * median(base.map((v) => Math.abs(v - baseline))), Math.abs(baseline) * 0.05, 1e-3);
     const duringValue = during.length > 0 ? median(during) : baseline;
     const afterValue = median(after);
-    const distance = Math.abs(afterValue - baseline);
-    const recovered = distance <= noise || distance <= 0.2 * Math.abs(duringValue - baseline);
+    // Only the bad direction counts: CPU below its old baseline after a scale-out is recovery, not a new anomaly.
+    const badDirection = Math.sign(duringValue - baseline) || 1;
+    const remaining = (afterValue - baseline) * badDirection;
+    const recovered = remaining <= noise || remaining <= 0.2 * Math.abs(duringValue - baseline);
     checks.push({ entity: target.entity, metric: target.metric, baseline, during: duringValue, after: afterValue, recovered });
   }
   return { planId: input.plan.id, checkedAt: input.now, recovered: checks.length > 0 && checks.every((c) => c.recovered), checks };
