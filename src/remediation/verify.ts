@@ -33,7 +33,10 @@ export async function verifyRecovery(input: {
     // Only the bad direction counts: CPU below its old baseline after a scale-out is recovery, not a new anomaly.
     const badDirection = Math.sign(duringValue - baseline) || 1;
     const remaining = (afterValue - baseline) * badDirection;
-    const recovered = remaining <= noise || remaining <= 0.2 * Math.abs(duringValue - baseline);
+    const wasAffected = Math.abs(duringValue - baseline) > noise;
+    const recovered = wasAffected
+      ? remaining <= noise || remaining <= 0.2 * Math.abs(duringValue - baseline)
+      : Math.abs(afterValue - baseline) <= 2 * noise; // never degraded: it only must not have moved since
     checks.push({ entity: target.entity, metric: target.metric, baseline, during: duringValue, after: afterValue, recovered });
   }
   return { planId: input.plan.id, checkedAt: input.now, recovered: checks.length > 0 && checks.every((c) => c.recovered), checks };
