@@ -1,3 +1,5 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
+import type { MastraModelConfig } from '@mastra/core/llm';
 import type { LlmConfig } from '../config.js';
 
 /**
@@ -5,7 +7,7 @@ import type { LlmConfig } from '../config.js';
  * deterministically) and any attempt to converse fails with a message saying how to configure a provider.
  */
 export interface ModelChoice {
-  agentModel: { providerId: string; modelId: string; url: string; apiKey?: string } | { id: `${string}/${string}`; url: string; apiKey?: string };
+  agentModel: MastraModelConfig;
   configured: boolean;
   label: string;
 }
@@ -16,6 +18,12 @@ export function chooseModel(llm: LlmConfig | null): ModelChoice {
     return { agentModel: { providerId: 'openai', modelId: 'unconfigured', url: 'http://127.0.0.1:9/v1' }, configured: false, label: 'no LLM' };
   }
   const apiKey = llm.apiKey ?? 'ollama';
-  if (llm.provider === 'anthropic') return { agentModel: { id: `anthropic/${llm.model}`, url: llm.baseUrl, apiKey }, configured: true, label: `anthropic ${llm.model}` };
+  if (llm.provider === 'anthropic') {
+    // Mastra's router sends any custom URL the OpenAI way; Anthropic's own protocol needs its provider package.
+    // The cast bridges two patch versions of @ai-sdk/provider's types (Mastra bundles its own copy); at run time
+    // Mastra dispatches on the model's specificationVersion.
+    const model = createAnthropic({ baseURL: llm.baseUrl, apiKey })(llm.model) as unknown as MastraModelConfig;
+    return { agentModel: model, configured: true, label: `anthropic ${llm.model}` };
+  }
   return { agentModel: { providerId: 'openai', modelId: llm.model, url: llm.baseUrl, apiKey }, configured: true, label: `${llm.provider} ${llm.model}` };
 }

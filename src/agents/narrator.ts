@@ -29,14 +29,16 @@ export function createNarrator(model: ModelChoice, timeoutMs: number): Narrator 
   if (!model.configured) return null;
   const agent = new Agent({ id: 'incident-narrator', name: 'IncidentNarrator', instructions: INSTRUCTIONS, model: model.agentModel });
   const ask = async (prompt: string): Promise<NarratorReply> => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const timedOut = { ok: false as const, reason: `${model.label}: no answer within ${(timeoutMs / 1000).toFixed(1)} s` };
     try {
-      const out = await agent.generate(prompt, { abortSignal: AbortSignal.timeout(timeoutMs) });
+      const out = await agent.generate(prompt, { abortSignal: deadline });
+      // An aborted call may come back empty rather than throw.
+      if (deadline.aborted) return timedOut;
       const text = out.text?.trim();
       return text ? { ok: true, text: redact(text) } : { ok: false, reason: `${model.label} returned no text` };
     } catch (err) {
-      const e = err as Error;
-      const reason = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : e.message;
-      return { ok: false, reason: `${model.label}: ${redact(reason)}` };
+      return deadline.aborted ? timedOut : { ok: false, reason: `${model.label}: ${redact((err as Error).message)}` };
     }
   };
   return {

@@ -13,6 +13,8 @@ export const RANKING_PARAMS = {
   onsetToleranceMs: 2 * 60_000,
   /** anomaly strength from which a component counts as a symptom */
   symptomThreshold: 0.3,
+  /** a symptom this clear dates the incident */
+  strongSymptom: 0.6,
   /** weakest anomaly that makes a component a candidate */
   candidateThreshold: 0.15,
   /** how much an earlier-or-simultaneous anomalous dependency discounts a candidate */
@@ -208,16 +210,20 @@ export function rankHypotheses(input: RankInput): Hypothesis[] {
 }
 
 /**
- * When the incident began: the onset of the alerted components, or else the median onset of the strong symptoms.
- * A median, not a minimum, so one noisy early blip does not move the whole incident.
+ * When the incident began: the median onset of the strongest symptoms — the alerted components when they show a
+ * clear anomaly, else every clear symptom. Weak blips (a WARN burst, a 404 pattern) do not date an incident.
  */
 export function symptomOnset(evidence: Map<string, ComponentEvidence>, symptoms: Set<string>, alerted: string[]): number {
-  const onsets = (names: Iterable<string>) =>
-    [...names].map((n) => evidence.get(n)).filter((e) => e && e.anomaly >= RANKING_PARAMS.symptomThreshold && Number.isFinite(e.onsetMs)).map((e) => e!.onsetMs);
-  const fromAlert = onsets(alerted);
-  const all = fromAlert.length > 0 ? fromAlert : onsets(symptoms);
-  if (all.length === 0) return Number.POSITIVE_INFINITY;
-  const sorted = all.sort((a, b) => a - b);
+  const onsets = (names: Iterable<string>, floor: number) =>
+    [...names].map((n) => evidence.get(n)).filter((e) => e && e.anomaly >= floor && Number.isFinite(e.onsetMs)).map((e) => e!.onsetMs);
+  const tiers = [
+    onsets(alerted, RANKING_PARAMS.strongSymptom),
+    onsets(symptoms, RANKING_PARAMS.strongSymptom),
+    onsets(symptoms, RANKING_PARAMS.symptomThreshold),
+  ];
+  const chosen = tiers.find((t) => t.length > 0);
+  if (!chosen) return Number.POSITIVE_INFINITY;
+  const sorted = chosen.sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 

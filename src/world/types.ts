@@ -20,6 +20,10 @@ export interface GroundTruth {
   alertMs: number;
   /** actions that end the fault; any one of them, on `target`, fixes it */
   fixedBy: { action: ActionKind; target: string }[];
+  /** name of the alert that fired (added by the world; optional for other producers) */
+  alertName?: string;
+  /** simulated start of the telemetry (first metrics row), epoch ms */
+  startMs?: number;
 }
 
 export interface ActionResult {
