@@ -72,6 +72,7 @@ export async function writeIncidentReport(input: {
     ...(session.verification ? { verification: session.verification } : {}),
     charts,
     author: input.author,
+    generatedAt: input.now,
     knowledge,
     ...(session.explanation ? { explanation: session.explanation } : {}),
   });

@@ -15,6 +15,11 @@ export interface DependencyGraph {
   upstreamOf(component: string): Set<string>;
   /** every component this one depends on, transitively */
   downstreamOf(component: string): Set<string>;
+  /**
+   * Components whose failure loads this one without calling it: for a database, the caches in front of it (their
+   * callers fall back to the database on a miss).
+   */
+  shadowedBy(component: string): string[];
   hostOf(service: string): string[];
   servicesOnHost(host: string): string[];
 }
@@ -63,6 +68,13 @@ export function buildGraph(cmdb: Cmdb): DependencyGraph {
     callers: (c) => inc.get(c) ?? [],
     upstreamOf: (c) => walk(c, inc),
     downstreamOf: (c) => walk(c, out),
+    shadowedBy: (c) => {
+      if (kinds.get(c) !== 'database') return [];
+      const users = new Set(cmdb.services.filter((s) => s.dependsOn.includes(c)).map((s) => s.name));
+      return cmdb.services
+        .filter((cache) => cache.kind === 'cache' && cmdb.services.some((s) => users.has(s.name) && s.dependsOn.includes(cache.name)))
+        .map((cache) => cache.name);
+    },
     hostOf: (s) => hostsByService.get(s) ?? [],
     servicesOnHost: (h) => cmdb.services.filter((s) => s.hosts.includes(h)).map((s) => s.name),
   };

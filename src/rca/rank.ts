@@ -165,7 +165,7 @@ export function rankHypotheses(input: RankInput): Hypothesis[] {
     // A dependency that is anomalous and started no later than this component explains it: this one is a victim.
     // A dependency much less anomalous than this component explains only part of it.
     let blame = 0;
-    for (const d of graph.downstreamOf(e.component)) {
+    for (const d of [...graph.downstreamOf(e.component), ...graph.shadowedBy(e.component)]) {
       const de = evidence.get(d);
       if (!de || de.onsetMs > e.onsetMs + RANKING_PARAMS.onsetToleranceMs) continue;
       blame = Math.max(blame, de.anomaly * Math.min(1, de.anomaly / e.anomaly));

@@ -86,6 +86,20 @@ describe('rankHypotheses', () => {
     expect(ranked.findIndex((h) => h.component === 'db')).toBeGreaterThan(0);
   });
 
+  it('explains a busy database by the failed cache in front of it, even when the database looks as sick', () => {
+    const findings = [
+      finding('web', 0.8, 1, { anomaly: 'latency' }),
+      finding('catalog', 0.9, 0, { anomaly: 'latency' }),
+      finding('order', 0.6, 1, { anomaly: 'latency' }),
+      finding('cache', 0.95, 0, { faultHints: ['cache_outage'] }),
+      finding('db', 0.97, 0, { expert: 'metrics', anomaly: 'saturation', faultHints: ['db_connection_exhaustion'] }),
+    ];
+    const ranked = rankHypotheses({ findings, graph, alerted: ['web'] });
+    expect(ranked[0]).toMatchObject({ component: 'cache', kind: 'cache_outage' });
+    expect(graph.shadowedBy('db')).toEqual(['cache']);
+    expect(graph.shadowedBy('cache')).toEqual([]);
+  });
+
   it('returns nothing to rank when nothing is anomalous', () => {
     expect(rankHypotheses({ findings: [finding('web', 0.05, 0)], graph, alerted: ['web'] })).toEqual([]);
   });

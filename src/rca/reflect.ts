@@ -54,7 +54,7 @@ export function checkHypothesis(h: Hypothesis, input: Omit<ReflectInput, 'ranked
   });
 
   // Counter-evidence: a dependency that is clearly sick and was sick first would explain this component's state.
-  const culprits = [...input.graph.downstreamOf(h.component)]
+  const culprits = [...input.graph.downstreamOf(h.component), ...input.graph.shadowedBy(h.component)]
     .map((d) => evidence.get(d))
     .filter((d) => d !== undefined)
     .filter((d) => d.anomaly >= RANKING_PARAMS.symptomThreshold && d.onsetMs < h.onsetMs - 0)

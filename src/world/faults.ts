@@ -179,7 +179,7 @@ export class Fault {
         const rate = ((spec.memLimitMb - spec.memBaseMb) / this.period) * (this.fixedAt === undefined ? 1 : 1 / 15);
         let leak = (ctx.carry.leakMb.get(X) ?? 0) + rate * ctx.rng.float(0.9, 1.1);
         const f = (spec.memBaseMb + leak) / spec.memLimitMb;
-        const gc = f > 0.72 ? Math.min(1, ((f - 0.72) / 0.28) ** 1.5) : 0;
+        const gc = f > 0.86 ? Math.min(1, (f - 0.86) / 0.14) : 0; // GC thrash just before the heap is exhausted
         m.latMult *= 1 + 3 * gc;
         m.slowProb += 0.3 * gc;
         m.slowMs = Math.max(m.slowMs, 1800);

@@ -194,7 +194,7 @@ export interface TraceMinute {
   spanCount: number;
 }
 
-export function renderTraces(f: Frame, seed: number, perMinute = { natural: 12, checkout: 6, consumer: 2 }): TraceMinute {
+export function renderTraces(f: Frame, seed: number, perMinute = { natural: 10, checkout: 7, consumer: 2 }): TraceMinute {
   const rng = Rng.for(seed, 'traces', f.minute);
   const bld = new Builder(f, rng);
   const starts: [number, Route | undefined][] = [];
