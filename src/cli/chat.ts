@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { createChannel } from '../bot/registry.js';
 import { parseIntent } from '../bot/intents.js';
+import { faultLabel } from '../report/labels.js';
 import type { Config } from '../config.js';
 import { createScenarioRuntime, type ScenarioRuntime } from '../runtime.js';
 
@@ -28,7 +29,7 @@ export async function answer(runtime: ScenarioRuntime, config: Config, line: str
       }
       const top = latest.result.ranked[0];
       if (!top) return 'I found no anomaly that explains the alert.';
-      return `Most likely ${top.kind.replaceAll('_', ' ')} on ${top.component} (confidence ${Math.round(top.confidence * 100)} %, reflection: ${latest.result.reflection.verdict}).\n- ${top.evidence.slice(0, 4).join('\n- ')}`;
+      return `Most likely ${faultLabel(top.kind)} on ${top.component} (confidence ${Math.round(top.confidence * 100)} %, reflection: ${latest.result.reflection.verdict}).\n- ${top.evidence.slice(0, 4).join('\n- ')}`;
     }
     case 'status': {
       if (!latest) return `An alert is firing (${runtime.world.def.description}); nobody has asked me to diagnose it yet.`;
