@@ -1,5 +1,5 @@
 import { Agent } from '@mastra/core/agent';
-import { redact, redactDeep } from '../bot/redact.js';
+import { redact, redactDeep } from '../redaction/redact.js';
 import type { Finding, Hypothesis, Reflection } from '../model/evidence.js';
 import type { Incident } from '../model/incident.js';
 import type { ModelChoice } from './model.js';

@@ -2,5 +2,5 @@ export * from './robust.js';
 export * from './metric-anomaly.js';
 export * from './log-templates.js';
 export * from './trace-analysis.js';
-export { redact } from './redact.js';
+export { redact } from '../redaction/redact.js';
 export * from './experts/index.js';

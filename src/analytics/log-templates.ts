@@ -1,5 +1,5 @@
 import type { LogLevel } from '../model/telemetry.js';
-import { redact } from './redact.js';
+import { redact } from '../redaction/redact.js';
 
 /**
  * Drain-style streaming log template miner (He et al., 2017): messages are masked (numbers, ids, IPs, paths,

@@ -1,4 +1,4 @@
-import { redact } from './redact.js';
+import { redact } from '../redaction/redact.js';
 
 /**
  * Helpers for the chat Markdown subset described in channel.ts. Untrusted text goes through `escapeChat` (redacted,

@@ -5,7 +5,7 @@ import type { Report } from '../model/report.js';
 import { actionLabel, anomalyLabel, faultLabel, formatClock, formatDuration, formatNumber, formatPercent, formatTime } from '../report/labels.js';
 import type { ChatAction, ChatMessage, MessageBlock } from './channel.js';
 import { bold, chatCode, clip, escapeChat, scoreBar } from './format.js';
-import { redact } from './redact.js';
+import { redact } from '../redaction/redact.js';
 
 /**
  * Pure builders from domain objects to chat messages. Untrusted text (alert text, evidence, log lines, outputs) is

@@ -1,4 +1,4 @@
-import { redact } from '../bot/redact.js';
+import { redact } from '../redaction/redact.js';
 
 /**
  * Markdown helpers for untrusted text (log lines, alert text, evidence). Text is redacted first, then escaped so that

@@ -4,7 +4,7 @@ import type { Expert, Finding, Hypothesis, Reflection } from '../model/evidence.
 import type { Incident } from '../model/incident.js';
 import type { Approval, Execution, RemediationPlan, Verification } from '../model/remediation.js';
 import { ReportSchema, type Chart, type Report } from '../model/report.js';
-import { redact } from '../bot/redact.js';
+import { redact } from '../redaction/redact.js';
 import { codeSpan, escapeCell, escapeMarkdown, safeUrl, truncate } from './escape.js';
 import {
   actionLabel,

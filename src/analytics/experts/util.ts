@@ -1,7 +1,7 @@
 import { DataSourceError } from '../../connectors/types.js';
 import type { Finding } from '../../model/evidence.js';
 import type { TimeWindow } from '../../model/telemetry.js';
-import { redact } from '../redact.js';
+import { redact } from '../../redaction/redact.js';
 import { clamp01 } from '../robust.js';
 import type { ExpertContext } from './types.js';
 
