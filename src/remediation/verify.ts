@@ -1,3 +1,4 @@
+import { mad, median } from '../analytics/robust.js';
 import type { RemediationPlan, Verification } from '../model/remediation.js';
 import type { MetricSeries, TimeWindow } from '../model/telemetry.js';
 
@@ -27,7 +28,7 @@ export async function verifyRecovery(input: {
     const [base, during, after] = await Promise.all([read(input.baseline), read(input.during), read(input.after)]);
     if (base.length === 0 || after.length === 0) continue; // a metric the source does not have cannot vote
     const baseline = median(base);
-    const noise = Math.max(3 * 1.4826 * median(base.map((v) => Math.abs(v - baseline))), Math.abs(baseline) * 0.05, 1e-3);
+    const noise = Math.max(3 * 1.4826 * mad(base, baseline), Math.abs(baseline) * 0.05, 1e-3);
     const duringValue = during.length > 0 ? median(during) : baseline;
     const afterValue = median(after);
     // Only the bad direction counts: CPU below its old baseline after a scale-out is recovery, not a new anomaly.
@@ -40,10 +41,4 @@ export async function verifyRecovery(input: {
     checks.push({ entity: target.entity, metric: target.metric, baseline, during: duringValue, after: afterValue, recovered });
   }
   return { planId: input.plan.id, checkedAt: input.now, recovered: checks.length > 0 && checks.every((c) => c.recovered), checks };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
