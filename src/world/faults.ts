@@ -227,7 +227,7 @@ export class Fault {
           m.err += e;
           m.errType = 'ENOSPC';
           m.latMult *= 1.15;
-          const n = ctx.rng.poisson(Math.min(14, ctx.thrNominal(X) * e * 0.04) + 1);
+          const n = ctx.rng.poisson(Math.min(14, ctx.thrNominal(X) * e * 0.1) + 1);
           ev(ctx, X, 'ERROR', n, (r) => `Failed to write ${spec.dataDir}/spool/${r.pick(['shp', 'lbl', 'evt'])}-${r.int(100000, 999999)}.json: No space left on device`);
         } else if (disk > 92) {
           ev(ctx, X, 'WARN', 1, () => `Disk usage of ${spec.dataDir} at ${Math.floor(disk)}%`);
@@ -275,7 +275,7 @@ export class Fault {
         m.errType = spec.lang === 'java' ? 'java.lang.NullPointerException' : spec.lang === 'go' ? 'runtime.Error' : 'TypeError';
         m.err += e;
         m.latMult *= 1 + 0.15 * L;
-        ev(ctx, X, 'ERROR', ctx.rng.poisson(Math.min(25, ctx.thrNominal(X) * e * 0.03) + L), (r) => badDeployMessage(spec, r));
+        ev(ctx, X, 'ERROR', ctx.rng.poisson(Math.min(25, ctx.thrNominal(X) * e * 0.1) + L), (r) => badDeployMessage(spec, r));
         return;
       }
       case 'config_change': {

@@ -156,7 +156,7 @@ export function renderLogs(f: Frame, seed: number, traceIds: Map<string, TraceId
       }
     }
     for (const ev of f.events) {
-      if (ev.service !== spec.name) continue;
+      if (ev.service !== spec.name || fmt === 'nginx') continue; // access logs carry requests only
       const [lo, hi] = ev.window ?? [0, 1];
       for (let k = 0; k < ev.count; k++) {
         const ts = f.tsMs + Math.floor(r.float(lo, hi) * 59_999);

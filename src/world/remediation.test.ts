@@ -42,7 +42,7 @@ const WRONG: Record<FaultKind, (t: string) => [ActionKind, string]> = {
   cache_outage: () => ['restart_service', 'user-service'],
 };
 
-async function run(def: ScenarioDef, mode: 'fix' | 'wrong', seed = Number(process.env.WSEED ?? 11)) {
+async function run(def: ScenarioDef, mode: 'fix' | 'wrong', seed = 11) {
   const dir = freshDir();
   const w = createWorld({ scenario: def.name, seed, dir });
   await w.start();

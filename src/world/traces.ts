@@ -122,7 +122,10 @@ class Builder {
     const x = (callee?.samples[Math.floor(rng.next() * (callee.samples.length || 1))] ?? 1) + net + delay;
     const fastErr = callee ? (callee.hangProb >= 1 ? 1 : 1 - (1 - callee.errProb) / (1 - callee.hangProb)) : 0;
     dur = Math.min(x, timeout);
-    if (x >= timeout) err = e.kind === 'db' ? 'HikariPool-1 - Connection is not available' : 'timeout';
+    if (x >= timeout && link?.breaker) {
+      dur = 1;
+      err = 'circuit open';
+    } else if (x >= timeout) err = e.kind === 'db' ? 'HikariPool-1 - Connection is not available' : 'timeout';
     else if (callee?.mods.down) err = 'Connection refused';
     else if (rng.next() < fastErr) err = e.kind === 'external' ? 'HTTP 502' : 'error';
     let kind = 3;

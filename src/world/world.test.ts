@@ -228,7 +228,7 @@ function checkSignature(def: ScenarioDef, gt: GroundTruth, s: Series, dir: strin
 describe.each(listScenarios().map((s) => [s.name, s] as const))('scenario %s', (_name, def) => {
   it('writes parseable telemetry with the fault signature, propagation and a symptom alert', async () => {
     const dir = freshDir();
-    const w = createWorld({ scenario: def.name, seed: Number(process.env.WSEED ?? 7), dir });
+    const w = createWorld({ scenario: def.name, seed: 7, dir });
     await w.start();
     await w.start(); // idempotent
     const gt = w.groundTruth;
@@ -238,7 +238,7 @@ describe.each(listScenarios().map((s) => [s.name, s] as const))('scenario %s', (
     expect(delayMin).toBeGreaterThanOrEqual(3);
     expect(delayMin).toBeLessThanOrEqual(def.fault.kind === 'memory_leak' ? 20 : 10);
     expect(gt.fixedBy.length).toBeGreaterThan(0);
-    expect(JSON.parse(readFileSync(join(dir, 'ground-truth.json'), 'utf8'))).toMatchObject({ scenario: def.name, seed: Number(process.env.WSEED ?? 7), onsetMs: gt.onsetMs });
+    expect(JSON.parse(readFileSync(join(dir, 'ground-truth.json'), 'utf8'))).toMatchObject({ scenario: def.name, seed: 7, onsetMs: gt.onsetMs });
 
     // metrics.csv
     const rows = readMetrics(dir);
