@@ -5,6 +5,7 @@ import { listScenarios } from '../world/index.js';
 import { runChat } from './chat.js';
 import { resolveScenarios, runDemo } from './demo.js';
 import { printAudit } from './audit.js';
+import { runBench } from './bench.js';
 
 const program = new Command('sre-copilot')
   .description('Chat-ops copilot for SREs: diagnoses incidents with expert agents and runs approved fixes')
@@ -71,6 +72,16 @@ program
   .option('--incident <id>', 'only this incident')
   .option('--json', 'print JSON')
   .action(async (opts: { incident?: string; json?: boolean }) => printAudit(loadConfig(), opts));
+
+program
+  .command('bench')
+  .description('run benchmark suites and print their tables (all, or one by name)')
+  .argument('[suite]', 'suite name, or "all"', 'all')
+  .option('--data <dir>', 'dataset folder laid out like the shared one (default: SRE_COPILOT_DATASETS)')
+  .option('--out <dir>', 'where suites write per-item result files')
+  .option('--json', 'print the figures as one JSON document')
+  .option('--param <key=value...>', 'suite parameters, e.g. seeds=1-8')
+  .action(async (suite: string, opts: { data?: string; out?: string; json?: boolean; param?: string[] }) => runBench(loadConfig(), suite, opts));
 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 

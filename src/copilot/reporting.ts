@@ -24,6 +24,8 @@ function chartSeries(session: IncidentSession): { entity: string; metric: string
       .sort((a, b) => b.score - a.score)[0];
     if (own?.series) add(own.series.entity, own.series.metric, `Root cause: ${own.series.entity} ${own.series.metric}`);
   }
+  // The plan's verification metrics exist by construction and show the fix working.
+  for (const v of result.plan?.verification ?? []) add(v.entity, v.metric, `${v.entity} ${v.metric}`);
   for (const s of incident.services) {
     const f = result.findings.filter((x) => x.series?.entity === s).sort((a, b) => b.score - a.score)[0];
     if (f?.series) add(f.series.entity, f.series.metric, `Alerted: ${f.series.entity} ${f.series.metric}`);

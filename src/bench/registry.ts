@@ -1,0 +1,12 @@
+import { scenarioSuite } from './scenarios.js';
+import type { BenchSuite } from './types.js';
+
+/** Benchmark suites by name; adding one is one file plus one line here. */
+export const BENCH_SUITES: BenchSuite[] = [scenarioSuite];
+
+export function findSuites(name: string): BenchSuite[] {
+  if (name === 'all') return BENCH_SUITES;
+  const suite = BENCH_SUITES.find((s) => s.name === name);
+  if (!suite) throw new Error(`unknown benchmark "${name}"; choose one of: all, ${BENCH_SUITES.map((s) => s.name).join(', ')}`);
+  return [suite];
+}
