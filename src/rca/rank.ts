@@ -9,8 +9,8 @@ import { type DependencyGraph, parseLink, serviceCallers } from './graph.js';
  * parameters serve every incident: nothing here knows the scenarios.
  */
 export const RANKING_PARAMS = {
-  /** minutes of onset difference still read as "the same time" (telemetry has 1-minute resolution) */
-  onsetToleranceMs: 2 * 60_000,
+  /** onset difference still read as "the same time": 1-minute telemetry, and detectors date onsets ±1–2 minutes */
+  onsetToleranceMs: 3 * 60_000,
   /** anomaly strength from which a component counts as a symptom */
   symptomThreshold: 0.3,
   /** a symptom this clear dates the incident */
@@ -187,13 +187,16 @@ export function rankHypotheses(input: RankInput): Hypothesis[] {
 
     const top = [...e.findings].sort((a, b) => b.score - a.score).slice(0, 3);
     const recentChanges = e.changes.filter((c) => c.onsetMs <= e.onsetMs + RANKING_PARAMS.onsetToleranceMs);
+    // A fault caused by a change began with the change, even if its effects were measured a minute later.
+    const trigger = recentChanges.filter((c) => c.faultHints.includes(kind) && e.onsetMs - c.onsetMs <= RANKING_PARAMS.changeLookbackMs);
+    const onsetMs = Math.min(e.onsetMs, ...trigger.map((c) => c.onsetMs));
     scored.push({
       id: `h-${e.component}-${kind}`,
       component: e.component,
       kind,
       score: round(score),
       confidence: 0,
-      onsetMs: e.onsetMs,
+      onsetMs,
       evidence: [
         ...top.map((f) => f.summary),
         ...recentChanges.slice(0, 1).map((c) => c.summary),
@@ -210,17 +213,14 @@ export function rankHypotheses(input: RankInput): Hypothesis[] {
 }
 
 /**
- * When the incident began: the median onset of the strongest symptoms — the alerted components when they show a
- * clear anomaly, else every clear symptom. Weak blips (a WARN burst, a 404 pattern) do not date an incident.
+ * When the incident began: the median onset of the clear symptoms (alerted or not). A median, so one noisy onset
+ * (a few sampled spans) does not move it, and weak blips (a WARN burst, a 404 pattern) do not date an incident.
  */
 export function symptomOnset(evidence: Map<string, ComponentEvidence>, symptoms: Set<string>, alerted: string[]): number {
   const onsets = (names: Iterable<string>, floor: number) =>
     [...names].map((n) => evidence.get(n)).filter((e) => e && e.anomaly >= floor && Number.isFinite(e.onsetMs)).map((e) => e!.onsetMs);
-  const tiers = [
-    onsets(alerted, RANKING_PARAMS.strongSymptom),
-    onsets(symptoms, RANKING_PARAMS.strongSymptom),
-    onsets(symptoms, RANKING_PARAMS.symptomThreshold),
-  ];
+  const named = new Set([...symptoms, ...alerted]);
+  const tiers = [onsets(named, RANKING_PARAMS.strongSymptom), onsets(named, RANKING_PARAMS.symptomThreshold)];
   const chosen = tiers.find((t) => t.length > 0);
   if (!chosen) return Number.POSITIVE_INFINITY;
   const sorted = chosen.sort((a, b) => a - b);

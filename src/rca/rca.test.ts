@@ -143,6 +143,14 @@ describe('reflect', () => {
     expect(reflection.notes[0]).toMatch(/payment .* went bad first/);
   });
 
+  it('keeps the ranking, marked uncertain, when the only alternative is much weaker', () => {
+    const weakAlternative = [h('notification', 'cpu_saturation', -5, ['notification']), { ...h('payment', 'bad_deploy', 0, ['gateway', 'web', 'order', 'payment']), score: 0.1 }];
+    const { ranked, reflection } = reflect({ ranked: weakAlternative, findings, graph, alerted: ['gateway'] });
+    expect(reflection.verdict).toBe('uncertain');
+    expect(ranked.map((x) => x.component)).toEqual(['notification', 'payment']);
+    expect(reflection.checks.find((c) => c.name === 'explains_symptoms')?.passed).toBe(false);
+  });
+
   it('confirms a hypothesis that passes every check', () => {
     const right = [h('payment', 'bad_deploy', 0, ['gateway', 'web', 'order', 'payment'])];
     const { ranked, reflection } = reflect({ ranked: right, findings, graph, alerted: ['gateway'] });

@@ -22,6 +22,9 @@ export interface ReflectOutput {
   reflection: Reflection;
 }
 
+/** a replacement must score at least this share of the demoted top hypothesis */
+export const MIN_REPLACEMENT_SHARE = 0.5;
+
 const HARD_CHECKS = new Set<ReflectionCheck['name']>(['explains_symptoms', 'precedes_symptoms', 'no_counter_evidence']);
 
 export function checkHypothesis(h: Hypothesis, input: Omit<ReflectInput, 'ranked'>): ReflectionCheck[] {
@@ -88,25 +91,37 @@ export function reflect(input: ReflectInput): ReflectOutput {
   }
   const examined = input.ranked[0]!.id;
   const failed: Hypothesis[] = [];
+  const problems: string[] = [];
+  const topScore = input.ranked[0]!.score;
   for (let i = 0; i < maxExamined; i++) {
     const candidate = input.ranked[i]!;
+    // A much weaker alternative is no reason to overturn the ranking: the verdict becomes uncertain instead.
+    if (i > 0 && candidate.score < MIN_REPLACEMENT_SHARE * topScore) break;
     const checks = checkHypothesis(candidate, input);
     const failedHard = checks.filter((c) => HARD_CHECKS.has(c.name) && !c.passed);
-    if (failedHard.length > 0) {
-      notes.push(`demoted ${candidate.component} (${candidate.kind}): ${failedHard.map((c) => c.detail).join('; ')}`);
+    // A replacement must be positively supported too, not merely unrefuted.
+    const failedAny = checks.filter((c) => !c.passed);
+    const disqualifying = i === 0 ? failedHard : failedAny;
+    if (disqualifying.length > 0) {
+      problems.push(`${candidate.component} (${candidate.kind}): ${disqualifying.map((c) => c.detail).join('; ')}`);
       failed.push({ ...candidate, confidence: round(candidate.confidence / 2) });
       continue;
     }
     // The first survivor leads; the demoted ones follow it, then the rest in their original order.
     const ranked = [candidate, ...failed, ...input.ranked.slice(i + 1)];
-    if (failed.length > 0) notes.push(`${candidate.component} (${candidate.kind}) passes the hard checks and now leads`);
+    const notes = problems.map((p) => `demoted ${p}`);
+    if (failed.length > 0) notes.push(`${candidate.component} (${candidate.kind}) passes every check and now leads`);
     const verdict = failed.length > 0 ? 'demoted' : checks.every((c) => c.passed) ? 'confirmed' : 'uncertain';
     return { ranked, reflection: { verdict, examined, checks, notes } };
   }
-  notes.push(`none of the top ${maxExamined} hypotheses passed every hard check; the ranking stands but is uncertain`);
   return {
     ranked: input.ranked,
-    reflection: { verdict: 'uncertain', examined, checks: checkHypothesis(input.ranked[0]!, input), notes },
+    reflection: {
+      verdict: 'uncertain',
+      examined,
+      checks: checkHypothesis(input.ranked[0]!, input),
+      notes: [...problems.map((p) => `doubt on ${p}`), 'no comparably supported hypothesis passes every check; the ranking stands but is uncertain'],
+    },
   };
 }
 

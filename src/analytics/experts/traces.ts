@@ -41,8 +41,11 @@ export async function tracesExpert(ctx: ExpertContext): Promise<Finding[]> {
     const prev = out.get(f.id);
     if (!prev) return void out.set(f.id, f);
     const [hi, lo] = prev.score >= f.score ? [prev, f] : [f, prev];
+    // Metrics aggregate every request; sampled spans are noisier, so a metric's onset dates the anomaly.
+    const dated = prev.series ? prev : f.series ? f : hi;
     out.set(f.id, {
       ...hi,
+      onsetMs: dated.onsetMs,
       evidence: [...hi.evidence, ...lo.evidence.filter((e) => !hi.evidence.includes(e))].slice(0, 4),
       series: hi.series ?? lo.series,
       faultHints: [...new Set([...hi.faultHints, ...lo.faultHints])],
