@@ -69,11 +69,14 @@ export class ConsoleChannel implements ChatChannel {
     return { threadId, messageId };
   }
 
+  /**
+   * A terminal scrollback cannot edit an earlier message, so an update prints one compact line (the message's plain
+   * text) instead of the whole message again; chat adapters edit in place.
+   */
   async update(ref: PostedRef, message: ChatMessage): Promise<void> {
-    const rendered = renderMessage(message, this.color);
-    const [first = '', ...rest] = rendered;
     const gutter = this.roots.has(ref.messageId) ? '' : GUTTER;
-    this.emit([`↻ ${first}`, ...rest.map((l) => `  ${l}`)], gutter);
+    const oneLine = message.text.split('\n').map((l) => l.trim()).filter(Boolean).join(' · ');
+    this.emit([`↻ ${oneLine}`], gutter);
   }
 
   /** Everything printed so far, without ANSI codes. */

@@ -18,13 +18,15 @@ export class ProgressTracker {
     this.states = experts.map((e) => ({ expert: e.name, id: e.id, status: 'pending' as Status }));
   }
 
+  /** The experts run in parallel from the start, so the first message already shows them all at work. */
   async start(): Promise<void> {
+    for (const s of this.states) s.status = 'running';
     this.ref = await this.channel.post(this.thread, progressMessage(this.view()));
   }
 
   async mark(id: string, status: Status, findings?: number): Promise<void> {
     const state = this.states.find((s) => s.id === id);
-    if (!state) return;
+    if (!state || state.status === status) return;
     state.status = status;
     if (findings !== undefined) state.findings = findings;
     if (this.ref) await this.channel.update(this.ref, progressMessage(this.view()));
