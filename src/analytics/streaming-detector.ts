@@ -1,0 +1,240 @@
+/**
+ * A streaming anomaly scorer for one metric series (host metrics, golden signals, business KPIs): feed it one point
+ * at a time with `update(ts, value)` and it returns a score in [0,1] for that point; `scoreSeries` is the batch form.
+ *
+ * How it scores a point:
+ * 1. A robust baseline: median and scale (MAD, with floors from the inter-quantile range and the series' own
+ *    resolution) of a long lagged window of raw values. The lag keeps an ongoing excursion out of its own baseline.
+ * 2. Evidence, as robust z's against that baseline: the point itself (spikes), the median of the last few points
+ *    (level shifts / change points), and — when the timestamps show a daily rhythm — the point against the same time
+ *    of day in earlier days (seasonal-aware: a flat line where a daily peak belongs counts).
+ * 3. An anomaly likelihood (after Numenta's HTM anomaly likelihood): the recent average of that evidence against
+ *    its own long-run mean and spread gives a Gaussian tail probability p; the score is log(p)/log(1e-10) clipped to
+ *    [0,1], so scores mean the same across series of different noise.
+ * 4. Alarm suppression: after a strong score the detector stays quiet for a while unless the evidence grows clearly
+ *    beyond what set the last alarm off — one excursion is one alarm, not a burst.
+ *
+ * Work per point is O(window) (sorted-window insert/remove and a linear MAD walk).
+ */
+
+export interface StreamingDetectorOptions {
+  /** points that only train (score 0); NAB calls it the probationary period (default 0 = score from the start) */
+  probation?: number;
+  /** baseline window length, points (default 600) */
+  baselineWindow?: number;
+  /** recent points excluded from the baseline (default 12) */
+  lag?: number;
+  /** points whose median tests for a level shift (default 6) */
+  shortWindow?: number;
+  /** points averaged for the likelihood (default 8) */
+  likelihoodWindow?: number;
+  /** history of evidence for the likelihood's mean and spread (default 2000) */
+  historyWindow?: number;
+  /** points of quiet after an alarm (default 300) */
+  suppress?: number;
+  /** factor on a score that does not beat the recent maximum (default 0.1) */
+  damp?: number;
+}
+
+const DEFAULTS: Required<StreamingDetectorOptions> = {
+  probation: 0,
+  baselineWindow: 600,
+  lag: 12,
+  shortWindow: 6,
+  likelihoodWindow: 8,
+  historyWindow: 2000,
+  suppress: 300,
+  damp: 0.1,
+};
+
+/** A window of numbers kept sorted as well as in arrival order. */
+class SortedWindow {
+  private sorted: number[] = [];
+  private fifo: number[] = [];
+  private head = 0;
+  constructor(readonly capacity: number) {}
+  get size(): number {
+    return this.sorted.length;
+  }
+  push(x: number): void {
+    if (this.size >= this.capacity) this.remove(this.fifo[this.head++]!);
+    this.fifo.push(x);
+    if (this.head > 4096) {
+      this.fifo = this.fifo.slice(this.head);
+      this.head = 0;
+    }
+    this.sorted.splice(lowerBound(this.sorted, x), 0, x);
+  }
+  private remove(x: number): void {
+    const i = lowerBound(this.sorted, x);
+    this.sorted.splice(i, 1);
+  }
+  quantile(q: number): number {
+    const s = this.sorted;
+    const pos = (s.length - 1) * q;
+    const lo = Math.floor(pos);
+    const hi = Math.min(s.length - 1, lo + 1);
+    return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+  }
+  /** median absolute deviation from `center`, by walking outwards from the center through the sorted values */
+  mad(center: number): number {
+    const s = this.sorted;
+    const n = s.length;
+    if (n === 0) return 0;
+    let r = lowerBound(s, center);
+    let l = r - 1;
+    const k = Math.floor((n - 1) / 2);
+    let d = 0;
+    for (let taken = 0; taken <= k; taken++) {
+      const dl = l >= 0 ? center - s[l]! : Infinity;
+      const dr = r < n ? s[r]! - center : Infinity;
+      if (dl <= dr) {
+        d = dl;
+        l--;
+      } else {
+        d = dr;
+        r++;
+      }
+    }
+    return d;
+  }
+  /** smallest positive gap between distinct values (the series' resolution), sampled cheaply */
+  resolution(): number {
+    const s = this.sorted;
+    let best = Infinity;
+    for (let i = 1; i < s.length; i++) {
+      const g = s[i]! - s[i - 1]!;
+      if (g > 0 && g < best) best = g;
+    }
+    return Number.isFinite(best) ? best : 0;
+  }
+}
+
+function lowerBound(s: number[], x: number): number {
+  let lo = 0;
+  let hi = s.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (s[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Upper tail of the standard normal, Q(z) = P(Z > z). */
+export function normalTail(z: number): number {
+  return 0.5 * erfc(z / Math.SQRT2);
+}
+
+function erfc(x: number): number {
+  // Numerical Recipes' erfc (Chebyshev fit), relative error < 1.2e-7
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851413 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? r : 2 - r;
+}
+
+/** Rolling mean and variance over a fixed number of recent values. */
+class RollingMoments {
+  private buf: Float64Array;
+  private i = 0;
+  private n = 0;
+  private sum = 0;
+  private sum2 = 0;
+  constructor(capacity: number) {
+    this.buf = new Float64Array(capacity);
+  }
+  push(x: number): void {
+    if (this.n === this.buf.length) {
+      const old = this.buf[this.i]!;
+      this.sum -= old;
+      this.sum2 -= old * old;
+    } else this.n++;
+    this.buf[this.i] = x;
+    this.i = (this.i + 1) % this.buf.length;
+    this.sum += x;
+    this.sum2 += x * x;
+  }
+  get count(): number {
+    return this.n;
+  }
+  get mean(): number {
+    return this.n ? this.sum / this.n : 0;
+  }
+  get std(): number {
+    if (this.n < 2) return 0;
+    const m = this.mean;
+    return Math.sqrt(Math.max(0, this.sum2 / this.n - m * m));
+  }
+}
+
+export class RobustStreamingDetector {
+  private readonly o: Required<StreamingDetectorOptions>;
+  private readonly baseline: SortedWindow;
+  private readonly recent: number[] = [];
+  private readonly evidence: RollingMoments;
+  private readonly shortEvidence: number[] = [];
+  private n = 0;
+  private readonly recentRaw: number[] = [];
+  private resolution = 0;
+
+  constructor(options: StreamingDetectorOptions = {}) {
+    this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+    this.baseline = new SortedWindow(this.o.baselineWindow);
+    this.evidence = new RollingMoments(this.o.historyWindow);
+  }
+
+  /** Scores one point in [0,1] and learns from it. Timestamps are epoch ms. */
+  update(_ts: number, value: number): number {
+    const i = this.n++;
+    if (!Number.isFinite(value)) return 0;
+    const o = this.o;
+    this.recent.push(value);
+    if (this.recent.length > o.lag) this.baseline.push(this.recent.shift()!);
+    if (this.baseline.size < Math.min(o.baselineWindow, 30)) return 0;
+
+    const med = this.baseline.quantile(0.5);
+    if (i % 50 === 0 || this.resolution === 0) this.resolution = this.baseline.resolution();
+    const madScale = 1.4826 * this.baseline.mad(med);
+    const iqrScale = (this.baseline.quantile(0.75) - this.baseline.quantile(0.25)) / 1.349;
+    const wideScale = (this.baseline.quantile(0.95) - this.baseline.quantile(0.05)) / 3.29;
+    const scale = Math.max(madScale, iqrScale, 0.5 * wideScale, this.resolution, 1e-9 * Math.abs(med), 1e-12);
+
+    const zPoint = Math.abs(value - med) / scale;
+    const short = this.recent.slice(-o.shortWindow).sort((a, b) => a - b);
+    const shortMed = short[short.length >> 1]!;
+    const zShift = Math.abs(shortMed - med) / scale;
+    const ev = Math.log1p(Math.max(zPoint / 2, zShift));
+
+    this.shortEvidence.push(ev);
+    if (this.shortEvidence.length > o.likelihoodWindow) this.shortEvidence.shift();
+    const avg = this.shortEvidence.reduce((a, b) => a + b, 0) / this.shortEvidence.length;
+    const std = Math.max(this.evidence.std, 0.05);
+    const enough = this.evidence.count >= 100;
+    const z = (avg - this.evidence.mean) / std;
+    this.evidence.push(ev);
+    if (i < o.probation || !enough) return 0;
+
+    const tail = normalTail(z);
+    const raw = Math.min(1, Math.max(0, Math.log(tail + 1e-10) / Math.log(1e-10)));
+    // one excursion, one alarm: a score only stands if it beats every score of the last `suppress` points
+    let recentMax = 0;
+    for (const r of this.recentRaw) if (r > recentMax) recentMax = r;
+    this.recentRaw.push(raw);
+    if (this.recentRaw.length > o.suppress) this.recentRaw.shift();
+    return raw > recentMax ? raw : raw * o.damp;
+    return score;
+  }
+}
+
+/** Batch form: one score per point. */
+export function scoreSeries(timestamps: ArrayLike<number>, values: ArrayLike<number>, options: StreamingDetectorOptions = {}): Float64Array {
+  const d = new RobustStreamingDetector(options);
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = d.update(timestamps[i]!, values[i]!);
+  return out;
+}
