@@ -24,11 +24,13 @@ function alertTitle(alert: Alert): string {
   return alert.service ? `${alert.name} on ${alert.service}` : alert.name;
 }
 
+/** The alert's own labels name its subject; free text is only a fallback ("payment success rate" is a KPI, not payment-service). */
 function alertServices(alert: Alert, known: string[]): string[] {
-  const named = [alert.service, alert.labels.service, alert.labels.job, alert.labels.app].filter((s): s is string => !!s && known.includes(s));
+  const subjects = new Set([...known, 'business']);
+  const named = [alert.service, alert.labels.service, alert.labels.job, alert.labels.app].filter((s): s is string => !!s && subjects.has(s));
+  if (named.length > 0) return [...new Set(named)];
   const fromText = mentionedServices(alert.summary, known);
-  const all = [...new Set([...named, ...fromText])];
-  return all.length > 0 ? all : alert.service ? [alert.service] : [];
+  return fromText.length > 0 ? fromText : alert.service ? [alert.service] : [];
 }
 
 /** Service names mentioned in free text, by whole name or by the name without its "-service" suffix. */
