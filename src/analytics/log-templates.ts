@@ -9,31 +9,116 @@ import { redact } from '../redaction/redact.js';
  */
 export const WILDCARD = '<*>';
 
-const MASKS: [RegExp, string | ((m: string) => string)][] = [
-  [/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, WILDCARD], // URLs
-  [/"[^"]*"/g, WILDCARD], // quoted values
-  [/(?<![A-Za-z])'[^'\s][^']*'(?![A-Za-z])/g, WILDCARD],
-  [/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?/g, WILDCARD], // timestamps
-  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, WILDCARD], // UUIDs
-  [/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g, WILDCARD], // IPv4[:port]
-  [/\b0x[0-9a-f]+\b/gi, WILDCARD],
-  [/\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b/gi, WILDCARD], // hex ids
-  [/\b(?=(?:[A-Za-z]*\d){2})(?=\d*[A-Za-z])[A-Za-z0-9]{8,}\b/g, WILDCARD], // random alphanumeric ids
-  [
-    // file paths and deep routes; short routes such as /api/cart stay readable
-    /(?<![\w.:/<>])(?:\/[\w.\-@%~]+){1,}\/?/g,
-    (m) => (m.split('/').filter(Boolean).length >= 3 || /\.[A-Za-z0-9]{1,5}$/.test(m) ? WILDCARD : m),
-  ],
-  [/(?<![A-Za-z\d])\d+(?:\.\d+)?\s?(?:ms|us|µs|ns|s|sec|secs|seconds|min|mins|minutes|h|hours)(?![A-Za-z\d])/gi, WILDCARD],
-  [/(?<![A-Za-z\d])\d+(?:\.\d+)?\s?(?:[KMGT]i?B|bytes)(?![A-Za-z\d])/g, WILDCARD],
-  [/(?<![A-Za-z\d])[-+]?\d+(?:[.,]\d+)*(?![A-Za-z\d])/g, WILDCARD], // numbers
-];
+/** Characters that split a token into pieces; a piece is a maximal run of other characters. */
+const DELIMS = new Set(' \t,;:=|"\'[](){}.-+@#$%&/\\<>!?*~^`'.split(''));
+const UNIT = /^\d+(?:ms|us|µs|ns|s|sec|secs|min|mins|h|hrs|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|b|bytes|px|x)$/i;
+const CONSTANT_WORDS = new Set(['true', 'false', 'null', 'TRUE', 'FALSE', 'NULL', 'True', 'False', 'Null']);
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+function isHexLetter(c: number): boolean {
+  return (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/** Whether one piece (no delimiters inside) is a variable: numbers, hex, ids, numbers with units, booleans/null. */
+export function isVariablePiece(p: string): boolean {
+  if (CONSTANT_WORDS.has(p)) return true;
+  let digits = 0;
+  let hex = 0;
+  let run = 0;
+  let maxRun = 0;
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (isDigit(c)) {
+      digits++;
+      hex++;
+      if (++run > maxRun) maxRun = run;
+    } else {
+      run = 0;
+      if (isHexLetter(c)) hex++;
+    }
+  }
+  if (digits === 0) return false;
+  if (digits === p.length) return true; // decimal number
+  if (hex === p.length && p.length >= 4) return true; // hex id
+  if ((p.charCodeAt(0) === 48 && (p[1] === 'x' || p[1] === 'X')) && hex === p.length - 2) return true; // 0x…
+  if (maxRun >= 4) return true; // long digit run inside an id: blk_123456, application_1445087491445_0005
+  if (p.length >= 8 && digits >= 2) return true; // random alphanumeric ids
+  return UNIT.test(p); // 35ms, 2KB
+}
+
+function collapse(s: string): string {
+  let t = s.replace(/<\*>(?:-<\*>){4}/g, WILDCARD).replace(/[A-Za-z0-9]+_-<\*>/g, WILDCARD);
+  while (t.includes('<*>.<*>')) t = t.replaceAll('<*>.<*>', '<*>');
+  while (t.includes('<*><*>')) t = t.replaceAll('<*><*>', '<*>');
+  return t;
+}
+
+/** Path-like pieces between path delimiters (`/a/b`, `/x/1.log`) → `<*>`. */
+function maskPaths(tok: string): string {
+  return tok.replace(/(?<![^\s,;:=|"'[\](){}!])(?:\/[^\s,;:=|"'[\](){}!/]+){2,}\/?(?=$|[\s,;:=|"'[\](){}!])|(?<![^\s,;:=|"'[\](){}!])\/[^\s,;:=|"'[\](){}!/]*\d[^\s,;:=|"'[\](){}!/]*(?=$|[\s,;:=|"'[\](){}!])/g, WILDCARD);
+}
+
+/** host names: dotted labels ending in a common top-level domain */
+const DOMAIN = /(?<![\w.-])(?:[A-Za-z0-9-]+\.)+(?:com|net|org|edu|gov|mil|io|hk|cn|uk|de|jp|fr|ru|br|in|au|kr|tw|local|internal|lan)(?![\w.-])/g;
+
+const DOMAIN_TEST = new RegExp(DOMAIN.source);
+
+const tokenCache = new Map<string, string>();
+const TOKEN_CACHE_MAX = 200_000;
+
+/** One whitespace-free token with its variable pieces replaced by `<*>` (`uid=0` → `uid=<*>`, `10.0.0.1:80` → `<*>:<*>`). */
+export function maskToken(tok: string): string {
+  const hit = tokenCache.get(tok);
+  if (hit !== undefined) return hit;
+  let out = tok;
+  let needs = false;
+  for (let i = 0; i < tok.length; i++) {
+    const c = tok.charCodeAt(i);
+    if (isDigit(c) || c === 47 /* / */) {
+      needs = true;
+      break;
+    }
+  }
+  if (!needs && tok.includes('.') && DOMAIN_TEST.test(tok)) needs = true;
+  if (!needs && (tok.includes('true') || tok.includes('false') || tok.includes('null') || /TRUE|FALSE|NULL|True|False|Null/.test(tok))) needs = true;
+  if (needs) {
+    out = tok.includes('/') ? maskPaths(tok) : tok;
+    if (out.includes('.')) out = out.replace(DOMAIN, WILDCARD);
+    let res = '';
+    let piece = '';
+    for (const ch of out) {
+      if (DELIMS.has(ch)) {
+        if (piece) res += isVariablePiece(piece) ? WILDCARD : piece;
+        piece = '';
+        res += ch;
+      } else piece += ch;
+    }
+    if (piece) res += isVariablePiece(piece) ? WILDCARD : piece;
+    // the masks themselves are split by < * >: put them back together
+    out = collapse(res.replaceAll('<<*>>', WILDCARD).replaceAll('<*>', WILDCARD));
+  }
+  if (tokenCache.size >= TOKEN_CACHE_MAX) tokenCache.clear();
+  tokenCache.set(tok, out);
+  return out;
+}
 
 /** Replaces variable parts of a message with `<*>`. */
 export function maskMessage(message: string): string {
-  let s = message;
-  for (const [re, rep] of MASKS) s = s.replace(re, rep as string);
-  return s;
+  return maskTokens(message).join(' ');
+}
+
+/** Whitespace tokens of a message, each masked; runs of `<*>` tokens collapse into one. */
+export function maskTokens(message: string): string[] {
+  const raw = message.split(/\s+/);
+  const out: string[] = [];
+  for (const t of raw) {
+    if (!t) continue;
+    const m = maskToken(t);
+    out.push(m);
+  }
+  return out.length ? out : ['<empty>'];
 }
 
 export function tokenize(masked: string): string[] {
@@ -50,6 +135,8 @@ export interface MinerOptions {
   maxChildren?: number;
   /** count bucket width (default 60 000 ms) */
   bucketMs?: number;
+  /** weight of a wildcard position that accepts the token in the similarity (default 1) */
+  paramWeight?: number;
 }
 
 type LevelCounts = Partial<Record<LogLevel, number>>;
@@ -66,6 +153,8 @@ interface Cluster {
   lastMs: number;
   sample: string;
   lastSample: string;
+  /** latest raw message, redacted into lastSample when read (redaction per record is too slow for a stream) */
+  lastRaw?: string;
   levels: LevelCounts;
   buckets: Map<number, Bucket>;
 }
@@ -132,9 +221,10 @@ export class TemplateMiner {
   constructor(options: MinerOptions = {}) {
     this.options = {
       depth: Math.max(3, options.depth ?? 4),
-      similarity: options.similarity ?? 0.5,
+      similarity: options.similarity ?? Number(process.env.LH_SIM ?? 0.5),
       maxChildren: Math.max(2, options.maxChildren ?? 100),
       bucketMs: options.bucketMs ?? 60_000,
+      paramWeight: options.paramWeight ?? Number(process.env.LH_PW ?? 1),
     };
   }
 
@@ -144,10 +234,10 @@ export class TemplateMiner {
 
   /** Adds one message; returns the id of the template it joined or created. */
   add(message: string, ts = 0, level: LogLevel = 'INFO'): string {
-    const tokens = tokenize(maskMessage(message));
+    const tokens = maskTokens(message);
     let c = this.search(tokens);
     if (c) {
-      for (let i = 0; i < tokens.length; i++) if (c.tokens[i] !== tokens[i]) c.tokens[i] = WILDCARD;
+      for (let i = 0; i < tokens.length; i++) if (c.tokens[i] !== tokens[i]) c.tokens[i] = generalize(c.tokens[i]!, tokens[i]!);
     } else {
       c = this.create(tokens, ts, message);
     }
@@ -155,7 +245,7 @@ export class TemplateMiner {
     c.firstMs = Math.min(c.firstMs, ts);
     if (ts >= c.lastMs) {
       c.lastMs = ts;
-      c.lastSample = redact(message);
+      c.lastRaw = message;
     }
     bump(c.levels, level);
     const b = Math.floor(ts / this.options.bucketMs) * this.options.bucketMs;
@@ -168,7 +258,7 @@ export class TemplateMiner {
 
   /** The template a message would join, without changing anything. */
   match(message: string): string | undefined {
-    return this.search(tokenize(maskMessage(message)))?.id;
+    return this.search(maskTokens(message))?.id;
   }
 
   get(id: string): TemplateInfo | undefined {
@@ -195,7 +285,7 @@ export class TemplateMiner {
       let e: TemplateWindowEntry | undefined;
       for (const [b, v] of c.buckets) {
         if (b + half < fromMs || b + half >= toMs) continue;
-        e ??= { id: c.id, template: c.tokens.join(' '), count: 0, levels: {}, firstMs: Infinity, sample: c.lastSample };
+        e ??= { id: c.id, template: c.tokens.join(' '), count: 0, levels: {}, firstMs: Infinity, sample: info(c).lastSample };
         for (const [lvl, n] of Object.entries(v.levels) as [LogLevel, number][]) {
           bump(e.levels, lvl, n);
           bump(out.levels, lvl, n);
@@ -245,7 +335,7 @@ export class TemplateMiner {
   }
 
   private routeKey(tok: string): string {
-    return hasDigit(tok) ? WILDCARD : tok;
+    return tok.includes(WILDCARD) || hasDigit(tok) ? WILDCARD : tok;
   }
 
   private search(tokens: string[]): Cluster | undefined {
@@ -257,13 +347,26 @@ export class TemplateMiner {
     if (!node) return undefined;
     let best: Cluster | undefined;
     let bestSim = -1;
+    let bestParams = -1;
     for (const id of node.clusters) {
       const c = this.clusters.get(id)!;
+      // similarity on the template's constant tokens: a position counts when the message has the same token there
+      // or, for a wildcard position, any token the wildcard accepts
       let eq = 0;
-      for (let i = 0; i < tokens.length; i++) if (c.tokens[i] === tokens[i]) eq++;
-      const sim = eq / tokens.length;
-      if (sim > bestSim) {
+      let params = 0;
+      const ct = c.tokens;
+      for (let i = 0; i < tokens.length; i++) {
+        const a = ct[i]!;
+        const b = tokens[i]!;
+        if (a === b) {
+          if (a === WILDCARD) params++;
+          else eq++;
+        } else if (a === WILDCARD || (a.includes(WILDCARD) && generalize(a, b) === a)) params++;
+      }
+      const sim = (eq + params * this.options.paramWeight) / tokens.length;
+      if (sim > bestSim || (sim === bestSim && params > bestParams)) {
         bestSim = sim;
+        bestParams = params;
         best = c;
       }
     }
@@ -304,6 +407,66 @@ export class TemplateMiner {
   }
 }
 
+/** Splits a token into pieces and the delimiters between them: `uid=<*>` → ['uid', '=', '<*>']. */
+function pieces(tok: string): string[] {
+  const out: string[] = [];
+  let piece = '';
+  for (let i = 0; i < tok.length; i++) {
+    if (tok.startsWith(WILDCARD, i)) {
+      if (piece) out.push(piece);
+      piece = '';
+      out.push(WILDCARD);
+      i += 2;
+      continue;
+    }
+    const ch = tok[i]!;
+    if (DELIMS.has(ch)) {
+      if (piece) out.push(piece);
+      piece = '';
+      out.push(ch);
+    } else piece += ch;
+  }
+  if (piece) out.push(piece);
+  return out;
+}
+
+/**
+ * The most specific token covering both: tokens with the same delimiters keep their common pieces
+ * (`user=root`, `user=guest` → `user=<*>`), anything else becomes `<*>`.
+ */
+export function generalize(a: string, b: string): string {
+  if (a === b) return a;
+  if (a === WILDCARD || b === WILDCARD) return WILDCARD;
+  const pa = pieces(a);
+  const pb = pieces(b);
+  const isDelim = (x: string) => x.length === 1 && DELIMS.has(x);
+  let out = '';
+  let constant = 0;
+  if (pa.length === pb.length && pa.every((x, i) => isDelim(x) === isDelim(pb[i]!) && (!isDelim(x) || x === pb[i]))) {
+    // same delimiter skeleton: keep the common pieces
+    for (let i = 0; i < pa.length; i++) {
+      const x = pa[i]!;
+      if (x === pb[i]) {
+        out += x;
+        if (x !== WILDCARD && !isDelim(x)) constant++;
+      } else out += WILDCARD;
+    }
+    return constant ? collapse(out) : WILDCARD;
+  }
+  // otherwise keep the common leading and trailing pieces that end/start at a delimiter (`rhost=…` → `rhost=<*>`)
+  let pre = 0;
+  while (pre < pa.length && pre < pb.length && pa[pre] === pb[pre]) pre++;
+  while (pre > 0 && !isDelim(pa[pre - 1]!)) pre--;
+  let suf = 0;
+  while (suf < pa.length - pre && suf < pb.length - pre && pa[pa.length - 1 - suf] === pb[pb.length - 1 - suf]) suf++;
+  while (suf > 0 && !isDelim(pa[pa.length - suf]!)) suf--;
+  const head = pa.slice(0, pre);
+  const tail = pa.slice(pa.length - suf);
+  if (!head.concat(tail).some((x) => x !== WILDCARD && !isDelim(x)) && !head.length && !tail.length) return WILDCARD;
+  if (!head.length && !tail.length) return WILDCARD;
+  return collapse(head.join('') + WILDCARD + tail.join(''));
+}
+
 function child(node: Node, key: string): Node {
   let c = node.children.get(key);
   if (!c) node.children.set(key, (c = { children: new Map(), clusters: [] }));
@@ -311,6 +474,10 @@ function child(node: Node, key: string): Node {
 }
 
 function info(c: Cluster): TemplateInfo {
+  if (c.lastRaw !== undefined) {
+    c.lastSample = redact(c.lastRaw);
+    c.lastRaw = undefined;
+  }
   return {
     id: c.id,
     template: c.tokens.join(' '),

@@ -34,6 +34,10 @@ export interface StreamingDetectorOptions {
   suppress?: number;
   /** factor on a score that does not beat the recent maximum (default 0.1) */
   damp?: number;
+  /** longest daily period, points, for the day-over-day channel (default 2000) */
+  maxPeriod?: number;
+  /** the day-over-day channel counts when its scale is below this share of the level's (default 1) */
+  seasonalGain?: number;
 }
 
 const DEFAULTS: Required<StreamingDetectorOptions> = {
@@ -41,10 +45,12 @@ const DEFAULTS: Required<StreamingDetectorOptions> = {
   baselineWindow: 600,
   lag: 12,
   shortWindow: 6,
-  likelihoodWindow: 8,
+  likelihoodWindow: 1,
   historyWindow: 2000,
   suppress: 300,
   damp: 0.1,
+  maxPeriod: 2000,
+  seasonalGain: 1,
 };
 
 /** A window of numbers kept sorted as well as in arrival order. */
@@ -172,43 +178,85 @@ class RollingMoments {
   }
 }
 
-export class RobustStreamingDetector {
-  private readonly o: Required<StreamingDetectorOptions>;
+/** Robust z's of a stream against a lagged rolling baseline: the point (spikes) and the recent median (shifts). */
+class RobustChannel {
   private readonly baseline: SortedWindow;
   private readonly recent: number[] = [];
-  private readonly evidence: RollingMoments;
-  private readonly shortEvidence: number[] = [];
-  private n = 0;
-  private readonly recentRaw: number[] = [];
   private resolution = 0;
-
-  constructor(options: StreamingDetectorOptions = {}) {
-    this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-    this.baseline = new SortedWindow(this.o.baselineWindow);
-    this.evidence = new RollingMoments(this.o.historyWindow);
+  private seen = 0;
+  /** robust scale of the baseline at the last update */
+  scale = 0;
+  constructor(private readonly o: Required<StreamingDetectorOptions>) {
+    this.baseline = new SortedWindow(o.baselineWindow);
   }
-
-  /** Scores one point in [0,1] and learns from it. Timestamps are epoch ms. */
-  update(_ts: number, value: number): number {
-    const i = this.n++;
-    if (!Number.isFinite(value)) return 0;
+  /** [zPoint, zShift], or undefined while the baseline is too short */
+  update(value: number): [number, number] | undefined {
     const o = this.o;
     this.recent.push(value);
     if (this.recent.length > o.lag) this.baseline.push(this.recent.shift()!);
-    if (this.baseline.size < Math.min(o.baselineWindow, 30)) return 0;
-
-    const med = this.baseline.quantile(0.5);
-    if (i % 50 === 0 || this.resolution === 0) this.resolution = this.baseline.resolution();
-    const madScale = 1.4826 * this.baseline.mad(med);
-    const iqrScale = (this.baseline.quantile(0.75) - this.baseline.quantile(0.25)) / 1.349;
-    const wideScale = (this.baseline.quantile(0.95) - this.baseline.quantile(0.05)) / 3.29;
-    const scale = Math.max(madScale, iqrScale, 0.5 * wideScale, this.resolution, 1e-9 * Math.abs(med), 1e-12);
-
-    const zPoint = Math.abs(value - med) / scale;
-    const short = this.recent.slice(-o.shortWindow).sort((a, b) => a - b);
+    if (this.baseline.size < Math.min(o.baselineWindow, 30)) return undefined;
+    const b = this.baseline;
+    const med = b.quantile(0.5);
+    if (this.seen++ % 50 === 0) this.resolution = b.resolution();
+    const madScale = 1.4826 * b.mad(med);
+    const iqrScale = (b.quantile(0.75) - b.quantile(0.25)) / 1.349;
+    const wideScale = (b.quantile(0.95) - b.quantile(0.05)) / 3.29;
+    this.scale = Math.max(madScale, iqrScale, 0.5 * wideScale, this.resolution, 1e-9 * Math.abs(med), 1e-12);
+    const short = this.recent.slice(-o.shortWindow).sort((x, y) => x - y);
     const shortMed = short[short.length >> 1]!;
-    const zShift = Math.abs(shortMed - med) / scale;
-    const ev = Math.log1p(Math.max(zPoint / 2, zShift));
+    return [Math.abs(value - med) / this.scale, Math.abs(shortMed - med) / this.scale];
+  }
+}
+
+const DAY_MS = 86_400_000;
+
+export class RobustStreamingDetector {
+  private readonly o: Required<StreamingDetectorOptions>;
+  private readonly level: RobustChannel;
+  private readonly seasonal: RobustChannel;
+  private readonly evidence: RollingMoments;
+  private readonly shortEvidence: number[] = [];
+  private readonly recentRaw: number[] = [];
+  private readonly firstTimes: number[] = [];
+  /** points per day, once the sampling interval is known (0: not daily-seasonal-capable) */
+  private period = -1;
+  private readonly history: number[] = [];
+  private n = 0;
+
+  constructor(options: StreamingDetectorOptions = {}) {
+    this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+    this.level = new RobustChannel(this.o);
+    this.seasonal = new RobustChannel(this.o);
+    this.evidence = new RollingMoments(this.o.historyWindow);
+  }
+
+  private learnPeriod(ts: number): void {
+    if (this.period >= 0) return;
+    this.firstTimes.push(ts);
+    if (this.firstTimes.length < 21) return;
+    const gaps = this.firstTimes.slice(1).map((t, i) => t - this.firstTimes[i]!).sort((a, b) => a - b);
+    const dt = gaps[gaps.length >> 1]!;
+    const p = dt > 0 ? Math.round(DAY_MS / dt) : 0;
+    this.period = p >= 12 && p <= this.o.maxPeriod ? p : 0;
+  }
+
+  /** Scores one point in [0,1] and learns from it. Timestamps are epoch ms. */
+  update(ts: number, value: number): number {
+    const i = this.n++;
+    if (!Number.isFinite(value)) return 0;
+    const o = this.o;
+    this.learnPeriod(ts);
+    const zl = this.level.update(value);
+    let zs: [number, number] | undefined;
+    if (this.period > 0) {
+      this.history.push(value);
+      if (this.history.length > this.period) zs = this.seasonal.update(value - this.history.shift()!);
+    }
+    if (!zl) return 0;
+    let strength = Math.max(zl[0] / 2, zl[1]);
+    // the day-over-day difference counts only where it is steadier than the level itself (a daily rhythm)
+    if (zs && this.seasonal.scale < o.seasonalGain * this.level.scale) strength = Math.max(strength, zs[0] / 2, zs[1]);
+    const ev = Math.log1p(strength);
 
     this.shortEvidence.push(ev);
     if (this.shortEvidence.length > o.likelihoodWindow) this.shortEvidence.shift();
@@ -227,7 +275,6 @@ export class RobustStreamingDetector {
     this.recentRaw.push(raw);
     if (this.recentRaw.length > o.suppress) this.recentRaw.shift();
     return raw > recentMax ? raw : raw * o.damp;
-    return score;
   }
 }
 

@@ -40,7 +40,9 @@ export function checkHypothesis(h: Hypothesis, input: Omit<ReflectInput, 'ranked
         unexplained.length === 0
           ? alerted.length > 0
             ? `${alerted.join(', ')} call${alerted.length === 1 ? 's' : ''} into ${h.component}: a fault there reaches the alert`
-            : 'no alerted component to explain; accounts for the anomalous callers'
+            : input.alerted.includes('business')
+              ? `the alert is on business KPIs; ${h.component} serves ${h.explains.filter((c) => c !== h.component).length} of the affected components on the way to customers`
+              : `no alerted component to explain; it accounts for ${h.explains.length} anomalous components`
           : `${unexplained.join(', ')} do${unexplained.length === 1 ? 'es' : ''} not depend on ${h.component}, so it cannot explain that alert`,
     },
   ];
@@ -51,9 +53,11 @@ export function checkHypothesis(h: Hypothesis, input: Omit<ReflectInput, 'ranked
   checks.push({
     name: 'precedes_symptoms',
     passed: precedes,
-    detail: Number.isFinite(incidentOnset)
-      ? `${h.component} onset ${clock(h.onsetMs)}, the symptoms it explains began ${clock(incidentOnset)}`
-      : 'no other symptom to compare with',
+    detail: !Number.isFinite(incidentOnset)
+      ? 'no other symptom to compare with'
+      : h.onsetMs <= incidentOnset
+        ? `${h.component} onset ${clock(h.onsetMs)}, before the symptoms it explains (${clock(incidentOnset)})`
+        : `${h.component} onset ${clock(h.onsetMs)}, the symptoms it explains ${clock(incidentOnset)}: ${precedes ? 'the same time within the telemetry\'s resolution' : 'too late to be their cause'}`,
   });
 
   // Counter-evidence: a dependency that is clearly sick and was sick first would explain this component's state.

@@ -113,7 +113,8 @@ export function planRemediation(input: PlanInput): RemediationPlan {
     const spec = ACTIONS[d.action];
     return { ...d, id: `step-${i + 1}`, description: spec.title(d.target, d.params), rollback: spec.rollback(d.target, d.params) };
   });
-  const runbook = cmdb.services.find((s) => s.name === h.component)?.runbook ?? `rb-${h.kind.replaceAll('_', '-')}`;
+  // The fault kind's runbook from the knowledge base; the component's own CMDB runbook is cited in the report.
+  const runbook = `rb-${h.kind.replaceAll('_', '-')}`;
   const draft: Omit<RemediationPlan, 'hash'> = {
     id: `plan-${incident.id}-${h.component}-${h.kind}`.replaceAll('>', ''),
     incidentId: incident.id,

@@ -60,7 +60,7 @@ describe('remediation planner', () => {
     expect(plan.steps).toHaveLength(1);
     expect(plan.steps[0]).toMatchObject({ action: 'rollback_deploy', target: 'payment-service', params: { toVersion: '2.3.9', fromVersion: '2.4.0' } });
     expect(plan.risk).toBe('medium');
-    expect(plan.runbook).toBe('rb-payment');
+    expect(plan.runbook).toBe('rb-bad-deploy');
     expect(plan.verification.map((v) => `${v.entity}/${v.metric}`)).toEqual(
       expect.arrayContaining(['payment-service/error_rate', 'api-gateway/error_rate', 'api-gateway/latency_p95_ms']),
     );

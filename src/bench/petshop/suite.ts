@@ -68,6 +68,7 @@ export function paramsFrom(overrides: Record<string, string>): PetshopParams {
 export const TUNING_GRID: Partial<Record<keyof PetshopParams, (number | boolean)[]>> = {
   zThreshold: [3, 5, 8],
   victimDiscount: [0.5, 0.85, 1],
+  coverageExponent: [0, 0.5, 1],
   pagerankWeight: [0, 0.3, 0.6],
   usePreTrigger: [true, false],
 };

@@ -1,0 +1,75 @@
+import type { MetricSeries, Span, TimeWindow } from '../../model/telemetry.js';
+import type { PodLog } from './data.js';
+import { LEVEL_WEIGHT, logPatterns, metricScore, patternChanges, selfTimeShift, tracePatterns, type ServiceFeatures } from './features.js';
+import { callGraphFromSpans, rankServices, type RankedService } from './rank.js';
+
+/** One fault case's telemetry, already cut to its windows. */
+export interface CaseTelemetry {
+  injectMs: number;
+  /** fault-free logs and spans (construct_data plus the case's own minutes before inject_time) */
+  baselineLogs: PodLog[];
+  baselineSpans: Span[];
+  baselineMinutes: number;
+  /** from inject_time on */
+  windowLogs: PodLog[];
+  windowSpans: Span[];
+  windowMinutes: number;
+  /** per pod series; the metric windows below */
+  metrics: Map<string, MetricSeries[]>;
+  metricBaseline: TimeWindow;
+  metricWindow: TimeWindow;
+}
+
+export interface CaseResult {
+  ranked: RankedService[];
+  features: ServiceFeatures[];
+}
+
+const LOG_NEW_HALF = 3;
+const VANISH_HALF = 6;
+
+export function analyzeCase(c: CaseTelemetry): CaseResult {
+  const minutes = { baseline: Math.max(c.baselineMinutes, 0.1), window: Math.max(c.windowMinutes, 0.1) };
+  // system-wide traffic ratio from span rates, so a service's own drop in traffic stays visible as vanished patterns
+  const traffic = c.baselineSpans.length > 0 && c.windowSpans.length > 0 ? (c.windowSpans.length / minutes.window) / (c.baselineSpans.length / minutes.baseline) : 1;
+  const logs = logPatterns(c.baselineLogs, c.windowLogs, minutes);
+  const tb = tracePatterns(c.baselineSpans, minutes.baseline);
+  const tw = tracePatterns(c.windowSpans, minutes.window);
+  const self = selfTimeShift(c.baselineSpans, c.windowSpans);
+  const services = new Set<string>();
+  for (const m of [logs.baseline, logs.window, tb, tw]) for (const s of m.counts.keys()) services.add(s);
+  const metricByService = new Map<string, { score: number; metric: string; onsetMs: number }>();
+  for (const [, series] of c.metrics) {
+    const svc = series[0]?.entity;
+    if (!svc) continue;
+    services.add(svc);
+    const m = metricScore(series, c.metricBaseline, c.metricWindow);
+    const cur = metricByService.get(svc);
+    if (!cur || m.score > cur.score) metricByService.set(svc, m);
+  }
+  const features: ServiceFeatures[] = [];
+  for (const service of [...services].sort()) {
+    const lc = patternChanges(service, logs.baseline, logs.window, traffic);
+    const tc = patternChanges(service, tb, tw, traffic);
+    const sum = (xs: typeof lc, kind: 'new' | 'vanished', w: (x: (typeof lc)[number]) => number, half: number) =>
+      xs.filter((x) => x.kind === kind).reduce((a, x) => a + w(x) * Math.min(1, x.surprise / half), 0);
+    const levelOf = (key: string) => LEVEL_WEIGHT[(key.split(' ')[0] ?? 'INFO') as keyof typeof LEVEL_WEIGHT] ?? 0.3;
+    const m = metricByService.get(service) ?? { score: 0, metric: '', onsetMs: Infinity };
+    features.push({
+      service,
+      logNew: sum(lc, 'new', (x) => levelOf(x.key), LOG_NEW_HALF),
+      logVanished: sum(lc, 'vanished', (x) => levelOf(x.key), VANISH_HALF),
+      traceNew: sum(tc, 'new', () => 1, LOG_NEW_HALF),
+      traceVanished: sum(tc, 'vanished', () => 1, VANISH_HALF),
+      selfTime: self.get(service)?.log2 ?? 0,
+      metric: m.score,
+      metricName: m.metric,
+      metricOnsetMs: m.onsetMs,
+      onsetMs: Infinity,
+      changes: [...lc, ...tc].sort((a, b) => b.surprise - a.surprise),
+      traffic,
+    });
+  }
+  const graph = callGraphFromSpans([...c.baselineSpans, ...c.windowSpans]);
+  return { ranked: rankServices(features, graph), features };
+}

@@ -1,0 +1,203 @@
+import { TemplateMiner } from '../../analytics/log-templates.js';
+import { detectAnomaly, type DetectOptions } from '../../analytics/metric-anomaly.js';
+import { median } from '../../analytics/robust.js';
+import type { LogLevel, LogRecord, MetricSeries, Span, TimeWindow } from '../../model/telemetry.js';
+
+/**
+ * Per-service evidence of one fault window against a fault-free baseline, one number per modality:
+ *  - log patterns (Nezha's idea on logs): templates new in the window, templates whose expected count vanished;
+ *  - trace patterns: operations and service-to-service call patterns that appear or vanish, and the service's own
+ *    (exclusive) span time, which does not propagate to callers the way inclusive latency does;
+ *  - metrics: the project's robust detector on CPU, latency, memory and network per pod.
+ */
+
+export interface Counted {
+  /** minutes of telemetry the counts cover (for rates) */
+  minutes: number;
+}
+export interface PatternCounts extends Counted {
+  /** service → pattern key → count */
+  counts: Map<string, Map<string, number>>;
+  /** service → pattern key → a level/label for evidence */
+  labels: Map<string, string>;
+}
+
+export interface PatternChange {
+  key: string;
+  label: string;
+  baseline: number;
+  window: number;
+  expected: number;
+  /** −log10 of the Poisson tail probability of the change (appearance or vanishing) */
+  surprise: number;
+  kind: 'new' | 'vanished' | 'surge';
+}
+
+export interface ServiceFeatures {
+  service: string;
+  logNew: number;
+  logVanished: number;
+  traceNew: number;
+  traceVanished: number;
+  /** log2 of the window/baseline ratio of the service's exclusive span time (strongest operation) */
+  selfTime: number;
+  /** strongest metric anomaly score in [0,1] with its metric */
+  metric: number;
+  metricName: string;
+  metricOnsetMs: number;
+  /** first new/vanished-pattern evidence time (ms), Infinity when none */
+  onsetMs: number;
+  changes: PatternChange[];
+  /** traffic ratio window/baseline (records per minute) */
+  traffic: number;
+}
+
+export const LEVEL_WEIGHT: Record<LogLevel, number> = { FATAL: 1, ERROR: 1, WARN: 0.6, INFO: 0.3, DEBUG: 0.2 };
+
+/** log10 of the Poisson upper tail P(X ≥ k; λ) (k ≥ 1) or lower tail P(X ≤ k; λ), as a positive surprise. */
+export function poissonSurprise(k: number, lambda: number, tail: 'upper' | 'lower'): number {
+  const lam = Math.max(lambda, 1e-9);
+  // log P(X = i)
+  const logP = (i: number) => -lam + i * Math.log(lam) - logFact(i);
+  let p = 0;
+  if (tail === 'lower') for (let i = 0; i <= k; i++) p += Math.exp(logP(i));
+  else {
+    let s = 0;
+    for (let i = 0; i < k; i++) s += Math.exp(logP(i));
+    p = Math.max(0, 1 - s);
+    if (p === 0) p = Math.exp(logP(k));
+  }
+  return Math.min(30, -Math.log10(Math.max(p, 1e-30)));
+}
+function logFact(n: number): number {
+  let s = 0;
+  for (let i = 2; i <= n; i++) s += Math.log(i);
+  return s;
+}
+
+/** Mines log templates over both windows with the project's miner; counts per service and template. */
+export function logPatterns(baseline: readonly LogRecord[], window: readonly LogRecord[], minutes: { baseline: number; window: number }, miner = new TemplateMiner()): { baseline: PatternCounts; window: PatternCounts } {
+  const count = (logs: readonly LogRecord[], m: number): PatternCounts => {
+    const counts = new Map<string, Map<string, number>>();
+    const labels = new Map<string, string>();
+    for (const l of logs) {
+      const id = miner.add(l.message, l.ts, l.level);
+      const key = `${l.level} ${id}`;
+      let per = counts.get(l.service);
+      if (!per) counts.set(l.service, (per = new Map()));
+      per.set(key, (per.get(key) ?? 0) + 1);
+      labels.set(`${l.service}\u0000${key}`, l.message.slice(0, 160));
+    }
+    return { minutes: m, counts, labels };
+  };
+  return { baseline: count(baseline, minutes.baseline), window: count(window, minutes.window) };
+}
+
+/** Operation and call patterns per service: `op:<name>` for its server spans, `call:<op>-><callee>:<op>` per remote call. */
+export function tracePatterns(spans: readonly Span[], minutes: number): PatternCounts {
+  const byId = new Map<string, Span>();
+  for (const s of spans) byId.set(`${s.traceId}/${s.spanId}`, s);
+  const counts = new Map<string, Map<string, number>>();
+  const labels = new Map<string, string>();
+  const bump = (svc: string, key: string) => {
+    let per = counts.get(svc);
+    if (!per) counts.set(svc, (per = new Map()));
+    per.set(key, (per.get(key) ?? 0) + 1);
+    labels.set(`${svc}\u0000${key}`, key);
+  };
+  for (const s of spans) {
+    if (s.kind === 'SERVER') bump(s.service, `op:${s.name}`);
+    const p = s.parentSpanId ? byId.get(`${s.traceId}/${s.parentSpanId}`) : undefined;
+    if (p && p.service !== s.service) bump(p.service, `call:${p.name}->${s.service}:${s.name}`);
+  }
+  return { minutes, counts, labels };
+}
+
+/** New and vanished patterns of one service, traffic-adjusted: expected = baseline rate × window minutes × traffic. */
+export function patternChanges(service: string, b: PatternCounts, w: PatternCounts, traffic: number, opts = { minExpected: 3, minSurprise: 2 }): PatternChange[] {
+  const bc = b.counts.get(service) ?? new Map<string, number>();
+  const wc = w.counts.get(service) ?? new Map<string, number>();
+  const out: PatternChange[] = [];
+  const scale = (w.minutes / Math.max(b.minutes, 1e-9)) * traffic;
+  for (const [key, n] of wc) {
+    const base = bc.get(key) ?? 0;
+    const expected = base * scale;
+    if (base === 0) {
+      // never seen in the fault-free baseline: surprise under a pseudo-rate of half a record per baseline
+      const s = poissonSurprise(n, Math.max(0.5 * scale, 0.05), 'upper');
+      out.push({ key, label: w.labels.get(`${service}\u0000${key}`) ?? key, baseline: 0, window: n, expected, surprise: s, kind: 'new' });
+    }
+  }
+  for (const [key, base] of bc) {
+    const expected = base * scale;
+    const n = wc.get(key) ?? 0;
+    if (expected < opts.minExpected || n >= expected) continue;
+    const s = poissonSurprise(n, expected, 'lower');
+    if (s >= opts.minSurprise) out.push({ key, label: b.labels.get(`${service}\u0000${key}`) ?? key, baseline: base, window: n, expected, surprise: s, kind: 'vanished' });
+  }
+  return out.sort((x, y) => y.surprise - x.surprise);
+}
+
+/** Exclusive time of each span: its duration minus the union-free sum of its children's (floored at 0). */
+export function selfTimes(spans: readonly Span[]): Map<Span, number> {
+  const childSum = new Map<string, number>();
+  for (const s of spans) {
+    if (!s.parentSpanId) continue;
+    const k = `${s.traceId}/${s.parentSpanId}`;
+    childSum.set(k, (childSum.get(k) ?? 0) + (s.endMs - s.startMs));
+  }
+  const out = new Map<Span, number>();
+  for (const s of spans) out.set(s, Math.max(0, s.endMs - s.startMs - (childSum.get(`${s.traceId}/${s.spanId}`) ?? 0)));
+  return out;
+}
+
+/** Per service: the strongest log2 ratio of median exclusive time (window vs baseline) over its operations. */
+export function selfTimeShift(baseline: readonly Span[], window: readonly Span[], minSamples = 5): Map<string, { log2: number; op: string; base: number; now: number }> {
+  const group = (spans: readonly Span[]) => {
+    const st = selfTimes(spans);
+    const g = new Map<string, number[]>();
+    for (const s of spans) {
+      const k = `${s.service}\u0000${s.name}`;
+      let a = g.get(k);
+      if (!a) g.set(k, (a = []));
+      a.push(st.get(s)!);
+    }
+    return g;
+  };
+  const gb = group(baseline);
+  const gw = group(window);
+  const out = new Map<string, { log2: number; op: string; base: number; now: number }>();
+  for (const [k, w] of gw) {
+    const b = gb.get(k);
+    if (!b || b.length < minSamples || w.length < minSamples) continue;
+    const [service, op] = k.split('\u0000') as [string, string];
+    const mb = median(b);
+    const mw = median(w);
+    // 1 ms floor: sub-millisecond self times are timer noise
+    const r = Math.log2((mw + 1) / (mb + 1));
+    const cur = out.get(service);
+    if (!cur || r > cur.log2) out.set(service, { log2: r, op, base: mb, now: mw });
+  }
+  return out;
+}
+
+/** Metrics the detector looks at, with the direction a fault moves them. */
+export const METRIC_CHECKS: { metric: string; opts: DetectOptions }[] = [
+  { metric: 'CpuUsageRate(%)', opts: { direction: 'up', minAbsChange: 5 } },
+  { metric: 'PodServerLatencyP90(s)', opts: { direction: 'up', minRelChange: 0.5 } },
+  { metric: 'MemoryUsageRate(%)', opts: { direction: 'up', minAbsChange: 2 } },
+  { metric: 'NetworkTransmitBytes', opts: { direction: 'both', minRelChange: 0.5 } },
+];
+
+/** The strongest metric anomaly of one pod in `window` against `baseline` (the detector's score in [0,1]). */
+export function metricScore(series: readonly MetricSeries[], baseline: TimeWindow, window: TimeWindow): { score: number; metric: string; onsetMs: number } {
+  let best = { score: 0, metric: '', onsetMs: Infinity };
+  for (const c of METRIC_CHECKS) {
+    const s = series.find((x) => x.metric === c.metric);
+    if (!s) continue;
+    const a = detectAnomaly(s.points, baseline, window, { n: 3, k: 2, ...c.opts });
+    if (a && a.score > best.score) best = { score: a.score, metric: `${c.metric} ${fmt(a.baseline)}→${fmt(a.current)}`, onsetMs: a.onsetMs };
+  }
+  return best;
+}
+const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(1) : x.toPrecision(2));

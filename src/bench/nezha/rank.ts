@@ -1,0 +1,72 @@
+import type { Span } from '../../model/telemetry.js';
+import type { Finding } from '../../model/evidence.js';
+import type { ServiceFeatures } from './features.js';
+
+/**
+ * Fuses per-service evidence on the call graph discovered from the traces. A fault's symptoms travel upstream (a
+ * caller waits for, or fails with, its callee), so among anomalous services the root cause is the one whose own
+ * patterns changed while the services it calls stayed normal (the downstream-most anomalous node), and it changed first.
+ */
+
+export const FUSION = {
+  /** weights of the modalities in the evidence score */
+  log: 1,
+  trace: 1,
+  selfTime: 1,
+  metric: 2,
+  /** how much an anomalous callee discounts its caller (propagation) */
+  propagation: 0.5,
+};
+
+export interface RankedService {
+  service: string;
+  score: number;
+  evidence: string[];
+  findings: Finding[];
+}
+
+/** caller → callees from parent/child spans in different services. */
+export function callGraphFromSpans(spans: readonly Span[]): Map<string, Set<string>> {
+  const byId = new Map<string, Span>();
+  for (const s of spans) byId.set(`${s.traceId}/${s.spanId}`, s);
+  const g = new Map<string, Set<string>>();
+  for (const s of spans) {
+    const p = s.parentSpanId ? byId.get(`${s.traceId}/${s.parentSpanId}`) : undefined;
+    if (!p || p.service === s.service) continue;
+    let set = g.get(p.service);
+    if (!set) g.set(p.service, (set = new Set()));
+    set.add(s.service);
+  }
+  return g;
+}
+
+const sat = (x: number, half: number) => (x <= 0 ? 0 : x / (x + half));
+
+/** Evidence strength of one service in [0, ~5]. */
+export function evidenceScore(f: ServiceFeatures): number {
+  return (
+    FUSION.log * sat(f.logNew + f.logVanished, 1) +
+    FUSION.trace * sat(f.traceNew + f.traceVanished, 1) +
+    FUSION.selfTime * sat(Math.max(0, f.selfTime - 0.5), 1) +
+    FUSION.metric * f.metric
+  );
+}
+
+export function rankServices(features: readonly ServiceFeatures[], graph: Map<string, Set<string>>): RankedService[] {
+  const e = new Map(features.map((f) => [f.service, evidenceScore(f)]));
+  const max = Math.max(1e-9, ...e.values());
+  const out: RankedService[] = [];
+  for (const f of features) {
+    const own = e.get(f.service)!;
+    const callees = [...(graph.get(f.service) ?? [])].filter((c) => c !== f.service);
+    const down = Math.max(0, ...callees.map((c) => e.get(c) ?? 0));
+    const score = own * (1 - FUSION.propagation * Math.min(1, down / max) * (down >= own ? 1 : 0.5));
+    const evidence = [
+      ...(f.metric > 0 ? [`metric ${f.metricName} (score ${f.metric.toFixed(2)})`] : []),
+      ...(f.selfTime > 0.5 ? [`own span time ×${(2 ** f.selfTime).toFixed(1)}`] : []),
+      ...f.changes.slice(0, 3).map((c) => `${c.kind} ${c.key.startsWith('op:') || c.key.startsWith('call:') ? 'trace' : 'log'} pattern "${c.label.slice(0, 80)}" ${c.baseline}→${c.window} (expected ${c.expected.toFixed(1)})`),
+    ];
+    out.push({ service: f.service, score, evidence, findings: [] });
+  }
+  return out.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
+}

@@ -1,0 +1,123 @@
+import path from 'node:path';
+import { renderTable } from '../table.js';
+import type { BenchSuite } from '../types.js';
+import { analyzeCase, type CaseResult } from './analyze.js';
+import { caseWindows, datasetRoot, inRange, listDays, loadFaults, loadLogs, loadMetrics, loadSpans, minuteFiles, selectFiles, type NezhaFault, type PodLog } from './data.js';
+import type { Span } from '../../model/telemetry.js';
+
+/** Parameters, chosen once for every case and fault type (see README.md in this folder). */
+export const NEZHA_PARAMS = {
+  /** telemetry analysed after inject_time */
+  windowMs: 10 * 60_000,
+  /** the case's own telemetry before inject_time added to the fault-free baseline */
+  preMs: 5 * 60_000,
+  /** metric baseline before inject_time (one row a minute) */
+  metricBaselineMs: 30 * 60_000,
+  /** metric window after inject_time */
+  metricWindowMs: 5 * 60_000,
+};
+
+const extentMinutes = (ts: number[], from: number, to: number) => (ts.length ? Math.min(to, Math.max(...ts)) - Math.max(from, Math.min(...ts)) : 0) / 60_000;
+
+export interface CaseOutcome {
+  fault: NezhaFault;
+  rank: number;
+  top: string[];
+  seconds: number;
+  result: CaseResult;
+}
+
+export async function runNezha(root: string, progress: (line: string) => void, onCase?: (o: CaseOutcome) => void): Promise<CaseOutcome[]> {
+  const { rca, construct } = listDays(root);
+  const outcomes: CaseOutcome[] = [];
+  for (const day of rca) {
+    const faults = loadFaults(root, day);
+    if (faults.length === 0) continue;
+    const rcaDir = path.join(root, 'rca_data', day);
+    // fault-free telemetry of the same day when present, else of any construct day
+    const cDay = construct.includes(day) ? day : construct[0];
+    let cLogs: PodLog[] = [];
+    let cSpans: Span[] = [];
+    let cMinutes = 0;
+    if (cDay) {
+      progress(`nezha ${day}: reading fault-free telemetry of ${cDay}`);
+      const cDir = path.join(root, 'construct_data', cDay);
+      const all = { fromMs: -Infinity, toMs: Infinity };
+      cLogs = await loadLogs(minuteFiles(path.join(cDir, 'log'), cDay, 'log'), all);
+      cSpans = await loadSpans(minuteFiles(path.join(cDir, 'trace'), cDay, 'trace'), all);
+      const ts = cSpans.map((s) => s.startMs);
+      cMinutes = ts.length ? (Math.max(...ts) - Math.min(...ts)) / 60_000 : 0;
+    }
+    progress(`nezha ${day}: reading metrics`);
+    const first = faults[0]!.injectMs;
+    const last = faults[faults.length - 1]!.injectMs;
+    const metrics = await loadMetrics(path.join(rcaDir, 'metric'), { fromMs: first - NEZHA_PARAMS.metricBaselineMs, toMs: last + NEZHA_PARAMS.metricWindowMs });
+    const logFiles = minuteFiles(path.join(rcaDir, 'log'), day, 'log');
+    const traceFiles = minuteFiles(path.join(rcaDir, 'trace'), day, 'trace');
+    for (const [i, fault] of faults.entries()) {
+      progress(`nezha ${day} case ${i + 1}/${faults.length}: ${fault.injectTime} ${fault.type}`);
+      const started = performance.now();
+      const w = caseWindows(fault.injectMs, NEZHA_PARAMS.windowMs, NEZHA_PARAMS.preMs);
+      const range = { fromMs: w.baseline.fromMs, toMs: w.window.toMs };
+      const logs = await loadLogs(selectFiles(logFiles, range), range);
+      const spans = await loadSpans(selectFiles(traceFiles, range), range);
+      const preLogs = logs.filter((l) => inRange(l.ts, w.baseline));
+      const preSpans = spans.filter((s) => inRange(s.startMs, w.baseline));
+      const winLogs = logs.filter((l) => inRange(l.ts, w.window));
+      const winSpans = spans.filter((s) => inRange(s.startMs, w.window));
+      const result = analyzeCase({
+        injectMs: fault.injectMs,
+        baselineLogs: [...cLogs, ...preLogs],
+        baselineSpans: [...cSpans, ...preSpans],
+        baselineMinutes: cMinutes + extentMinutes(preSpans.map((s) => s.startMs), w.baseline.fromMs, w.baseline.toMs),
+        windowLogs: winLogs,
+        windowSpans: winSpans,
+        windowMinutes: extentMinutes([fault.injectMs, ...winSpans.map((s) => s.startMs)], w.window.fromMs, w.window.toMs),
+        metrics,
+        metricBaseline: { fromMs: fault.injectMs - NEZHA_PARAMS.metricBaselineMs, toMs: fault.injectMs },
+        metricWindow: { fromMs: fault.injectMs, toMs: fault.injectMs + NEZHA_PARAMS.metricWindowMs },
+      });
+      const top = result.ranked.map((r) => r.service);
+      const rank = top.indexOf(fault.service) + 1;
+      const o: CaseOutcome = { fault, rank, top: top.slice(0, 5), seconds: (performance.now() - started) / 1000, result };
+      outcomes.push(o);
+      onCase?.(o);
+    }
+  }
+  return outcomes;
+}
+
+const share = (x: number, n: number) => (n === 0 ? 0 : Math.round((x / n) * 1000) / 1000);
+
+/** Nezha TrainTicket multi-modal RCA: AC@1/3/5 per fault type and overall, seconds per case. */
+export const nezhaSuite: BenchSuite = {
+  name: 'nezha',
+  description: 'Nezha TrainTicket RCA (metrics+logs+traces): service-level AC@1/3/5 per fault type (--data DIR)',
+  async run({ data, progress }) {
+    const root = datasetRoot(data);
+    const outcomes = await runNezha(root, progress);
+    const types = [...new Set(outcomes.map((o) => o.fault.type))].sort();
+    const row = (name: string, os: CaseOutcome[]) => {
+      const n = os.length;
+      const hit = (k: number) => share(os.filter((o) => o.rank > 0 && o.rank <= k).length, n);
+      return { name, cases: n, ac1: hit(1), ac3: hit(3), ac5: hit(5), secondsPerCase: share(os.reduce((a, o) => a + o.seconds, 0), n) };
+    };
+    const rows = [...types.map((t) => row(t, outcomes.filter((o) => o.fault.type === t))), row('all', outcomes)];
+    const overall = rows[rows.length - 1]!;
+    const table = renderTable(['fault type', 'cases', 'AC@1', 'AC@3', 'AC@5', 's/case'], rows.map((r) => [r.name, r.cases, r.ac1, r.ac3, r.ac5, r.secondsPerCase]));
+    const misses = outcomes.filter((o) => o.rank !== 1);
+    const missText = misses.length
+      ? `\n\nNot first:\n${misses.map((o) => `  ${o.fault.injectTime} ${o.fault.type} ${o.fault.service}: rank ${o.rank || '-'}; top ${o.top.slice(0, 3).join(', ')}`).join('\n')}`
+      : '';
+    const published = 'Published (Nezha, FSE 2023, TrainTicket service level): AC@1 0.867, AC@3 0.978';
+    return {
+      suite: 'nezha',
+      text: `Nezha TrainTicket RCA, ${root}\n\n${table}\n\n${published}${missText}`,
+      json: {
+        summary: { cases: overall.cases, ac1: overall.ac1, ac3: overall.ac3, ac5: overall.ac5, secondsPerCase: overall.secondsPerCase },
+        byType: Object.fromEntries(rows.map((r) => [r.name, r])),
+        cases: outcomes.map((o) => ({ day: o.fault.day, injectTime: o.fault.injectTime, type: o.fault.type, service: o.fault.service, rank: o.rank, top: o.top, evidence: o.result.ranked[0]?.evidence ?? [], seconds: Math.round(o.seconds * 1000) / 1000 })),
+      },
+    };
+  },
+};
