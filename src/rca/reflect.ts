@@ -41,7 +41,7 @@ export function checkHypothesis(h: Hypothesis, input: Omit<ReflectInput, 'ranked
           ? alerted.length > 0
             ? `${alerted.join(', ')} call${alerted.length === 1 ? 's' : ''} into ${h.component}: a fault there reaches the alert`
             : input.alerted.includes('business')
-              ? `the alert is on business KPIs; ${h.component} serves ${h.explains.filter((c) => c !== h.component).length} of the affected components on the way to customers`
+              ? `the alert is on business KPIs; ${h.explains.filter((c) => c !== h.component).length} affected components on the way to customers depend on ${h.component}`
               : `no alerted component to explain; it accounts for ${h.explains.length} anomalous components`
           : `${unexplained.join(', ')} do${unexplained.length === 1 ? 'es' : ''} not depend on ${h.component}, so it cannot explain that alert`,
     },
