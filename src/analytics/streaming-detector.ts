@@ -8,11 +8,11 @@
  * 2. Evidence, as robust z's against that baseline: the point itself (spikes), the median of the last few points
  *    (level shifts / change points), and — when the timestamps show a daily rhythm — the point against the same time
  *    of day in earlier days (seasonal-aware: a flat line where a daily peak belongs counts).
- * 3. An anomaly likelihood (after Numenta's HTM anomaly likelihood): the recent average of that evidence against
- *    its own long-run mean and spread gives a Gaussian tail probability p; the score is log(p)/log(1e-10) clipped to
+ * 3. An anomaly likelihood (after Numenta's HTM anomaly likelihood): the evidence is ranked among its own recent
+ *    history (extrapolated past the largest value seen), which gives a tail probability p; the score is log(p)/log(1e-10) clipped to
  *    [0,1], so scores mean the same across series of different noise.
- * 4. Alarm suppression: after a strong score the detector stays quiet for a while unless the evidence grows clearly
- *    beyond what set the last alarm off — one excursion is one alarm, not a burst.
+ * 4. Alarm suppression: after a strong score the detector stays quiet for a while: a score only stands if it beats
+ *    every score of the last few hundred points, otherwise it is damped — one excursion is one alarm, not a burst.
  *
  * Work per point is O(window) (sorted-window insert/remove and a linear MAD walk).
  */
@@ -22,35 +22,38 @@ export interface StreamingDetectorOptions {
   probation?: number;
   /** baseline window length, points (default 600) */
   baselineWindow?: number;
-  /** recent points excluded from the baseline (default 12) */
+  /** recent points excluded from the baseline (default 24) */
   lag?: number;
-  /** points whose median tests for a level shift (default 6) */
+  /** points whose median tests for a level shift (default 12) */
   shortWindow?: number;
-  /** points averaged for the likelihood (default 8) */
+  /** points averaged for the likelihood (default 1) */
   likelihoodWindow?: number;
   /** history of evidence for the likelihood's mean and spread (default 2000) */
   historyWindow?: number;
-  /** points of quiet after an alarm (default 300) */
+  /** points a score must beat to stand (default 300) */
   suppress?: number;
   /** factor on a score that does not beat the recent maximum (default 0.1) */
   damp?: number;
   /** longest daily period, points, for the day-over-day channel (default 2000) */
   maxPeriod?: number;
-  /** the day-over-day channel counts when its scale is below this share of the level's (default 1) */
+  /** the day-over-day channel counts when its scale is below this share of the level's (default 0.7) */
   seasonalGain?: number;
+  /** rank the evidence among its history instead of a Gaussian fit (default true) */
+  rank?: boolean;
 }
 
 const DEFAULTS: Required<StreamingDetectorOptions> = {
   probation: 0,
   baselineWindow: 600,
-  lag: 12,
-  shortWindow: 6,
+  lag: 24,
+  shortWindow: 12,
   likelihoodWindow: 1,
   historyWindow: 2000,
   suppress: 300,
   damp: 0.1,
   maxPeriod: 2000,
-  seasonalGain: 1,
+  seasonalGain: 0.7,
+  rank: true,
 };
 
 /** A window of numbers kept sorted as well as in arrival order. */
@@ -74,6 +77,10 @@ class SortedWindow {
   private remove(x: number): void {
     const i = lowerBound(this.sorted, x);
     this.sorted.splice(i, 1);
+  }
+  /** how many values are < x */
+  countBelow(x: number): number {
+    return lowerBound(this.sorted, x);
   }
   quantile(q: number): number {
     const s = this.sorted;
@@ -222,12 +229,14 @@ export class RobustStreamingDetector {
   private period = -1;
   private readonly history: number[] = [];
   private n = 0;
+  private readonly evHistory: SortedWindow;
 
   constructor(options: StreamingDetectorOptions = {}) {
     this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
     this.level = new RobustChannel(this.o);
     this.seasonal = new RobustChannel(this.o);
     this.evidence = new RollingMoments(this.o.historyWindow);
+    this.evHistory = new SortedWindow(this.o.historyWindow);
   }
 
   private learnPeriod(ts: number): void {
@@ -265,9 +274,21 @@ export class RobustStreamingDetector {
     const enough = this.evidence.count >= 100;
     const z = (avg - this.evidence.mean) / std;
     this.evidence.push(ev);
-    if (i < o.probation || !enough) return 0;
+    if (i < o.probation || !enough) {
+      this.evHistory.push(avg);
+      return 0;
+    }
 
-    const tail = normalTail(z);
+    let tail = normalTail(z);
+    if (o.rank) {
+      // empirical tail of the evidence among its own history, extrapolated past the largest value seen
+      const h = this.evHistory;
+      const above = h.size - h.countBelow(avg);
+      const max = h.quantile(1);
+      const spread = Math.max(h.quantile(0.99) - h.quantile(0.5), 0.05);
+      tail = avg > max ? Math.exp(-(avg - max) / spread) / (h.size + 1) : (above + 1) / (h.size + 1);
+    }
+    this.evHistory.push(avg);
     const raw = Math.min(1, Math.max(0, Math.log(tail + 1e-10) / Math.log(1e-10)));
     // one excursion, one alarm: a score only stands if it beats every score of the last `suppress` points
     let recentMax = 0;
