@@ -1,6 +1,7 @@
 import type { MetricSeries, Span, TimeWindow } from '../../model/telemetry.js';
 import type { PodLog } from './data.js';
-import { LEVEL_WEIGHT, logPatterns, metricScore, patternChanges, selfTimeShift, tracePatterns, type ServiceFeatures } from './features.js';
+import { TemplateMiner } from '../../analytics/log-templates.js';
+import { addLogPairs, addSpanPairs, condChanges, emptyCond, LEVEL_WEIGHT, metricScore, selfTimeShift, type PatternChange, type ServiceFeatures } from './features.js';
 import { callGraphFromSpans, rankServices, type RankedService } from './rank.js';
 
 /** One fault case's telemetry, already cut to its windows. */
@@ -32,12 +33,20 @@ export function analyzeCase(c: CaseTelemetry): CaseResult {
   const minutes = { baseline: Math.max(c.baselineMinutes, 0.1), window: Math.max(c.windowMinutes, 0.1) };
   // system-wide traffic ratio from span rates, so a service's own drop in traffic stays visible as vanished patterns
   const traffic = c.baselineSpans.length > 0 && c.windowSpans.length > 0 ? (c.windowSpans.length / minutes.window) / (c.baselineSpans.length / minutes.baseline) : 1;
-  const logs = logPatterns(c.baselineLogs, c.windowLogs, minutes);
-  const tb = tracePatterns(c.baselineSpans, minutes.baseline);
-  const tw = tracePatterns(c.windowSpans, minutes.window);
+  void traffic;
+  const miner = new TemplateMiner();
+  const spanOp = new Map<string, string>();
+  for (const s of [...c.baselineSpans, ...c.windowSpans]) spanOp.set(`${s.traceId}/${s.spanId}`, s.name);
+  const cb = emptyCond(minutes.baseline);
+  const cw = emptyCond(minutes.window);
+  addSpanPairs(cb, c.baselineSpans);
+  addSpanPairs(cw, c.windowSpans);
+  addLogPairs(cb, c.baselineLogs, spanOp, miner);
+  addLogPairs(cw, c.windowLogs, spanOp, miner);
+  const changes = condChanges(cb, cw);
   const self = selfTimeShift(c.baselineSpans, c.windowSpans);
   const services = new Set<string>();
-  for (const m of [logs.baseline, logs.window, tb, tw]) for (const s of m.counts.keys()) services.add(s);
+  for (const e of [...cb.pairs.values(), ...cw.pairs.values()]) services.add(e.service);
   const metricByService = new Map<string, { score: number; metric: string; onsetMs: number }>();
   for (const [, series] of c.metrics) {
     const svc = series[0]?.entity;
@@ -49,17 +58,20 @@ export function analyzeCase(c: CaseTelemetry): CaseResult {
   }
   const features: ServiceFeatures[] = [];
   for (const service of [...services].sort()) {
-    const lc = patternChanges(service, logs.baseline, logs.window, traffic);
-    const tc = patternChanges(service, tb, tw, traffic);
-    const sum = (xs: typeof lc, kind: 'new' | 'vanished', w: (x: (typeof lc)[number]) => number, half: number) =>
-      xs.filter((x) => x.kind === kind).reduce((a, x) => a + w(x) * Math.min(1, x.surprise / half), 0);
-    const levelOf = (key: string) => LEVEL_WEIGHT[(key.split(' ')[0] ?? 'INFO') as keyof typeof LEVEL_WEIGHT] ?? 0.3;
+    const all = changes.get(service) ?? [];
+    const isTrace = (x: PatternChange) => x.key.includes('\u0001>');
+    const lc = all.filter((x) => !isTrace(x));
+    const tc = all.filter(isTrace);
+    // the strongest single change counts (a sum would reward services that merely log a lot)
+    const sum = (xs: typeof lc, kind: 'new' | 'vanished', w: (x: (typeof lc)[number]) => number, _half: number) =>
+      xs.filter((x) => (kind === 'new' ? x.kind !== 'vanished' : x.kind === 'vanished')).reduce((a, x) => Math.max(a, w(x) * x.surprise), 0);
+    const levelOf = (key: string) => LEVEL_WEIGHT[(key.split('\u0001')[1]?.split(' ')[0] ?? 'INFO') as keyof typeof LEVEL_WEIGHT] ?? 0.3;
     const m = metricByService.get(service) ?? { score: 0, metric: '', onsetMs: Infinity };
     features.push({
       service,
-      logNew: sum(lc, 'new', (x) => levelOf(x.key), LOG_NEW_HALF),
-      logVanished: sum(lc, 'vanished', (x) => levelOf(x.key), VANISH_HALF),
-      traceNew: sum(tc, 'new', () => 1, LOG_NEW_HALF),
+      logNew: sum(lc, 'new', (x) => levelOf(x.key) * (x.kind === 'new' ? 1 : 0.5), LOG_NEW_HALF),
+      logVanished: sum(lc, 'vanished', () => 1, VANISH_HALF),
+      traceNew: sum(tc, 'new', (x) => (x.kind === 'new' ? 1 : 0.5), LOG_NEW_HALF),
       traceVanished: sum(tc, 'vanished', () => 1, VANISH_HALF),
       selfTime: self.get(service)?.log2 ?? 0,
       metric: m.score,

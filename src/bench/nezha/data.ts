@@ -156,6 +156,7 @@ export function parseLogText(wrapped: string): { level: LogLevel; message: strin
 
 export interface PodLog extends LogRecord {
   pod: string;
+  spanId?: string;
 }
 
 /** Log records with timestamps in `range` from the given files. */
@@ -167,7 +168,7 @@ export async function loadLogs(files: readonly MinuteFile[], range: TimeWindow):
       if (!Number.isFinite(ts) || !inRange(ts, range)) continue;
       const pod = row.PodName ?? '';
       const { level, message } = parseLogText(row.Log ?? '');
-      out.push({ ts, pod, service: podToService(pod), level, message, ...(row.TraceID ? { traceId: row.TraceID } : {}) });
+      out.push({ ts, pod, service: podToService(pod), level, message, ...(row.TraceID ? { traceId: row.TraceID } : {}), ...(row.SpanID ? { spanId: row.SpanID } : {}) });
     }
   }
   return out;

@@ -113,6 +113,97 @@ export function tracePatterns(spans: readonly Span[], minutes: number): PatternC
   return { minutes, counts, labels };
 }
 
+/**
+ * Conditional patterns (Nezha's event patterns, conditioned on the operation that emits them): for a log, the pair
+ * (service operation of its span → level + code location / template); for a span, (parent operation → child
+ * service:operation). Counting a child per execution of its parent makes the comparison independent of how often
+ * the workload happens to call each operation: a pattern is anomalous when its share of its parent's executions
+ * changed, not when the traffic mix changed.
+ */
+export interface CondCounts {
+  minutes: number;
+  parent: Map<string, number>;
+  /** pair key → { service the pattern belongs to, parent key, count, label } */
+  pairs: Map<string, { service: string; parent: string; count: number; label: string }>;
+}
+
+export function emptyCond(minutes: number): CondCounts {
+  return { minutes, parent: new Map(), pairs: new Map() };
+}
+
+function bumpPair(c: CondCounts, service: string, parent: string, child: string, label: string): void {
+  const key = `${parent}${child}`;
+  const e = c.pairs.get(key);
+  if (e) e.count++;
+  else c.pairs.set(key, { service, parent, count: 1, label });
+}
+
+const CODE_LOC = /^(\S+#\d+)\s/;
+
+/** Log key: the logger#line code location when the message starts with one, else the miner's template id. */
+export function logKey(message: string, miner: TemplateMiner): string {
+  const m = CODE_LOC.exec(message);
+  return m ? m[1]! : `tpl:${miner.add(message)}`;
+}
+
+/** Adds spans' parent→child pairs and their parents' execution counts. */
+export function addSpanPairs(c: CondCounts, spans: readonly Span[]): void {
+  const byId = new Map<string, Span>();
+  for (const s of spans) byId.set(`${s.traceId}/${s.spanId}`, s);
+  for (const s of spans) c.parent.set(`${s.service}|${s.name}`, (c.parent.get(`${s.service}|${s.name}`) ?? 0) + 1);
+  for (const s of spans) {
+    const p = s.parentSpanId ? byId.get(`${s.traceId}/${s.parentSpanId}`) : undefined;
+    if (!p) continue;
+    bumpPair(c, p.service, `${p.service}|${p.name}`, `>${s.service}:${s.name}`, `${p.name} → ${s.service}:${s.name}`);
+  }
+}
+
+/** Adds logs as (operation of their span → level + code location) pairs; spanOp maps traceId/spanId → operation. */
+export function addLogPairs(c: CondCounts, logs: readonly LogRecord[], spanOp: Map<string, string>, miner: TemplateMiner): void {
+  for (const l of logs) {
+    const sid = (l as LogRecord & { spanId?: string }).spanId;
+    const op = (l.traceId && sid && spanOp.get(`${l.traceId}/${sid}`)) || '*';
+    const parent = `${l.service}|${op}`;
+    if (op === '*') c.parent.set(parent, (c.parent.get(parent) ?? 0) + 1);
+    bumpPair(c, l.service, parent, `${l.level} ${logKey(l.message, miner)}`, `[${op}] ${l.level} ${l.message.slice(0, 140)}`);
+  }
+}
+
+/**
+ * Pattern changes of every service, conditioned on the parent's executions. A parent seen fewer than `minParent`
+ * times in the baseline gives no basis (the workload, not the fault, decides whether it runs) and is skipped.
+ */
+export function condChanges(b: CondCounts, w: CondCounts, opts = { minParent: 5, minSurprise: 2 }): Map<string, PatternChange[]> {
+  const out = new Map<string, PatternChange[]>();
+  const push = (svc: string, ch: PatternChange) => {
+    let a = out.get(svc);
+    if (!a) out.set(svc, (a = []));
+    a.push(ch);
+  };
+  const keys = new Set([...b.pairs.keys(), ...w.pairs.keys()]);
+  for (const key of keys) {
+    const be = b.pairs.get(key);
+    const we = w.pairs.get(key);
+    const e = (we ?? be)!;
+    const bp = b.parent.get(e.parent) ?? 0;
+    const wp = w.parent.get(e.parent) ?? 0;
+    if (bp < opts.minParent || wp === 0) continue;
+    const bc = be?.count ?? 0;
+    const wc = we?.count ?? 0;
+    const q = (bc + 0.5) / (bp + 1);
+    const expected = q * wp;
+    if (wc > expected) {
+      const s = poissonSurprise(wc, expected, 'upper');
+      if (s >= opts.minSurprise) push(e.service, { key, label: e.label, baseline: bc, window: wc, expected, surprise: s, kind: bc === 0 ? 'new' : 'surge' });
+    } else if (bc > 0) {
+      const s = poissonSurprise(wc, expected, 'lower');
+      if (s >= opts.minSurprise) push(e.service, { key, label: e.label, baseline: bc, window: wc, expected, surprise: s, kind: 'vanished' });
+    }
+  }
+  for (const a of out.values()) a.sort((x, y) => y.surprise - x.surprise);
+  return out;
+}
+
 /** New and vanished patterns of one service, traffic-adjusted: expected = baseline rate × window minutes × traffic. */
 export function patternChanges(service: string, b: PatternCounts, w: PatternCounts, traffic: number, opts = { minExpected: 3, minSurprise: 2 }): PatternChange[] {
   const bc = b.counts.get(service) ?? new Map<string, number>();
@@ -196,7 +287,7 @@ export function metricScore(series: readonly MetricSeries[], baseline: TimeWindo
     const s = series.find((x) => x.metric === c.metric);
     if (!s) continue;
     const a = detectAnomaly(s.points, baseline, window, { n: 3, k: 2, ...c.opts });
-    if (a && a.score > best.score) best = { score: a.score, metric: `${c.metric} ${fmt(a.baseline)}→${fmt(a.current)}`, onsetMs: a.onsetMs };
+    if (a && a.kind !== 'spike' && a.score > best.score) best = { score: a.score, metric: `${c.metric} ${fmt(a.baseline)}→${fmt(a.current)}`, onsetMs: a.onsetMs };
   }
   return best;
 }

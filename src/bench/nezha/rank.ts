@@ -45,8 +45,8 @@ const sat = (x: number, half: number) => (x <= 0 ? 0 : x / (x + half));
 /** Evidence strength of one service in [0, ~5]. */
 export function evidenceScore(f: ServiceFeatures): number {
   return (
-    FUSION.log * sat(f.logNew + f.logVanished, 1) +
-    FUSION.trace * sat(f.traceNew + f.traceVanished, 1) +
+    FUSION.log * sat(Math.max(f.logNew, f.logVanished), 10) +
+    FUSION.trace * sat(Math.max(f.traceNew, f.traceVanished), 10) +
     FUSION.selfTime * sat(Math.max(0, f.selfTime - 0.5), 1) +
     FUSION.metric * f.metric
   );
