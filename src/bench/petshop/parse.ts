@@ -165,19 +165,26 @@ function loadIssues(dir: string): Issue[] {
     }));
 }
 
-/** Every traffic split under `root` (a folder holding graph.csv), in name order. */
-export function loadSplits(root: string): TrafficSplit[] {
-  return readdirSync(root)
+/** Every traffic split under `root` (a folder holding graph.csv), in name order; those lacking a file are skipped. */
+export function loadSplits(root: string): { splits: TrafficSplit[]; skipped: { name: string; reason: string }[] } {
+  const splits: TrafficSplit[] = [];
+  const skipped: { name: string; reason: string }[] = [];
+  const names = readdirSync(root)
     .filter((d) => existsSync(path.join(root, d, 'graph.csv')) || existsSync(path.join(root, d, 'graph.csv.gz')))
-    .sort()
-    .map((name) => {
-      const dir = path.join(root, name);
-      return {
+    .sort();
+  for (const name of names) {
+    const dir = path.join(root, name);
+    try {
+      splits.push({
         name,
         graph: parseGraphCsv(readText(path.join(dir, 'graph.csv'))),
         normal: parseMetricsCsv(readText(path.join(dir, 'noissue', 'metrics.csv'))),
         train: loadIssues(path.join(dir, 'train')),
         test: loadIssues(path.join(dir, 'test')),
-      };
-    });
+      });
+    } catch (err) {
+      skipped.push({ name, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return { splits, skipped };
 }

@@ -104,6 +104,20 @@ describe('PetShop root-cause ranking', () => {
     expect(rankRootCauses(graph, evidence, 'front')[0]!.node).toBe('mid');
   });
 
+  it('does not follow a callee whose anomaly started after its caller\'s', () => {
+    // mid is slow from row 1; its callee queue only from row 3, and much more: queue is a later consequence
+    const issue = table(nodes, 5, (n, i) => ({
+      lat: baseLat[n]! * wiggle(n, i) + (i >= 1 && ['mid', 'front'].includes(n) ? 0.3 : 0) + (i >= 3 && n === 'queue' ? 1 : 0),
+      avail: 100,
+      req: 500,
+    }));
+    const target = { node: 'front', metric: 'latency', statistic: 'Average', ts: 1 * 300_000 };
+    const evidence = gatherEvidence(graph, normal, issue, target);
+    expect(evidence.get('queue')?.anomalous).toBe(true);
+    expect(rankRootCauses(graph, evidence, 'front')[0]!.node).toBe('mid');
+    expect(rankRootCauses(graph, evidence, 'front', { ...PETSHOP_PARAMS, temporalPaths: false })[0]!.node).toBe('queue');
+  });
+
   it('scores error surprise with a Poisson tail', () => {
     expect(poissonUpperTailNegLog(0, 1)).toBe(0);
     expect(poissonUpperTailNegLog(1, 0.5)).toBeCloseTo(-Math.log(1 - Math.exp(-0.5)), 6);

@@ -11,10 +11,11 @@ import type { CallGraph, IssueTarget, MetricsTable } from './parse.js';
  *    availability the surprise of the error count (errors = (100 − availability) % of requests) under the normal
  *    error rate, as a Poisson tail turned into a z-equivalent. Both take the issue's own rows before the violation
  *    as a second baseline: a node that was already that far off before the violation did not change with it.
- * 2. Traversal: from the symptom, follow callees while they are anomalous. A node with an anomalous callee whose
+ * 2. Traversal: from the symptom, follow callees while they are anomalous and their anomaly started no later than
+ *    their caller's (an anomaly climbs from callee to caller; it does not start below after it showed above). A node with an anomalous callee whose
  *    excess (seconds, or excess errors) covers its own is explained by that callee, and is discounted as a victim;
- *    the deepest anomalous callee keeps its full score. Anomalous nodes off the symptom's anomalous paths count for
- *    little.
+ *    the deepest anomalous callee keeps its full score. The score grows with the number of anomalous nodes above
+ *    (the symptoms a node would explain). Anomalous nodes off the symptom's anomalous paths count for little.
  * 3. Personalised PageRank from the symptom over the anomaly-weighted call graph (walking to callers too, a little),
  *    so strength along the whole path counts, blended with the traversal score.
  * One parameter set serves every case and every split.
@@ -36,6 +37,8 @@ export const PETSHOP_PARAMS = {
    * a root cause explains anomalies above it: the traversal score grows as (1 + anomalous callers, transitively)^this
    */
   coverageExponent: 0.5,
+  /** follow a callee only when its anomaly started no later than its caller's (same 5-minute row allowed) */
+  temporalPaths: true,
   /** weight of an anomalous node that no anomalous path links to the symptom */
   offPathWeight: 0.2,
   /** share of the PageRank score in the final one */
@@ -237,13 +240,20 @@ export function rankRootCauses(
   const isAnomalous = (n: string) => ev(n)?.anomalous === true;
   const nodes = [...new Set([...graph.nodes, ...evidence.keys(), start])];
 
-  // nodes the symptom reaches through anomalous callees, with their depth
+  // an anomaly propagates from callee to caller, so a callee whose anomaly shows only after its caller's explains none of it
+  const startedInTime = (callee: string, caller: string): boolean => {
+    if (!p.temporalPaths) return true;
+    const a = ev(callee);
+    const b = ev(caller);
+    return !(a?.anomalous && b?.anomalous && a.onsetRow > b.onsetRow);
+  };
+  // nodes the symptom reaches through anomalous callees that started no later than their caller, with their depth
   const depth = new Map<string, number>([[start, 0]]);
   const queue = [start];
   while (queue.length > 0) {
     const u = queue.shift()!;
     for (const c of callees(u)) {
-      if (depth.has(c) || !isAnomalous(c)) continue;
+      if (depth.has(c) || !isAnomalous(c) || !startedInTime(c, u)) continue;
       depth.set(c, depth.get(u)! + 1);
       queue.push(c);
     }
@@ -256,7 +266,7 @@ export function rankRootCauses(
     let best = 0;
     for (const c of callees(n)) {
       const ce = ev(c);
-      if (ce?.anomalous) best = Math.max(best, Math.min(1, ce.excess / e.excess));
+      if (ce?.anomalous && startedInTime(c, n)) best = Math.max(best, Math.min(1, ce.excess / e.excess));
     }
     return best;
   };
@@ -286,7 +296,9 @@ export function rankRootCauses(
     traversal.set(n, depth.has(n) ? own : own * p.offPathWeight);
   }
 
-  const pagerank = personalisedPageRank(nodes, start, callees, callers, (n) => {
+  const inTimeCallees = (n: string) => callees(n).filter((c) => startedInTime(c, n));
+  const inTimeCallers = (n: string) => callers(n).filter((w) => startedInTime(n, w));
+  const pagerank = personalisedPageRank(nodes, start, inTimeCallees, inTimeCallers, (n) => {
     const e = ev(n);
     return e?.anomalous ? e.z / (e.z + p.zThreshold) : 0;
   }, explained, p);
