@@ -11,6 +11,9 @@ export interface CaseTelemetry {
   baselineLogs: PodLog[];
   baselineSpans: Span[];
   baselineMinutes: number;
+  /** the case's own minutes just before inject_time (also part of the baseline above); a second reference */
+  recentLogs?: PodLog[];
+  recentSpans?: Span[];
   /** from inject_time on */
   windowLogs: PodLog[];
   windowSpans: Span[];
@@ -24,6 +27,7 @@ export interface CaseTelemetry {
 export interface CaseResult {
   ranked: RankedService[];
   features: ServiceFeatures[];
+  graph: Map<string, Set<string>>;
 }
 
 const LOG_NEW_HALF = 3;
@@ -43,7 +47,13 @@ export function analyzeCase(c: CaseTelemetry): CaseResult {
   addSpanPairs(cw, c.windowSpans);
   addLogPairs(cb, c.baselineLogs, spanOp, miner);
   addLogPairs(cw, c.windowLogs, spanOp, miner);
-  const changes = condChanges(cb, cw);
+  let recent: ReturnType<typeof emptyCond> | undefined;
+  if (c.recentSpans?.length) {
+    recent = emptyCond(0);
+    addSpanPairs(recent, c.recentSpans);
+    addLogPairs(recent, c.recentLogs ?? [], spanOp, miner);
+  }
+  const changes = condChanges(cb, cw, recent);
   const self = selfTimeShift(c.baselineSpans, c.windowSpans);
   const services = new Set<string>();
   for (const e of [...cb.pairs.values(), ...cw.pairs.values()]) services.add(e.service);
@@ -83,5 +93,5 @@ export function analyzeCase(c: CaseTelemetry): CaseResult {
     });
   }
   const graph = callGraphFromSpans([...c.baselineSpans, ...c.windowSpans]);
-  return { ranked: rankServices(features, graph), features };
+  return { ranked: rankServices(features, graph), features, graph };
 }

@@ -52,8 +52,13 @@ export function evidenceScore(f: ServiceFeatures): number {
   );
 }
 
-export function rankServices(features: readonly ServiceFeatures[], graph: Map<string, Set<string>>): RankedService[] {
-  const e = new Map(features.map((f) => [f.service, evidenceScore(f)]));
+/**
+ * Ranks services of one case. `typical` is each service's usual evidence score (its median over the day's cases,
+ * labels unused): a service that always looks changed against the short fault-free baseline (its workload varies)
+ * only counts with what it shows beyond that.
+ */
+export function rankServices(features: readonly ServiceFeatures[], graph: Map<string, Set<string>>, typical: Map<string, number> = new Map()): RankedService[] {
+  const e = new Map(features.map((f) => [f.service, Math.max(0, evidenceScore(f) - (typical.get(f.service) ?? 0))]));
   const max = Math.max(1e-9, ...e.values());
   const out: RankedService[] = [];
   for (const f of features) {
@@ -64,9 +69,27 @@ export function rankServices(features: readonly ServiceFeatures[], graph: Map<st
     const evidence = [
       ...(f.metric > 0 ? [`metric ${f.metricName} (score ${f.metric.toFixed(2)})`] : []),
       ...(f.selfTime > 0.5 ? [`own span time ×${(2 ** f.selfTime).toFixed(1)}`] : []),
-      ...f.changes.slice(0, 3).map((c) => `${c.kind} ${c.key.startsWith('op:') || c.key.startsWith('call:') ? 'trace' : 'log'} pattern "${c.label.slice(0, 80)}" ${c.baseline}→${c.window} (expected ${c.expected.toFixed(1)})`),
+      ...f.changes.slice(0, 3).map((c) => `${c.kind} ${c.key.includes('\u0001>') ? 'trace' : 'log'} pattern "${c.label.slice(0, 80)}" ${c.baseline}→${c.window} (expected ${c.expected.toFixed(1)})`),
     ];
     out.push({ service: f.service, score, evidence, findings: [] });
   }
   return out.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
+}
+
+/** Each service's median evidence score over a set of cases (0 with fewer than `minCases`). */
+export function typicalScores(cases: readonly (readonly ServiceFeatures[])[], minCases = 5): Map<string, number> {
+  const out = new Map<string, number>();
+  if (cases.length < minCases) return out;
+  const per = new Map<string, number[]>();
+  for (const fs of cases) for (const f of fs) {
+    let a = per.get(f.service);
+    if (!a) per.set(f.service, (a = []));
+    a.push(evidenceScore(f));
+  }
+  for (const [svc, xs] of per) {
+    while (xs.length < cases.length) xs.push(0);
+    xs.sort((a, b) => a - b);
+    out.set(svc, xs[Math.floor((xs.length - 1) / 2)]!);
+  }
+  return out;
 }

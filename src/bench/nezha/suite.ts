@@ -2,6 +2,7 @@ import path from 'node:path';
 import { renderTable } from '../table.js';
 import type { BenchSuite } from '../types.js';
 import { analyzeCase, type CaseResult } from './analyze.js';
+import { rankServices, typicalScores } from './rank.js';
 import { caseWindows, datasetRoot, inRange, listDays, loadFaults, loadLogs, loadMetrics, loadSpans, minuteFiles, selectFiles, type NezhaFault, type PodLog } from './data.js';
 import type { Span } from '../../model/telemetry.js';
 
@@ -9,13 +10,32 @@ import type { Span } from '../../model/telemetry.js';
 export const NEZHA_PARAMS = {
   /** telemetry analysed after inject_time */
   windowMs: 10 * 60_000,
-  /** the case's own telemetry before inject_time added to the fault-free baseline */
-  preMs: 5 * 60_000,
+  /** the case's own telemetry before inject_time added to the fault-free baseline (never before the previous injection) */
+  preMs: 0,
   /** metric baseline before inject_time (one row a minute) */
   metricBaselineMs: 30 * 60_000,
   /** metric window after inject_time */
   metricWindowMs: 5 * 60_000,
+  /** the window starts this long before inject_time (the recorded time can trail the fault's first effects) */
+  leadMs: 60_000,
+  /** 1: patterns already changed in the pre-inject minutes do not count (a second reference); 0: off */
+  recentCheck: 0,
+  /** 1: discount each service's median evidence over the day's cases; 0: off */
+  typical: 1,
 };
+export type NezhaParams = typeof NEZHA_PARAMS;
+
+/** NEZHA_PARAMS with numeric overrides from `--param key=value`. */
+export function nezhaParams(params: Record<string, string> = {}): NezhaParams {
+  const p = { ...NEZHA_PARAMS };
+  for (const [k, v] of Object.entries(params)) {
+    if (!(k in p)) continue;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`--param ${k} takes a number, got "${v}"`);
+    (p as Record<string, number>)[k] = n;
+  }
+  return p;
+}
 
 const extentMinutes = (ts: number[], from: number, to: number) => (ts.length ? Math.min(to, Math.max(...ts)) - Math.max(from, Math.min(...ts)) : 0) / 60_000;
 
@@ -27,7 +47,7 @@ export interface CaseOutcome {
   result: CaseResult;
 }
 
-export async function runNezha(root: string, progress: (line: string) => void, onCase?: (o: CaseOutcome) => void): Promise<CaseOutcome[]> {
+export async function runNezha(root: string, progress: (line: string) => void, onCase?: (o: CaseOutcome) => void, P: NezhaParams = NEZHA_PARAMS): Promise<CaseOutcome[]> {
   const { rca, construct } = listDays(root);
   const outcomes: CaseOutcome[] = [];
   for (const day of rca) {
@@ -51,13 +71,18 @@ export async function runNezha(root: string, progress: (line: string) => void, o
     progress(`nezha ${day}: reading metrics`);
     const first = faults[0]!.injectMs;
     const last = faults[faults.length - 1]!.injectMs;
-    const metrics = await loadMetrics(path.join(rcaDir, 'metric'), { fromMs: first - NEZHA_PARAMS.metricBaselineMs, toMs: last + NEZHA_PARAMS.metricWindowMs });
+    const metrics = await loadMetrics(path.join(rcaDir, 'metric'), { fromMs: first - P.metricBaselineMs, toMs: last + P.metricWindowMs });
     const logFiles = minuteFiles(path.join(rcaDir, 'log'), day, 'log');
     const traceFiles = minuteFiles(path.join(rcaDir, 'trace'), day, 'trace');
+    const dayCases: { fault: NezhaFault; result: CaseResult; seconds: number }[] = [];
     for (const [i, fault] of faults.entries()) {
       progress(`nezha ${day} case ${i + 1}/${faults.length}: ${fault.injectTime} ${fault.type}`);
       const started = performance.now();
-      const w = caseWindows(fault.injectMs, NEZHA_PARAMS.windowMs, NEZHA_PARAMS.preMs);
+      // telemetry after the next injection belongs to the next case, before the previous one to the previous case
+      const next = faults[i + 1]?.injectMs ?? Infinity;
+      const prev = faults[i - 1]?.injectMs ?? -Infinity;
+      const start = fault.injectMs - P.leadMs;
+      const w = caseWindows(start, Math.min(P.windowMs, next - P.leadMs - start), Math.min(P.preMs, start - prev));
       const range = { fromMs: w.baseline.fromMs, toMs: w.window.toMs };
       const logs = await loadLogs(selectFiles(logFiles, range), range);
       const spans = await loadSpans(selectFiles(traceFiles, range), range);
@@ -70,16 +95,25 @@ export async function runNezha(root: string, progress: (line: string) => void, o
         baselineLogs: [...cLogs, ...preLogs],
         baselineSpans: [...cSpans, ...preSpans],
         baselineMinutes: cMinutes + extentMinutes(preSpans.map((s) => s.startMs), w.baseline.fromMs, w.baseline.toMs),
+        ...(P.recentCheck ? { recentLogs: preLogs, recentSpans: preSpans } : {}),
         windowLogs: winLogs,
         windowSpans: winSpans,
-        windowMinutes: extentMinutes([fault.injectMs, ...winSpans.map((s) => s.startMs)], w.window.fromMs, w.window.toMs),
+        windowMinutes: extentMinutes([start, ...winSpans.map((s) => s.startMs)], w.window.fromMs, w.window.toMs),
         metrics,
-        metricBaseline: { fromMs: fault.injectMs - NEZHA_PARAMS.metricBaselineMs, toMs: fault.injectMs },
-        metricWindow: { fromMs: fault.injectMs, toMs: fault.injectMs + NEZHA_PARAMS.metricWindowMs },
+        metricBaseline: { fromMs: fault.injectMs - P.metricBaselineMs, toMs: fault.injectMs },
+        metricWindow: { fromMs: fault.injectMs, toMs: fault.injectMs + P.metricWindowMs },
       });
+      dayCases.push({ fault, result, seconds: (performance.now() - started) / 1000 });
+    }
+    // second pass: discount what each service shows in every case of the day (unlabelled), then rank
+    const started = performance.now();
+    const typical = P.typical ? typicalScores(dayCases.map((c) => c.result.features)) : new Map<string, number>();
+    for (const c of dayCases) c.result.ranked = rankServices(c.result.features, c.result.graph, typical);
+    const rerankSeconds = (performance.now() - started) / 1000 / Math.max(1, dayCases.length);
+    for (const { fault, result, seconds } of dayCases) {
       const top = result.ranked.map((r) => r.service);
       const rank = top.indexOf(fault.service) + 1;
-      const o: CaseOutcome = { fault, rank, top: top.slice(0, 5), seconds: (performance.now() - started) / 1000, result };
+      const o: CaseOutcome = { fault, rank, top: top.slice(0, 5), seconds: seconds + rerankSeconds, result };
       outcomes.push(o);
       onCase?.(o);
     }
@@ -93,9 +127,9 @@ const share = (x: number, n: number) => (n === 0 ? 0 : Math.round((x / n) * 1000
 export const nezhaSuite: BenchSuite = {
   name: 'nezha',
   description: 'Nezha TrainTicket RCA (metrics+logs+traces): service-level AC@1/3/5 per fault type (--data DIR)',
-  async run({ data, progress }) {
+  async run({ data, progress, params }) {
     const root = datasetRoot(data);
-    const outcomes = await runNezha(root, progress);
+    const outcomes = await runNezha(root, progress, undefined, nezhaParams(params));
     const types = [...new Set(outcomes.map((o) => o.fault.type))].sort();
     const row = (name: string, os: CaseOutcome[]) => {
       const n = os.length;
