@@ -14,9 +14,24 @@ export const FUSION = {
   trace: 1,
   selfTime: 1,
   metric: 2,
-  /** how much an anomalous callee discounts its caller (propagation) */
+  /** a service with a downstream service (any depth) at least `explainedShare` as anomalous as itself is likely a
+   *  victim of it: its score is multiplied by 1 − propagation */
   propagation: 0.5,
+  explainedShare: 0.5,
 };
+
+/** Services reachable from `s` over caller→callee edges (excluding s). */
+export function descendants(graph: Map<string, Set<string>>, s: string): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...(graph.get(s) ?? [])];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x === s || seen.has(x)) continue;
+    seen.add(x);
+    stack.push(...(graph.get(x) ?? []));
+  }
+  return seen;
+}
 
 export interface RankedService {
   service: string;
@@ -59,13 +74,12 @@ export function evidenceScore(f: ServiceFeatures): number {
  */
 export function rankServices(features: readonly ServiceFeatures[], graph: Map<string, Set<string>>, typical: Map<string, number> = new Map()): RankedService[] {
   const e = new Map(features.map((f) => [f.service, Math.max(0, evidenceScore(f) - (typical.get(f.service) ?? 0))]));
-  const max = Math.max(1e-9, ...e.values());
   const out: RankedService[] = [];
   for (const f of features) {
     const own = e.get(f.service)!;
-    const callees = [...(graph.get(f.service) ?? [])].filter((c) => c !== f.service);
-    const down = Math.max(0, ...callees.map((c) => e.get(c) ?? 0));
-    const score = own * (1 - FUSION.propagation * Math.min(1, down / max) * (down >= own ? 1 : 0.5));
+    const down = Math.max(0, ...[...descendants(graph, f.service)].map((c) => e.get(c) ?? 0));
+    const explained = own > 0 && down >= FUSION.explainedShare * own;
+    const score = own * (explained ? 1 - FUSION.propagation : 1);
     const evidence = [
       ...(f.metric > 0 ? [`metric ${f.metricName} (score ${f.metric.toFixed(2)})`] : []),
       ...(f.selfTime > 0.5 ? [`own span time ×${(2 ** f.selfTime).toFixed(1)}`] : []),

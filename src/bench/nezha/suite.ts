@@ -2,7 +2,7 @@ import path from 'node:path';
 import { renderTable } from '../table.js';
 import type { BenchSuite } from '../types.js';
 import { analyzeCase, type CaseResult } from './analyze.js';
-import { rankServices, typicalScores } from './rank.js';
+import { FUSION, rankServices, typicalScores } from './rank.js';
 import { caseWindows, datasetRoot, inRange, listDays, loadFaults, loadLogs, loadMetrics, loadSpans, minuteFiles, selectFiles, type NezhaFault, type PodLog } from './data.js';
 import type { Span } from '../../model/telemetry.js';
 
@@ -22,6 +22,9 @@ export const NEZHA_PARAMS = {
   recentCheck: 0,
   /** 1: discount each service's median evidence over the day's cases; 0: off */
   typical: 1,
+  /** see FUSION in rank.ts */
+  propagation: FUSION.propagation,
+  explainedShare: FUSION.explainedShare,
 };
 export type NezhaParams = typeof NEZHA_PARAMS;
 
@@ -105,6 +108,8 @@ export async function runNezha(root: string, progress: (line: string) => void, o
       });
       dayCases.push({ fault, result, seconds: (performance.now() - started) / 1000 });
     }
+    FUSION.propagation = P.propagation;
+    FUSION.explainedShare = P.explainedShare;
     // second pass: discount what each service shows in every case of the day (unlabelled), then rank
     const started = performance.now();
     const typical = P.typical ? typicalScores(dayCases.map((c) => c.result.features)) : new Map<string, number>();
