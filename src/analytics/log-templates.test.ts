@@ -1,20 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { compareTemplates, maskMessage, TemplateMiner } from './log-templates.js';
+import { compareTemplates, generalize, maskMessage, TemplateMiner } from './log-templates.js';
 
 const MIN = 60_000;
 
 describe('maskMessage', () => {
-  it('masks variable parts', () => {
-    expect(maskMessage('User 123 logged in from 10.0.0.1:5432 after 35ms')).toBe('User <*> logged in from <*> after <*>');
-    expect(maskMessage('req 550e8400-e29b-41d4-a716-446655440000 trace 4bf92f3577b34da6 value "abc def"')).toBe(
-      'req <*> trace <*> value <*>',
-    );
-    expect(maskMessage('write /var/lib/data/file.db failed; GET /api/cart ok')).toBe('write <*> failed; GET /api/cart ok');
-    expect(maskMessage('duration: 2345.123 ms  statement: SELECT 1')).toBe('duration: <*>  statement: SELECT <*>');
+  it('masks variable parts, keeping the punctuation around them (Loghub template style)', () => {
+    expect(maskMessage('User 123 logged in from 10.0.0.1:5432 after 35ms')).toBe('User <*> logged in from <*>:<*> after <*>');
+    expect(maskMessage('req 550e8400-e29b-41d4-a716-446655440000 trace 4bf92f3577b34da6 at 0x7fed806eb5d')).toBe('req <*> trace <*> at <*>');
+    expect(maskMessage('write /var/lib/data/file.db failed; GET /health ok')).toBe('write <*> failed; GET /health ok');
+    expect(maskMessage('duration: 2345.123 ms  statement: SELECT 1')).toBe('duration: <*> ms statement: SELECT <*>');
     expect(maskMessage("Can't connect to v2 api")).toBe("Can't connect to v2 api");
-    expect(maskMessage('Session s-k3j4h5g6f7d8 validated for user u-123456 via SHA256')).toBe(
-      'Session s-<*> validated for user u-<*> via SHA256',
+    expect(maskMessage('Session s-k3j4h5g6f7d8 validated for user u-123456 via SHA256 on x86_64')).toBe(
+      'Session s-<*> validated for user u-<*> via SHA256 on x86_64',
     );
+    expect(maskMessage('uid=0 euid=0 rhost=218.188.2.4 enabled:true blk_-6952295868487656571 application_1445087491445_0005')).toBe(
+      'uid=<*> euid=<*> rhost=<*> enabled:<*> <*> <*>',
+    );
+    expect(maskMessage('proxy.cse.cuhk.edu.hk:5070 open, took 2.5s (3 KB)')).toBe('<*>:<*> open, took <*> (<*> KB)');
+  });
+
+  it('generalizes two tokens to the most specific common form', () => {
+    expect(generalize('user=root', 'user=guest')).toBe('user=<*>');
+    expect(generalize('rhost=<*>', 'rhost=host-1.example')).toBe('rhost=<*>');
+    expect(generalize('(titleField)', '(nameField)')).toBe('(<*>)');
+    expect(generalize('HTTPS', 'SOCKS5')).toBe('<*>');
   });
 });
 
@@ -40,6 +49,29 @@ describe('TemplateMiner', () => {
     expect(copy.toJSON()).toEqual(m.toJSON());
     expect(copy.add('Cache miss for key profile', 120_000)).toBe(x);
     expect(copy.buckets(x)).toEqual([[0, 1], [60_000, 1], [120_000, 1]]);
+  });
+
+  it('keeps a word that takes only a few values apart, merges one that takes many, and persists that', () => {
+    const m = new TemplateMiner();
+    const ids: [string, string][] = [];
+    for (let i = 0; i < 40; i++) {
+      const msg = `host${i % 7}.example.com:443 open through proxy 10.0.0.${i % 5}:8080 ${i % 3 ? 'HTTPS' : 'SOCKS5'}`;
+      ids.push([m.add(msg, i), msg]);
+      const login = `Accepted password for ${['root', 'alice', 'bob', 'carol', 'dave', 'erin'][i % 6]} from 10.1.1.${i} port ${4000 + i}`;
+      ids.push([m.add(login, i), login]);
+    }
+    const seen = new Set(ids.map(([id, msg]) => m.templateFor(id, msg)));
+    expect(seen).toEqual(
+      new Set([
+        'Accepted password for <*> from <*> port <*>',
+        '<*>:<*> open through proxy <*>:<*> HTTPS',
+        '<*>:<*> open through proxy <*>:<*> SOCKS5',
+      ]),
+    );
+    const copy = TemplateMiner.fromJSON(JSON.parse(JSON.stringify(m.toJSON())));
+    expect(copy.toJSON()).toEqual(m.toJSON());
+    const [id, msg] = ids[0]!;
+    expect(copy.templateFor(id, msg)).toBe(m.templateFor(id, msg));
   });
 
   it('flags a template that appears only in the recent window, surges and error bursts', () => {

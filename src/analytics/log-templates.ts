@@ -65,6 +65,9 @@ const DOMAIN = /(?<![\w.-])(?:[A-Za-z0-9-]+\.)+(?:com|net|org|edu|gov|mil|io|hk|
 
 const DOMAIN_TEST = new RegExp(DOMAIN.source);
 
+/** a position that has shown more distinct words than this is a variable (a parameter chosen once, see the bench) */
+const MAX_SPLIT_VALUES = Number(process.env.LH_MAXV ?? 3);
+
 const tokenCache = new Map<string, string>();
 const TOKEN_CACHE_MAX = 200_000;
 
@@ -157,6 +160,11 @@ interface Cluster {
   lastRaw?: string;
   levels: LevelCounts;
   buckets: Map<number, Bucket>;
+  /**
+   * Per position that lost a constant word by merging: the values seen there and their counts while there are few
+   * (≤ MAX_SPLIT_VALUES); null once a position has shown many values (a true variable). See templateFor().
+   */
+  values?: (Map<string, number> | null | undefined)[];
 }
 interface Node {
   children: Map<string, Node>;
@@ -178,7 +186,13 @@ export interface TemplateInfo {
 export interface TemplateMinerState {
   version: 1;
   options: Required<MinerOptions>;
-  templates: (Omit<TemplateInfo, 'template'> & { tokens: string[]; path: string[]; buckets: [number, number, LevelCounts][] })[];
+  templates: (Omit<TemplateInfo, 'template'> & {
+    tokens: string[];
+    path: string[];
+    buckets: [number, number, LevelCounts][];
+    /** per position: 0 = constant so far, null = a variable, else the few values seen and their counts */
+    values?: (0 | null | [string, number][])[];
+  })[];
 }
 
 export interface TemplateWindowEntry {
@@ -221,10 +235,10 @@ export class TemplateMiner {
   constructor(options: MinerOptions = {}) {
     this.options = {
       depth: Math.max(3, options.depth ?? 4),
-      similarity: options.similarity ?? Number(process.env.LH_SIM ?? 0.5),
+      similarity: options.similarity ?? Number(process.env.LH_SIM ?? 0.6),
       maxChildren: Math.max(2, options.maxChildren ?? 100),
       bucketMs: options.bucketMs ?? 60_000,
-      paramWeight: options.paramWeight ?? Number(process.env.LH_PW ?? 1),
+      paramWeight: options.paramWeight ?? Number(process.env.LH_PW ?? 0.5),
     };
   }
 
@@ -237,7 +251,21 @@ export class TemplateMiner {
     const tokens = maskTokens(message);
     let c = this.search(tokens);
     if (c) {
-      for (let i = 0; i < tokens.length; i++) if (c.tokens[i] !== tokens[i]) c.tokens[i] = generalize(c.tokens[i]!, tokens[i]!);
+      for (let i = 0; i < tokens.length; i++) {
+        const cur = c.tokens[i]!;
+        const tok = tokens[i]!;
+        const vals = c.values?.[i];
+        if (cur !== tok && vals === undefined && !cur.includes(WILDCARD) && !tok.includes(WILDCARD)) {
+          // a constant word turns variable: start counting the values seen at this position
+          (c.values ??= [])[i] = new Map([[cur, c.count]]);
+        }
+        const v = c.values?.[i];
+        if (v) {
+          v.set(tok, (v.get(tok) ?? 0) + 1);
+          if (v.size > MAX_SPLIT_VALUES) c.values![i] = null;
+        }
+        if (cur !== tok) c.tokens[i] = generalize(cur, tok);
+      }
     } else {
       c = this.create(tokens, ts, message);
     }
@@ -259,6 +287,20 @@ export class TemplateMiner {
   /** The template a message would join, without changing anything. */
   match(message: string): string | undefined {
     return this.search(maskTokens(message))?.id;
+  }
+
+  /**
+   * The template of one message within its template, refined: a position whose constant word varied among only a
+   * few values keeps the message's own word (`… proxy <*> HTTPS` and `… proxy <*> SOCKS5` stay apart, while user
+   * names that take many values become `<*>`). For per-record output after (or during) a stream.
+   */
+  templateFor(id: string, message: string): string {
+    const c = this.clusters.get(id);
+    if (!c) return '';
+    if (!c.values) return c.tokens.join(' ');
+    const tokens = maskTokens(message);
+    if (tokens.length !== c.tokens.length) return c.tokens.join(' ');
+    return c.tokens.map((t, i) => (c.values![i] ? tokens[i]! : t)).join(' ');
   }
 
   get(id: string): TemplateInfo | undefined {
@@ -308,6 +350,7 @@ export class TemplateMiner {
         tokens: [...c.tokens],
         path: [...c.path],
         buckets: [...c.buckets.entries()].map(([b, v]) => [b, v.first, { ...v.levels }] as [number, number, LevelCounts]),
+        ...(c.values ? { values: c.tokens.map((_, i) => { const v = c.values![i]; return v === undefined ? 0 : v && [...v]; }) } : {}),
       })),
     };
   }
@@ -327,6 +370,7 @@ export class TemplateMiner {
         lastSample: t.lastSample,
         levels: { ...t.levels },
         buckets: new Map(t.buckets.map(([b, first, levels]) => [b, { first, levels: { ...levels } }])),
+        ...(t.values ? { values: t.values.map((v) => (v === 0 ? undefined : v && new Map(v))) } : {}),
       };
       m.clusters.set(c.id, c);
       m.leaf(c.tokens.length, c.path).clusters.push(c.id);
@@ -441,17 +485,15 @@ export function generalize(a: string, b: string): string {
   const pb = pieces(b);
   const isDelim = (x: string) => x.length === 1 && DELIMS.has(x);
   let out = '';
-  let constant = 0;
   if (pa.length === pb.length && pa.every((x, i) => isDelim(x) === isDelim(pb[i]!) && (!isDelim(x) || x === pb[i]))) {
     // same delimiter skeleton: keep the common pieces
     for (let i = 0; i < pa.length; i++) {
       const x = pa[i]!;
       if (x === pb[i]) {
         out += x;
-        if (x !== WILDCARD && !isDelim(x)) constant++;
       } else out += WILDCARD;
     }
-    return constant ? collapse(out) : WILDCARD;
+    return collapse(out);
   }
   // otherwise keep the common leading and trailing pieces that end/start at a delimiter (`rhost=…` → `rhost=<*>`)
   let pre = 0;

@@ -37,8 +37,7 @@ export async function loadLoghubSystem(dir: string, name: string): Promise<Syste
 export function parseMessages(contents: string[]): { ids: string[]; templates: string[]; miner: TemplateMiner } {
   const miner = new TemplateMiner();
   const ids = contents.map((c) => miner.add(c));
-  const byId = new Map(miner.templates().map((t) => [t.id, t.template]));
-  return { ids, templates: ids.map((id) => byId.get(id) ?? ''), miner };
+  return { ids, templates: ids.map((id, i) => miner.templateFor(id, contents[i]!)), miner };
 }
 
 function timeParse(contents: string[], repeat: number): number {
