@@ -30,8 +30,6 @@ export interface CaseResult {
   graph: Map<string, Set<string>>;
 }
 
-const LOG_NEW_HALF = 3;
-const VANISH_HALF = 6;
 
 export function analyzeCase(c: CaseTelemetry): CaseResult {
   const minutes = { baseline: Math.max(c.baselineMinutes, 0.1), window: Math.max(c.windowMinutes, 0.1) };
@@ -68,30 +66,65 @@ export function analyzeCase(c: CaseTelemetry): CaseResult {
   }
   const features: ServiceFeatures[] = [];
   for (const service of [...services].sort()) {
-    const all = changes.get(service) ?? [];
-    const isTrace = (x: PatternChange) => x.key.includes('\u0001>');
-    const lc = all.filter((x) => !isTrace(x));
-    const tc = all.filter(isTrace);
-    // the strongest single change counts (a sum would reward services that merely log a lot)
-    const sum = (xs: typeof lc, kind: 'new' | 'vanished', w: (x: (typeof lc)[number]) => number, _half: number) =>
-      xs.filter((x) => (kind === 'new' ? x.kind !== 'vanished' : x.kind === 'vanished')).reduce((a, x) => Math.max(a, w(x) * x.surprise), 0);
-    const levelOf = (key: string) => LEVEL_WEIGHT[(key.split('\u0001')[1]?.split(' ')[0] ?? 'INFO') as keyof typeof LEVEL_WEIGHT] ?? 0.3;
     const m = metricByService.get(service) ?? { score: 0, metric: '', onsetMs: Infinity };
     features.push({
-      service,
-      logNew: sum(lc, 'new', (x) => levelOf(x.key) * (x.kind === 'new' ? 1 : 0.5), LOG_NEW_HALF),
-      logVanished: sum(lc, 'vanished', () => 1, VANISH_HALF),
-      traceNew: sum(tc, 'new', (x) => (x.kind === 'new' ? 1 : 0.5), LOG_NEW_HALF),
-      traceVanished: sum(tc, 'vanished', () => 1, VANISH_HALF),
+      service, logNew: 0, logVanished: 0, traceNew: 0, traceVanished: 0,
       selfTime: self.get(service)?.log2 ?? 0,
       metric: m.score,
       metricName: m.metric,
       metricOnsetMs: m.onsetMs,
       onsetMs: Infinity,
-      changes: [...lc, ...tc].sort((a, b) => b.surprise - a.surprise),
+      changes: changes.get(service) ?? [],
       traffic,
     });
+    summarizeChanges(features[features.length - 1]!);
   }
   const graph = callGraphFromSpans([...c.baselineSpans, ...c.windowSpans]);
   return { ranked: rankServices(features, graph), features, graph };
+}
+
+const isTrace = (x: PatternChange) => x.key.includes('\u0001>');
+const levelOf = (key: string) => LEVEL_WEIGHT[(key.split('\u0001')[1]?.split(' ')[0] ?? 'INFO') as keyof typeof LEVEL_WEIGHT] ?? 0.3;
+
+/**
+ * Sets the per-modality numbers of `f` from its pattern changes: the strongest single change counts (a sum would
+ * reward services that merely log a lot). New/surging logs weigh by level (a surge half as much as a new pattern);
+ * vanished patterns weigh fully whatever their level (a skipped code path logs nothing at all).
+ */
+export function summarizeChanges(f: ServiceFeatures): void {
+  f.changes.sort((a, b) => b.surprise - a.surprise);
+  const strongest = (xs: PatternChange[], up: boolean, w: (x: PatternChange) => number) =>
+    xs.filter((x) => (up ? x.kind !== 'vanished' : x.kind === 'vanished')).reduce((a, x) => Math.max(a, w(x) * x.surprise), 0);
+  const lc = f.changes.filter((x) => !isTrace(x));
+  const tc = f.changes.filter(isTrace);
+  f.logNew = strongest(lc, true, (x) => levelOf(x.key) * (x.kind === 'new' ? 1 : 0.5));
+  f.logVanished = strongest(lc, false, () => 1);
+  f.traceNew = strongest(tc, true, (x) => (x.kind === 'new' ? 1 : 0.5));
+  f.traceVanished = strongest(tc, false, () => 1);
+}
+
+/**
+ * Pattern changes seen in most of a day's cases are chronic (the short fault-free baseline missed that part of the
+ * workload), not a fault's: each change keeps only the surprise above its median over the day's cases (labels unused).
+ */
+export function discountChronic(cases: readonly (readonly ServiceFeatures[])[], minCases = 5): void {
+  if (cases.length < minCases) return;
+  const per = new Map<string, number[]>();
+  const id = (svc: string, c: PatternChange) => `${svc}\u0002${c.key}\u0002${c.kind === 'vanished' ? 'down' : 'up'}`;
+  for (const fs of cases) for (const f of fs) for (const c of f.changes) {
+    const k = id(f.service, c);
+    let a = per.get(k);
+    if (!a) per.set(k, (a = []));
+    a.push(c.surprise);
+  }
+  const med = new Map<string, number>();
+  for (const [k, xs] of per) {
+    while (xs.length < cases.length) xs.push(0);
+    xs.sort((a, b) => a - b);
+    med.set(k, xs[Math.floor((xs.length - 1) / 2)]!);
+  }
+  for (const fs of cases) for (const f of fs) {
+    f.changes = f.changes.map((c) => ({ ...c, surprise: Math.max(0, c.surprise - (med.get(id(f.service, c)) ?? 0)) })).filter((c) => c.surprise > 0);
+    summarizeChanges(f);
+  }
 }

@@ -85,7 +85,7 @@ export function rankServices(features: readonly ServiceFeatures[], graph: Map<st
       ...(f.selfTime > 0.5 ? [`own span time ×${(2 ** f.selfTime).toFixed(1)}`] : []),
       ...f.changes.slice(0, 3).map((c) => `${c.kind} ${c.key.includes('\u0001>') ? 'trace' : 'log'} pattern "${c.label.slice(0, 80)}" ${c.baseline}→${c.window} (expected ${c.expected.toFixed(1)})`),
     ];
-    out.push({ service: f.service, score, evidence, findings: [] });
+    out.push({ service: f.service, score, evidence, findings: toFindings(f) });
   }
   return out.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
 }
@@ -104,6 +104,32 @@ export function typicalScores(cases: readonly (readonly ServiceFeatures[])[], mi
     while (xs.length < cases.length) xs.push(0);
     xs.sort((a, b) => a - b);
     out.set(svc, xs[Math.floor((xs.length - 1) / 2)]!);
+  }
+  return out;
+}
+
+const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
+
+/** The service's strongest observations as the project's Findings (for reports and the shared ranking). */
+export function toFindings(f: ServiceFeatures, max = 3): Finding[] {
+  const out: Finding[] = [];
+  if (f.metric > 0) {
+    out.push({
+      id: `${f.service}:metric`, expert: 'metrics', component: f.service, signal: f.metricName.split(' ')[0] ?? 'metric', anomaly: 'level_shift',
+      summary: `${f.service}: ${f.metricName}`, evidence: [f.metricName], score: clamp01(f.metric), onsetMs: Number.isFinite(f.metricOnsetMs) ? f.metricOnsetMs : 0,
+      direction: 'up', faultHints: f.metricName.startsWith('Cpu') ? ['cpu_saturation'] : [],
+    });
+  }
+  for (const c of f.changes.slice(0, max)) {
+    const trace = c.key.includes('\u0001>');
+    out.push({
+      id: `${f.service}:${c.key}`, expert: trace ? 'traces' : 'logs', component: f.service, signal: c.key.split('\u0001')[1] ?? c.key,
+      anomaly: c.kind === 'new' ? (trace ? 'errors' : 'new_template') : c.kind === 'surge' ? 'template_surge' : 'kpi_drop',
+      summary: `${c.kind} pattern in ${f.service}: ${c.label.slice(0, 120)}`,
+      evidence: [`${c.baseline} in the baseline → ${c.window} in the window (expected ${c.expected.toFixed(1)}), surprise ${c.surprise.toFixed(1)}`],
+      score: clamp01(c.surprise / (c.surprise + 10)), onsetMs: 0, ...(c.kind === 'vanished' ? { direction: 'down' as const } : { direction: 'up' as const }),
+      faultHints: [],
+    });
   }
   return out;
 }

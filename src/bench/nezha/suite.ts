@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { renderTable } from '../table.js';
 import type { BenchSuite } from '../types.js';
-import { analyzeCase, type CaseResult } from './analyze.js';
+import { analyzeCase, discountChronic, type CaseResult } from './analyze.js';
 import { FUSION, rankServices, typicalScores } from './rank.js';
 import { caseWindows, datasetRoot, inRange, listDays, loadFaults, loadLogs, loadMetrics, loadSpans, minuteFiles, selectFiles, type NezhaFault, type PodLog } from './data.js';
 import type { Span } from '../../model/telemetry.js';
@@ -22,6 +22,8 @@ export const NEZHA_PARAMS = {
   recentCheck: 0,
   /** 1: discount each service's median evidence over the day's cases; 0: off */
   typical: 1,
+  /** 1: discount pattern changes by their median surprise over the day's cases; 0: off */
+  chronic: 0,
   /** see FUSION in rank.ts */
   propagation: FUSION.propagation,
   explainedShare: FUSION.explainedShare,
@@ -112,6 +114,7 @@ export async function runNezha(root: string, progress: (line: string) => void, o
     FUSION.explainedShare = P.explainedShare;
     // second pass: discount what each service shows in every case of the day (unlabelled), then rank
     const started = performance.now();
+    if (P.chronic) discountChronic(dayCases.map((c) => c.result.features));
     const typical = P.typical ? typicalScores(dayCases.map((c) => c.result.features)) : new Map<string, number>();
     for (const c of dayCases) c.result.ranked = rankServices(c.result.features, c.result.graph, typical);
     const rerankSeconds = (performance.now() - started) / 1000 / Math.max(1, dayCases.length);
