@@ -42,14 +42,16 @@ export function isVariablePiece(p: string): boolean {
   if (digits === 0) return false;
   if (digits === p.length) return true; // decimal number
   if (hex === p.length && p.length >= 4) return true; // hex id
-  if ((p.charCodeAt(0) === 48 && (p[1] === 'x' || p[1] === 'X')) && hex === p.length - 2) return true; // 0x…
+  if (p.length > 2 && p.charCodeAt(0) === 48 && (p[1] === 'x' || p[1] === 'X') && hex === p.length - 1) return true; // 0x…
   if (maxRun >= 4) return true; // long digit run inside an id: blk_123456, application_1445087491445_0005
   if (p.length >= 8 && digits >= 2) return true; // random alphanumeric ids
   return UNIT.test(p); // 35ms, 2KB
 }
 
 function collapse(s: string): string {
-  let t = s.replace(/<\*>(?:-<\*>){4}/g, WILDCARD).replace(/[A-Za-z0-9]+_-<\*>/g, WILDCARD);
+  let t = s;
+  if (t.includes('>-<')) t = t.replace(/<\*>(?:-<\*>){4}/g, WILDCARD); // UUIDs
+  if (t.includes('_-<*>')) t = t.replace(/[A-Za-z0-9]+_-<\*>/g, WILDCARD); // blk_-123
   while (t.includes('<*>.<*>')) t = t.replaceAll('<*>.<*>', '<*>');
   while (t.includes('<*><*>')) t = t.replaceAll('<*><*>', '<*>');
   return t;
@@ -68,43 +70,74 @@ const DOMAIN_TEST = new RegExp(DOMAIN.source);
 /** a position that has shown more distinct words than this is a variable (a parameter chosen once, see the bench) */
 const MAX_SPLIT_VALUES = Number(process.env.LH_MAXV ?? 3);
 
+const MONTHS = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*';
+const DATE = new RegExp(`(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\\s+)?${MONTHS}\\s+\\d{1,2},?\\s+(?:\\d{4}\\s+)?\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?(?:\\s+\\d{4}(?!\\d))?`, 'g');
+const DATE_TEST = new RegExp(DATE.source);
+
 const tokenCache = new Map<string, string>();
 const TOKEN_CACHE_MAX = 200_000;
 
 /** One whitespace-free token with its variable pieces replaced by `<*>` (`uid=0` → `uid=<*>`, `10.0.0.1:80` → `<*>:<*>`). */
 export function maskToken(tok: string): string {
-  const hit = tokenCache.get(tok);
-  if (hit !== undefined) return hit;
-  let out = tok;
-  let needs = false;
+  let digits = 0;
+  let special = false; // '/' or '.': paths and host names
   for (let i = 0; i < tok.length; i++) {
     const c = tok.charCodeAt(i);
-    if (isDigit(c) || c === 47 /* / */) {
-      needs = true;
-      break;
-    }
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 47 || c === 46) special = true;
   }
-  if (!needs && tok.includes('.') && DOMAIN_TEST.test(tok)) needs = true;
-  if (!needs && (tok.includes('true') || tok.includes('false') || tok.includes('null') || /TRUE|FALSE|NULL|True|False|Null/.test(tok))) needs = true;
-  if (needs) {
-    out = tok.includes('/') ? maskPaths(tok) : tok;
-    if (out.includes('.')) out = out.replace(DOMAIN, WILDCARD);
-    let res = '';
-    let piece = '';
-    for (const ch of out) {
-      if (DELIMS.has(ch)) {
-        if (piece) res += isVariablePiece(piece) ? WILDCARD : piece;
-        piece = '';
-        res += ch;
-      } else piece += ch;
-    }
-    if (piece) res += isVariablePiece(piece) ? WILDCARD : piece;
-    // the masks themselves are split by < * >: put them back together
-    out = collapse(res.replaceAll('<<*>>', WILDCARD).replaceAll('<*>', WILDCARD));
+  if (digits === tok.length) return WILDCARD; // a plain number, the commonest variable
+  if (digits === 0 && !special) {
+    // words: only booleans and null are variables
+    return tok.length >= 4 && BOOL_HINT.test(tok) ? maskPieces(tok) : tok;
   }
-  if (tokenCache.size >= TOKEN_CACHE_MAX) tokenCache.clear();
-  tokenCache.set(tok, out);
+  // tokens with digits are mostly unique (no cache); words with '/' or '.' repeat (cached)
+  if (digits === 0) {
+    const hit = tokenCache.get(tok);
+    if (hit !== undefined) return hit;
+  }
+  let out = tok;
+  if (special) {
+    if (out.includes('/')) out = maskPaths(out);
+    if (out.includes('.') && DOMAIN_TEST.test(out)) out = out.replace(DOMAIN, WILDCARD);
+  }
+  out = maskPieces(out);
+  if (digits === 0) {
+    if (tokenCache.size >= TOKEN_CACHE_MAX) tokenCache.clear();
+    tokenCache.set(tok, out);
+  }
   return out;
+}
+
+const BOOL_HINT = /true|false|null/i;
+const DELIM_CODES = new Uint8Array(128);
+for (const ch of DELIMS) if (ch.charCodeAt(0) < 128) DELIM_CODES[ch.charCodeAt(0)] = 1;
+
+/** Replaces the variable pieces of a token (see isVariablePiece) and merges adjacent masks. */
+function maskPieces(tok: string): string {
+  let res = '';
+  let start = 0;
+  let changed = false;
+  const n = tok.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? tok.charCodeAt(i) : 32;
+    if (c < 128 && DELIM_CODES[c]) {
+      if (i > start) {
+        const piece = tok.slice(start, i);
+        if (isVariablePiece(piece)) {
+          res += WILDCARD;
+          changed = true;
+        } else res += piece;
+      }
+      if (i < n) res += tok[i];
+      start = i + 1;
+    }
+  }
+  if (!changed) return tok;
+  // a mask already in the token was split by its own < * > delimiters: put it back together
+  if (res.includes('<<*>>')) res = res.replaceAll('<<*>>', WILDCARD);
+  if (res.includes('-<*>')) res = res.replace(/(^|[=:,(\[])-<\*>/g, `$1${WILDCARD}`);
+  return collapse(res);
 }
 
 /** Replaces variable parts of a message with `<*>`. */
@@ -112,14 +145,18 @@ export function maskMessage(message: string): string {
   return maskTokens(message).join(' ');
 }
 
-/** Whitespace tokens of a message, each masked; runs of `<*>` tokens collapse into one. */
+/** Whitespace tokens of a message, each masked; a calendar timestamp (`Fri Jun 17 07:07:00 2005`) is one `<*>`. */
 export function maskTokens(message: string): string[] {
-  const raw = message.split(/\s+/);
+  const text = message.includes(':') && DATE_TEST.test(message) ? message.replace(DATE, WILDCARD) : message;
   const out: string[] = [];
-  for (const t of raw) {
-    if (!t) continue;
-    const m = maskToken(t);
-    out.push(m);
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 32;
+    const space = c === 32 || (c >= 9 && c <= 13) || c === 160;
+    if (space) {
+      if (start >= 0) out.push(maskToken(text.slice(start, i)));
+      start = -1;
+    } else if (start < 0) start = i;
   }
   return out.length ? out : ['<empty>'];
 }
@@ -234,7 +271,7 @@ export class TemplateMiner {
 
   constructor(options: MinerOptions = {}) {
     this.options = {
-      depth: Math.max(3, options.depth ?? 4),
+      depth: Math.max(2, options.depth ?? Number(process.env.LH_DEPTH ?? 4)),
       similarity: options.similarity ?? Number(process.env.LH_SIM ?? 0.6),
       maxChildren: Math.max(2, options.maxChildren ?? 100),
       bucketMs: options.bucketMs ?? 60_000,
@@ -405,7 +442,7 @@ export class TemplateMiner {
         if (a === b) {
           if (a === WILDCARD) params++;
           else eq++;
-        } else if (a === WILDCARD || (a.includes(WILDCARD) && generalize(a, b) === a)) params++;
+        } else if (a === WILDCARD || accepts(a, b)) params++;
       }
       const sim = (eq + params * this.options.paramWeight) / tokens.length;
       if (sim > bestSim || (sim === bestSim && params > bestParams)) {
@@ -449,6 +486,15 @@ export class TemplateMiner {
     for (const k of path) node = child(node, k);
     return node;
   }
+}
+
+/** Whether a token with masks (`user=<*>`) accepts a token: same text before the first and after the last mask. */
+function accepts(pattern: string, tok: string): boolean {
+  const first = pattern.indexOf(WILDCARD);
+  if (first < 0) return false;
+  const last = pattern.lastIndexOf(WILDCARD);
+  const tail = pattern.length - last - 3;
+  return tok.length >= first + tail && tok.startsWith(pattern.slice(0, first)) && tok.endsWith(pattern.slice(last + 3));
 }
 
 /** Splits a token into pieces and the delimiters between them: `uid=<*>` → ['uid', '=', '<*>']. */
