@@ -30,8 +30,8 @@ describe('RobustStreamingDetector', () => {
   it('finds an injected level shift early', () => {
     const { ts, values } = series((i, r) => 100 + 3 * gauss(r) + (i >= 2000 ? 25 : 0));
     const scores = scoreSeries(ts, values, { probation: PROBATION });
-    const before = max(scores, PROBATION, 2000);
-    const first = Array.from(scores).findIndex((s, i) => i >= 2000 && s > before + 0.05);
+    expect(max(scores, PROBATION, 2000)).toBeLessThan(0.7);
+    const first = Array.from(scores).findIndex((s, i) => i >= 2000 && s > 0.75);
     expect(first).toBeGreaterThanOrEqual(2000);
     expect(first).toBeLessThan(2030);
   });
@@ -39,14 +39,16 @@ describe('RobustStreamingDetector', () => {
   it('finds an injected spike', () => {
     const { ts, values } = series((i, r) => 100 + 3 * gauss(r) + (i === 2200 ? 60 : 0));
     const scores = scoreSeries(ts, values, { probation: PROBATION });
-    expect(scores[2200]).toBeGreaterThan(0.45);
+    expect(scores[2200]).toBeGreaterThan(0.75);
     expect(scores[2200]).toBeGreaterThan(max(scores, PROBATION, 2200));
   });
 
+  // the score is −log10 of a tail probability over 10: pure noise sets an occasional record (p ≈ 1/history) but
+  // stays below 0.7, while a real excursion reaches ≈1
   it('stays quiet on flat noisy series and on a constant', () => {
     for (let seed = 1; seed <= 5; seed++) {
       const { ts, values } = series((_, r) => 50 + 5 * gauss(r), seed);
-      expect(max(scoreSeries(ts, values, { probation: PROBATION }), PROBATION)).toBeLessThan(0.4);
+      expect(max(scoreSeries(ts, values, { probation: PROBATION }), PROBATION)).toBeLessThan(0.7);
     }
     const { ts, values } = series(() => 7);
     expect(max(scoreSeries(ts, values, { probation: PROBATION }))).toBe(0);

@@ -40,6 +40,24 @@ export interface StreamingDetectorOptions {
   seasonalGain?: number;
   /** rank the evidence among its history instead of a Gaussian fit (default true) */
   rank?: boolean;
+  /** bins of the pattern model; 0 turns it off (default 20) */
+  patternBins?: number;
+  /** surprises averaged by the pattern channel (default 20) */
+  patternWindow?: number;
+  /** weight of a single point's z against the recent median's (default 0.5) */
+  spikeWeight?: number;
+  /** points in the shape compared with earlier shapes; 0 turns the novelty channel off (default 0: off; it cost more false alarms than it found on NAB) */
+  motif?: number;
+  /** how far back look-alike shapes are searched, points (default 1000) */
+  motifHistory?: number;
+  /** weight of the novelty channel's z (default 0.5) */
+  noveltyWeight?: number;
+  /** a score stands if it beats the recent maximum by this factor (default 1) */
+  recordGain?: number;
+  /** largest values of the evidence history that fit its exponential tail (default 5) */
+  tailCount?: number;
+  /** evidence on a log scale, log(1 + z) (default true) */
+  logEvidence?: boolean;
 }
 
 const DEFAULTS: Required<StreamingDetectorOptions> = {
@@ -54,6 +72,15 @@ const DEFAULTS: Required<StreamingDetectorOptions> = {
   maxPeriod: 2000,
   seasonalGain: 0.7,
   rank: true,
+  patternBins: 20,
+  patternWindow: 20,
+  spikeWeight: 0.5,
+  motif: 0,
+  motifHistory: 1000,
+  noveltyWeight: 0.5,
+  recordGain: 1,
+  tailCount: 5,
+  logEvidence: true,
 };
 
 /** A window of numbers kept sorted as well as in arrival order. */
@@ -77,6 +104,21 @@ class SortedWindow {
   private remove(x: number): void {
     const i = lowerBound(this.sorted, x);
     this.sorted.splice(i, 1);
+  }
+  /** mean of the values above x */
+  meanAbove(x: number): number {
+    const s = this.sorted;
+    let sum = 0;
+    let n = 0;
+    for (let i = s.length - 1; i >= 0 && s[i]! > x; i--) {
+      sum += s[i]!;
+      n++;
+    }
+    return n ? sum / n : x;
+  }
+  /** the k-th largest value, k = 0 the largest */
+  largest(k: number): number {
+    return this.sorted[Math.max(0, this.sorted.length - 1 - k)]!;
   }
   /** how many values are < x */
   countBelow(x: number): number {
@@ -193,6 +235,8 @@ class RobustChannel {
   private seen = 0;
   /** robust scale of the baseline at the last update */
   scale = 0;
+  /** median of the baseline at the last update */
+  center = 0;
   constructor(private readonly o: Required<StreamingDetectorOptions>) {
     this.baseline = new SortedWindow(o.baselineWindow);
   }
@@ -204,6 +248,7 @@ class RobustChannel {
     if (this.baseline.size < Math.min(o.baselineWindow, 30)) return undefined;
     const b = this.baseline;
     const med = b.quantile(0.5);
+    this.center = med;
     if (this.seen++ % 50 === 0) this.resolution = b.resolution();
     const madScale = 1.4826 * b.mad(med);
     const iqrScale = (b.quantile(0.75) - b.quantile(0.25)) / 1.349;
@@ -212,6 +257,67 @@ class RobustChannel {
     const short = this.recent.slice(-o.shortWindow).sort((x, y) => x - y);
     const shortMed = short[short.length >> 1]!;
     return [Math.abs(value - med) / this.scale, Math.abs(shortMed - med) / this.scale];
+  }
+}
+
+/**
+ * Tail probability of a value among the recent history of its kind: the empirical share of history at or above it;
+ * above the history's upper quantile, an exponential tail fitted to the excesses over it (peaks over threshold).
+ */
+class TailModel {
+  private readonly h: SortedWindow;
+  constructor(
+    size: number,
+    private readonly tailCount: number,
+  ) {
+    this.h = new SortedWindow(size);
+  }
+  push(x: number): void {
+    this.h.push(x);
+  }
+  tail(x: number): number {
+    const h = this.h;
+    if (h.size <= this.tailCount) return 1;
+    const u = h.largest(this.tailCount);
+    if (x <= u) return (h.size - h.countBelow(x) + 1) / (h.size + 1);
+    const excess = Math.max(h.meanAbove(u) - u, 1e-6);
+    return (this.tailCount / (h.size + 1)) * Math.exp(-(x - u) / excess);
+  }
+}
+
+/**
+ * A second-order Markov model of the series quantised into bins over its running range: the surprise of a point is
+ * −log P(its bin | the two bins before), so a familiar level reached in an unfamiliar way (a broken rhythm, a new
+ * pattern) is surprising even when no single value is extreme.
+ */
+class PatternModel {
+  private min = Infinity;
+  private max = -Infinity;
+  private b1 = -1;
+  private b2 = -1;
+  private readonly counts = new Map<number, Float64Array>();
+  constructor(private readonly bins: number) {}
+  update(x: number): number {
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+    const span = this.max - this.min;
+    const b = span > 0 ? Math.min(this.bins - 1, Math.floor(((x - this.min) / span) * this.bins)) : 0;
+    let surprise = 0;
+    if (this.b2 >= 0) {
+      const key = this.b2 * this.bins + this.b1;
+      let c = this.counts.get(key);
+      if (!c) {
+        c = new Float64Array(this.bins + 1);
+        this.counts.set(key, c);
+      }
+      const alpha = 0.1;
+      surprise = -Math.log((c[b]! + alpha) / (c[this.bins]! + alpha * this.bins));
+      c[b]!++;
+      c[this.bins]!++;
+    }
+    this.b2 = this.b1;
+    this.b1 = b;
+    return surprise;
   }
 }
 
@@ -228,15 +334,23 @@ export class RobustStreamingDetector {
   /** points per day, once the sampling interval is known (0: not daily-seasonal-capable) */
   private period = -1;
   private readonly history: number[] = [];
+  private readonly past: number[] = [];
+  private readonly novelty: RobustChannel;
   private n = 0;
-  private readonly evHistory: SortedWindow;
+  private readonly levelTail: TailModel;
+  private readonly patternTail: TailModel;
+  private readonly pattern: PatternModel;
+  private readonly surprises: number[] = [];
 
   constructor(options: StreamingDetectorOptions = {}) {
     this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
     this.level = new RobustChannel(this.o);
     this.seasonal = new RobustChannel(this.o);
+    this.novelty = new RobustChannel(this.o);
     this.evidence = new RollingMoments(this.o.historyWindow);
-    this.evHistory = new SortedWindow(this.o.historyWindow);
+    this.levelTail = new TailModel(this.o.historyWindow, this.o.tailCount);
+    this.patternTail = new TailModel(this.o.historyWindow, this.o.tailCount);
+    this.pattern = new PatternModel(Math.max(1, this.o.patternBins));
   }
 
   private learnPeriod(ts: number): void {
@@ -247,6 +361,31 @@ export class RobustStreamingDetector {
     const dt = gaps[gaps.length >> 1]!;
     const p = dt > 0 ? Math.round(DAY_MS / dt) : 0;
     this.period = p >= 12 && p <= this.o.maxPeriod ? p : 0;
+  }
+
+  /**
+   * Distance (in units of the level's scale) from the last `motif` points to their nearest earlier look-alike in the
+   * last `motifHistory` points: large when the recent shape has not been seen before.
+   */
+  private nearestDistance(value: number, scale: number): number {
+    const o = this.o;
+    const p = this.past;
+    p.push(value);
+    if (p.length > o.motifHistory + 2 * o.motif) p.shift();
+    const m = o.motif;
+    const n = p.length;
+    if (n < 3 * m) return 0;
+    const end = n - m; // the current motif is p[end..n)
+    let best = Infinity;
+    for (let j = 0; j + m <= end - m; j++) {
+      let d = 0;
+      for (let k = 0; k < m && d < best; k++) {
+        const e = p[j + k]! - p[end + k]!;
+        d += e * e;
+      }
+      if (d < best) best = d;
+    }
+    return Math.sqrt(best / m) / Math.max(scale, 1e-12);
   }
 
   /** Scores one point in [0,1] and learns from it. Timestamps are epoch ms. */
@@ -262,10 +401,14 @@ export class RobustStreamingDetector {
       if (this.history.length > this.period) zs = this.seasonal.update(value - this.history.shift()!);
     }
     if (!zl) return 0;
-    let strength = Math.max(zl[0] / 2, zl[1]);
+    let strength = Math.max(zl[0] * o.spikeWeight, zl[1]);
+    if (o.motif > 0) {
+      const zn = this.novelty.update(this.nearestDistance(value, this.level.scale));
+      if (zn) strength = Math.max(strength, zn[0] * o.noveltyWeight);
+    }
     // the day-over-day difference counts only where it is steadier than the level itself (a daily rhythm)
-    if (zs && this.seasonal.scale < o.seasonalGain * this.level.scale) strength = Math.max(strength, zs[0] / 2, zs[1]);
-    const ev = Math.log1p(strength);
+    if (zs && this.seasonal.scale < o.seasonalGain * this.level.scale) strength = Math.max(strength, zs[0] * o.spikeWeight, zs[1]);
+    const ev = o.logEvidence ? Math.log1p(strength) : strength;
 
     this.shortEvidence.push(ev);
     if (this.shortEvidence.length > o.likelihoodWindow) this.shortEvidence.shift();
@@ -274,28 +417,33 @@ export class RobustStreamingDetector {
     const enough = this.evidence.count >= 100;
     const z = (avg - this.evidence.mean) / std;
     this.evidence.push(ev);
+    let patternEv = 0;
+    if (o.patternBins > 0) {
+      this.surprises.push(this.pattern.update(value));
+      if (this.surprises.length > o.patternWindow) this.surprises.shift();
+      patternEv = this.surprises.reduce((a, b) => a + b, 0) / this.surprises.length;
+    }
     if (i < o.probation || !enough) {
-      this.evHistory.push(avg);
+      this.levelTail.push(avg);
+      if (o.patternBins > 0) this.patternTail.push(patternEv);
       return 0;
     }
 
-    let tail = normalTail(z);
-    if (o.rank) {
-      // empirical tail of the evidence among its own history, extrapolated past the largest value seen
-      const h = this.evHistory;
-      const above = h.size - h.countBelow(avg);
-      const max = h.quantile(1);
-      const spread = Math.max(h.quantile(0.99) - h.quantile(0.5), 0.05);
-      tail = avg > max ? Math.exp(-(avg - max) / spread) / (h.size + 1) : (above + 1) / (h.size + 1);
+    let tail = o.rank ? this.levelTail.tail(avg) : normalTail(z);
+    this.levelTail.push(avg);
+    if (o.patternBins > 0) {
+      const pt = this.patternTail.tail(patternEv);
+      this.patternTail.push(patternEv);
+      // two looks at the same point: Bonferroni
+      tail = 2 * Math.min(tail, pt);
     }
-    this.evHistory.push(avg);
     const raw = Math.min(1, Math.max(0, Math.log(tail + 1e-10) / Math.log(1e-10)));
     // one excursion, one alarm: a score only stands if it beats every score of the last `suppress` points
     let recentMax = 0;
     for (const r of this.recentRaw) if (r > recentMax) recentMax = r;
     this.recentRaw.push(raw);
     if (this.recentRaw.length > o.suppress) this.recentRaw.shift();
-    return raw > recentMax ? raw : raw * o.damp;
+    return raw > recentMax * o.recordGain ? raw : raw * o.damp;
   }
 }
 

@@ -136,7 +136,7 @@ const PROFILE_ORDER = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'];
 
 /** Detector options from suite params, e.g. --param baselineWindow=800 (for exploring; the defaults are what is reported). */
 function optionsFromParams(params: Record<string, string>): StreamingDetectorOptions {
-  const keys = ['baselineWindow', 'lag', 'shortWindow', 'likelihoodWindow', 'historyWindow', 'suppress', 'damp', 'seasonalGain'] as const;
+  const keys = ['baselineWindow', 'lag', 'shortWindow', 'likelihoodWindow', 'historyWindow', 'suppress', 'damp', 'seasonalGain', 'tailCount', 'motif', 'motifHistory', 'noveltyWeight', 'spikeWeight', 'patternBins', 'patternWindow'] as const;
   const out: StreamingDetectorOptions = {};
   for (const k of keys) if (params[k] !== undefined) out[k] = Number(params[k]);
   return out;
