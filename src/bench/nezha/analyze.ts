@@ -14,6 +14,8 @@ export interface CaseTelemetry {
   /** the case's own minutes just before inject_time (also part of the baseline above); a second reference */
   recentLogs?: PodLog[];
   recentSpans?: Span[];
+  /** window start (default injectMs) */
+  windowFromMs?: number;
   /** from inject_time on */
   windowLogs: PodLog[];
   windowSpans: Span[];
@@ -41,6 +43,7 @@ export function analyzeCase(c: CaseTelemetry): CaseResult {
   for (const s of [...c.baselineSpans, ...c.windowSpans]) spanOp.set(`${s.traceId}/${s.spanId}`, s.name);
   const cb = emptyCond(minutes.baseline);
   const cw = emptyCond(minutes.window);
+  cw.fromMs = c.windowFromMs ?? c.injectMs;
   addSpanPairs(cb, c.baselineSpans);
   addSpanPairs(cw, c.windowSpans);
   addLogPairs(cb, c.baselineLogs, spanOp, miner);
@@ -101,6 +104,7 @@ export function summarizeChanges(f: ServiceFeatures): void {
   f.logVanished = strongest(lc, false, () => 1);
   f.traceNew = strongest(tc, true, (x) => (x.kind === 'new' ? 1 : 0.5));
   f.traceVanished = strongest(tc, false, () => 1);
+  f.onsetMs = f.changes[0]?.onsetMs ?? Infinity;
 }
 
 /**

@@ -31,6 +31,8 @@ export interface PatternChange {
   /** −log10 of the Poisson tail probability of the change (appearance or vanishing) */
   surprise: number;
   kind: 'new' | 'vanished' | 'surge';
+  /** new/surge: first window record; vanished: last window record (window start when none) */
+  onsetMs?: number;
 }
 
 export interface ServiceFeatures {
@@ -124,18 +126,23 @@ export interface CondCounts {
   minutes: number;
   parent: Map<string, number>;
   /** pair key → { service the pattern belongs to, parent key, count, label } */
-  pairs: Map<string, { service: string; parent: string; count: number; label: string }>;
+  pairs: Map<string, { service: string; parent: string; count: number; label: string; firstMs: number; lastMs: number }>;
+  /** start of the counted window (onset of patterns that vanished at once) */
+  fromMs?: number;
 }
 
 export function emptyCond(minutes: number): CondCounts {
   return { minutes, parent: new Map(), pairs: new Map() };
 }
 
-function bumpPair(c: CondCounts, service: string, parent: string, child: string, label: string): void {
-  const key = `${parent}${child}`;
+function bumpPair(c: CondCounts, service: string, parent: string, child: string, label: string, ts: number): void {
+  const key = `${parent}\u0001${child}`;
   const e = c.pairs.get(key);
-  if (e) e.count++;
-  else c.pairs.set(key, { service, parent, count: 1, label });
+  if (e) {
+    e.count++;
+    e.firstMs = Math.min(e.firstMs, ts);
+    e.lastMs = Math.max(e.lastMs, ts);
+  } else c.pairs.set(key, { service, parent, count: 1, label, firstMs: ts, lastMs: ts });
 }
 
 const CODE_LOC = /^(\S+#\d+)\s/;
@@ -154,7 +161,7 @@ export function addSpanPairs(c: CondCounts, spans: readonly Span[]): void {
   for (const s of spans) {
     const p = s.parentSpanId ? byId.get(`${s.traceId}/${s.parentSpanId}`) : undefined;
     if (!p) continue;
-    bumpPair(c, p.service, `${p.service}|${p.name}`, `>${s.service}:${s.name}`, `${p.name} → ${s.service}:${s.name}`);
+    bumpPair(c, p.service, `${p.service}|${p.name}`, `>${s.service}:${s.name}`, `${p.name} → ${s.service}:${s.name}`, s.startMs);
   }
 }
 
@@ -165,7 +172,7 @@ export function addLogPairs(c: CondCounts, logs: readonly LogRecord[], spanOp: M
     const op = (l.traceId && sid && spanOp.get(`${l.traceId}/${sid}`)) || '*';
     const parent = `${l.service}|${op}`;
     if (op === '*') c.parent.set(parent, (c.parent.get(parent) ?? 0) + 1);
-    bumpPair(c, l.service, parent, `${l.level} ${logKey(l.message, miner)}`, `[${op}] ${l.level} ${l.message.slice(0, 140)}`);
+    bumpPair(c, l.service, parent, `${l.level} ${logKey(l.message, miner)}`, `[${op}] ${l.level} ${l.message.slice(0, 140)}`, l.ts);
   }
 }
 
@@ -202,7 +209,9 @@ export function condChanges(b: CondCounts, w: CondCounts, recent?: CondCounts, o
     const rr = recent ? against(recent, key, e.parent, wc, wp) : null;
     const s = rr ? (rr.up === r.up ? Math.min(r.s, rr.s) : 0) : r.s;
     if (s < opts.minSurprise) continue;
-    push(e.service, { key, label: e.label, baseline: r.bc, window: wc, expected: r.expected, surprise: s, kind: r.up ? (r.bc === 0 ? 'new' : 'surge') : 'vanished' });
+    const we = w.pairs.get(key);
+    const onsetMs = r.up ? we?.firstMs : (we?.lastMs ?? w.fromMs);
+    push(e.service, { key, label: e.label, baseline: r.bc, window: wc, expected: r.expected, surprise: s, kind: r.up ? (r.bc === 0 ? 'new' : 'surge') : 'vanished', ...(onsetMs !== undefined ? { onsetMs } : {}) });
   }
   for (const a of out.values()) a.sort((x, y) => y.surprise - x.surprise);
   return out;

@@ -127,7 +127,7 @@ export function toFindings(f: ServiceFeatures, max = 3): Finding[] {
       anomaly: c.kind === 'new' ? (trace ? 'errors' : 'new_template') : c.kind === 'surge' ? 'template_surge' : 'kpi_drop',
       summary: `${c.kind} pattern in ${f.service}: ${c.label.slice(0, 120)}`,
       evidence: [`${c.baseline} in the baseline → ${c.window} in the window (expected ${c.expected.toFixed(1)}), surprise ${c.surprise.toFixed(1)}`],
-      score: clamp01(c.surprise / (c.surprise + 10)), onsetMs: 0, ...(c.kind === 'vanished' ? { direction: 'down' as const } : { direction: 'up' as const }),
+      score: clamp01(c.surprise / (c.surprise + 10)), onsetMs: c.onsetMs ?? 0, ...(c.kind === 'vanished' ? { direction: 'down' as const } : { direction: 'up' as const }),
       faultHints: [],
     });
   }

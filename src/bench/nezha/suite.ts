@@ -101,6 +101,7 @@ export async function runNezha(root: string, progress: (line: string) => void, o
         baselineSpans: [...cSpans, ...preSpans],
         baselineMinutes: cMinutes + extentMinutes(preSpans.map((s) => s.startMs), w.baseline.fromMs, w.baseline.toMs),
         ...(P.recentCheck ? { recentLogs: preLogs, recentSpans: preSpans } : {}),
+        windowFromMs: w.window.fromMs,
         windowLogs: winLogs,
         windowSpans: winSpans,
         windowMinutes: extentMinutes([start, ...winSpans.map((s) => s.startMs)], w.window.fromMs, w.window.toMs),
