@@ -11,17 +11,6 @@ import type { LogLevel, LogRecord, MetricSeries, Span, TimeWindow } from '../../
  *  - metrics: the project's robust detector on CPU, latency, memory and network per pod.
  */
 
-export interface Counted {
-  /** minutes of telemetry the counts cover (for rates) */
-  minutes: number;
-}
-export interface PatternCounts extends Counted {
-  /** service → pattern key → count */
-  counts: Map<string, Map<string, number>>;
-  /** service → pattern key → a level/label for evidence */
-  labels: Map<string, string>;
-}
-
 export interface PatternChange {
   key: string;
   label: string;
@@ -75,44 +64,6 @@ function logFact(n: number): number {
   let s = 0;
   for (let i = 2; i <= n; i++) s += Math.log(i);
   return s;
-}
-
-/** Mines log templates over both windows with the project's miner; counts per service and template. */
-export function logPatterns(baseline: readonly LogRecord[], window: readonly LogRecord[], minutes: { baseline: number; window: number }, miner = new TemplateMiner()): { baseline: PatternCounts; window: PatternCounts } {
-  const count = (logs: readonly LogRecord[], m: number): PatternCounts => {
-    const counts = new Map<string, Map<string, number>>();
-    const labels = new Map<string, string>();
-    for (const l of logs) {
-      const id = miner.add(l.message, l.ts, l.level);
-      const key = `${l.level} ${id}`;
-      let per = counts.get(l.service);
-      if (!per) counts.set(l.service, (per = new Map()));
-      per.set(key, (per.get(key) ?? 0) + 1);
-      labels.set(`${l.service}\u0000${key}`, l.message.slice(0, 160));
-    }
-    return { minutes: m, counts, labels };
-  };
-  return { baseline: count(baseline, minutes.baseline), window: count(window, minutes.window) };
-}
-
-/** Operation and call patterns per service: `op:<name>` for its server spans, `call:<op>-><callee>:<op>` per remote call. */
-export function tracePatterns(spans: readonly Span[], minutes: number): PatternCounts {
-  const byId = new Map<string, Span>();
-  for (const s of spans) byId.set(`${s.traceId}/${s.spanId}`, s);
-  const counts = new Map<string, Map<string, number>>();
-  const labels = new Map<string, string>();
-  const bump = (svc: string, key: string) => {
-    let per = counts.get(svc);
-    if (!per) counts.set(svc, (per = new Map()));
-    per.set(key, (per.get(key) ?? 0) + 1);
-    labels.set(`${svc}\u0000${key}`, key);
-  };
-  for (const s of spans) {
-    if (s.kind === 'SERVER') bump(s.service, `op:${s.name}`);
-    const p = s.parentSpanId ? byId.get(`${s.traceId}/${s.parentSpanId}`) : undefined;
-    if (p && p.service !== s.service) bump(p.service, `call:${p.name}->${s.service}:${s.name}`);
-  }
-  return { minutes, counts, labels };
 }
 
 /**
@@ -215,31 +166,6 @@ export function condChanges(b: CondCounts, w: CondCounts, recent?: CondCounts, o
   }
   for (const a of out.values()) a.sort((x, y) => y.surprise - x.surprise);
   return out;
-}
-
-/** New and vanished patterns of one service, traffic-adjusted: expected = baseline rate × window minutes × traffic. */
-export function patternChanges(service: string, b: PatternCounts, w: PatternCounts, traffic: number, opts = { minExpected: 3, minSurprise: 2 }): PatternChange[] {
-  const bc = b.counts.get(service) ?? new Map<string, number>();
-  const wc = w.counts.get(service) ?? new Map<string, number>();
-  const out: PatternChange[] = [];
-  const scale = (w.minutes / Math.max(b.minutes, 1e-9)) * traffic;
-  for (const [key, n] of wc) {
-    const base = bc.get(key) ?? 0;
-    const expected = base * scale;
-    if (base === 0) {
-      // never seen in the fault-free baseline: surprise under a pseudo-rate of half a record per baseline
-      const s = poissonSurprise(n, Math.max(0.5 * scale, 0.05), 'upper');
-      out.push({ key, label: w.labels.get(`${service}\u0000${key}`) ?? key, baseline: 0, window: n, expected, surprise: s, kind: 'new' });
-    }
-  }
-  for (const [key, base] of bc) {
-    const expected = base * scale;
-    const n = wc.get(key) ?? 0;
-    if (expected < opts.minExpected || n >= expected) continue;
-    const s = poissonSurprise(n, expected, 'lower');
-    if (s >= opts.minSurprise) out.push({ key, label: b.labels.get(`${service}\u0000${key}`) ?? key, baseline: base, window: n, expected, surprise: s, kind: 'vanished' });
-  }
-  return out.sort((x, y) => y.surprise - x.surprise);
 }
 
 /** Exclusive time of each span: its duration minus the union-free sum of its children's (floored at 0). */

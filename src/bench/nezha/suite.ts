@@ -107,7 +107,7 @@ export async function runNezha(root: string, progress: (line: string) => void, o
         windowMinutes: extentMinutes([start, ...winSpans.map((s) => s.startMs)], w.window.fromMs, w.window.toMs),
         metrics,
         metricBaseline: { fromMs: fault.injectMs - P.metricBaselineMs, toMs: fault.injectMs },
-        metricWindow: { fromMs: fault.injectMs, toMs: fault.injectMs + P.metricWindowMs },
+        metricWindow: { fromMs: fault.injectMs, toMs: fault.injectMs + Math.min(P.metricWindowMs, next - fault.injectMs) },
       });
       dayCases.push({ fault, result, seconds: (performance.now() - started) / 1000 });
     }
