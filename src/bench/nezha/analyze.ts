@@ -14,6 +14,8 @@ export interface CaseTelemetry {
   /** the case's own minutes just before inject_time (also part of the baseline above); a second reference */
   recentLogs?: PodLog[];
   recentSpans?: Span[];
+  /** attribute WARN/ERROR logs that name another service to that service */
+  blameNamed?: boolean;
   /** window start (default injectMs) */
   windowFromMs?: number;
   /** from inject_time on */
@@ -46,13 +48,14 @@ export function analyzeCase(c: CaseTelemetry): CaseResult {
   cw.fromMs = c.windowFromMs ?? c.injectMs;
   addSpanPairs(cb, c.baselineSpans);
   addSpanPairs(cw, c.windowSpans);
-  addLogPairs(cb, c.baselineLogs, spanOp, miner);
-  addLogPairs(cw, c.windowLogs, spanOp, miner);
+  const known = c.blameNamed ? new Set([...c.baselineSpans, ...c.windowSpans].map((s) => s.service)) : undefined;
+  addLogPairs(cb, c.baselineLogs, spanOp, miner, known);
+  addLogPairs(cw, c.windowLogs, spanOp, miner, known);
   let recent: ReturnType<typeof emptyCond> | undefined;
   if (c.recentSpans?.length) {
     recent = emptyCond(0);
     addSpanPairs(recent, c.recentSpans);
-    addLogPairs(recent, c.recentLogs ?? [], spanOp, miner);
+    addLogPairs(recent, c.recentLogs ?? [], spanOp, miner, known);
   }
   const changes = condChanges(cb, cw, recent);
   const self = selfTimeShift(c.baselineSpans, c.windowSpans);

@@ -66,6 +66,20 @@ function logFact(n: number): number {
   return s;
 }
 
+/** The longest known service name other than `own` that the message mentions as a whole word. */
+export function namedService(message: string, own: string, services: ReadonlySet<string>): string | undefined {
+  let best: string | undefined;
+  for (const s of services) {
+    if (s === own || (best && s.length <= best.length)) continue;
+    const i = message.indexOf(s);
+    if (i < 0) continue;
+    const before = message[i - 1];
+    const after = message[i + s.length];
+    if ((before === undefined || !/[\w-]/.test(before)) && (after === undefined || !/[\w-]/.test(after))) best = s;
+  }
+  return best;
+}
+
 /**
  * Conditional patterns (Nezha's event patterns, conditioned on the operation that emits them): for a log, the pair
  * (service operation of its span → level + code location / template); for a span, (parent operation → child
@@ -117,13 +131,17 @@ export function addSpanPairs(c: CondCounts, spans: readonly Span[]): void {
 }
 
 /** Adds logs as (operation of their span → level + code location) pairs; spanOp maps traceId/spanId → operation. */
-export function addLogPairs(c: CondCounts, logs: readonly LogRecord[], spanOp: Map<string, string>, miner: TemplateMiner): void {
+export function addLogPairs(c: CondCounts, logs: readonly LogRecord[], spanOp: Map<string, string>, miner: TemplateMiner, services?: ReadonlySet<string>): void {
   for (const l of logs) {
     const sid = (l as LogRecord & { spanId?: string }).spanId;
     const op = (l.traceId && sid && spanOp.get(`${l.traceId}/${sid}`)) || '*';
     const parent = `${l.service}|${op}`;
     if (op === '*') c.parent.set(parent, (c.parent.get(parent) ?? 0) + 1);
-    bumpPair(c, l.service, parent, `${l.level} ${logKey(l.message, miner)}`, `[${op}] ${l.level} ${l.message.slice(0, 140)}`, l.ts);
+    // a caller's error that names another service ("No instances available for ts-x", "connection refused: ts-x")
+    // is evidence about that service
+    const named = services && (l.level === 'ERROR' || l.level === 'WARN' || l.level === 'FATAL') ? namedService(l.message, l.service, services) : undefined;
+    const owner = named ?? l.service;
+    bumpPair(c, owner, parent, `${l.level} ${logKey(l.message, miner)}${named ? ` @${named}` : ''}`, `[${op}] ${l.level} ${l.message.slice(0, 140)}`, l.ts);
   }
 }
 

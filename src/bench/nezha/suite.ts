@@ -24,6 +24,8 @@ export const NEZHA_PARAMS = {
   typical: 1,
   /** 1: discount pattern changes by their median surprise over the day's cases; 0: off */
   chronic: 0,
+  /** 1: WARN/ERROR logs naming another service count as evidence about that service; 0: off */
+  blameNamed: 0,
   /** see FUSION in rank.ts */
   propagation: FUSION.propagation,
   explainedShare: FUSION.explainedShare,
@@ -102,6 +104,7 @@ export async function runNezha(root: string, progress: (line: string) => void, o
         baselineMinutes: cMinutes + extentMinutes(preSpans.map((s) => s.startMs), w.baseline.fromMs, w.baseline.toMs),
         ...(P.recentCheck ? { recentLogs: preLogs, recentSpans: preSpans } : {}),
         windowFromMs: w.window.fromMs,
+        blameNamed: P.blameNamed === 1,
         windowLogs: winLogs,
         windowSpans: winSpans,
         windowMinutes: extentMinutes([start, ...winSpans.map((s) => s.startMs)], w.window.fromMs, w.window.toMs),
