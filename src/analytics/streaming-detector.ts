@@ -8,13 +8,18 @@
  * 2. Evidence, as robust z's against that baseline: the point itself (spikes), the median of the last few points
  *    (level shifts / change points), and — when the timestamps show a daily rhythm — the point against the same time
  *    of day in earlier days (seasonal-aware: a flat line where a daily peak belongs counts).
- * 3. An anomaly likelihood (after Numenta's HTM anomaly likelihood): the evidence is ranked among its own recent
- *    history (extrapolated past the largest value seen), which gives a tail probability p; the score is log(p)/log(1e-10) clipped to
- *    [0,1], so scores mean the same across series of different noise.
- * 4. Alarm suppression: after a strong score the detector stays quiet for a while: a score only stands if it beats
- *    every score of the last few hundred points, otherwise it is damped — one excursion is one alarm, not a burst.
+ * 3. A pattern channel: a second-order Markov model of the series quantised into bins over its running range; the
+ *    average surprise −log P(bin | two bins before) of the last points is high when a familiar level is reached in
+ *    an unfamiliar way (a broken rhythm, a new pattern) even though no single value is extreme.
+ * 4. An anomaly likelihood per channel (after Numenta's HTM anomaly likelihood): the evidence is ranked among its own
+ *    recent history, with an exponential tail fitted to the largest values beyond it (peaks over threshold); the two
+ *    channels' tail probabilities combine by Bonferroni into p, and the score is log(p)/log(1e-10) clipped to [0,1],
+ *    so scores mean the same across series of different noise (pure noise: occasional records ≈ 0.3–0.6; a real
+ *    level shift or spike ≈ 1).
+ * 5. Alarm suppression: a score only stands if it beats every score of the last few hundred points, otherwise it is
+ *    damped — one excursion is one alarm, not a burst.
  *
- * Work per point is O(window) (sorted-window insert/remove and a linear MAD walk).
+ * Work per point is O(window) (sorted-window insert/remove, a linear MAD walk); memory O(window + history).
  */
 
 export interface StreamingDetectorOptions {
@@ -46,14 +51,6 @@ export interface StreamingDetectorOptions {
   patternWindow?: number;
   /** weight of a single point's z against the recent median's (default 0.5) */
   spikeWeight?: number;
-  /** points in the shape compared with earlier shapes; 0 turns the novelty channel off (default 0: off; it cost more false alarms than it found on NAB) */
-  motif?: number;
-  /** how far back look-alike shapes are searched, points (default 1000) */
-  motifHistory?: number;
-  /** weight of the novelty channel's z (default 0.5) */
-  noveltyWeight?: number;
-  /** a score stands if it beats the recent maximum by this factor (default 1) */
-  recordGain?: number;
   /** largest values of the evidence history that fit its exponential tail (default 5) */
   tailCount?: number;
   /** evidence on a log scale, log(1 + z) (default true) */
@@ -75,10 +72,6 @@ const DEFAULTS: Required<StreamingDetectorOptions> = {
   patternBins: 20,
   patternWindow: 20,
   spikeWeight: 0.5,
-  motif: 0,
-  motifHistory: 1000,
-  noveltyWeight: 0.5,
-  recordGain: 1,
   tailCount: 5,
   logEvidence: true,
 };
@@ -334,8 +327,6 @@ export class RobustStreamingDetector {
   /** points per day, once the sampling interval is known (0: not daily-seasonal-capable) */
   private period = -1;
   private readonly history: number[] = [];
-  private readonly past: number[] = [];
-  private readonly novelty: RobustChannel;
   private n = 0;
   private readonly levelTail: TailModel;
   private readonly patternTail: TailModel;
@@ -346,7 +337,6 @@ export class RobustStreamingDetector {
     this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
     this.level = new RobustChannel(this.o);
     this.seasonal = new RobustChannel(this.o);
-    this.novelty = new RobustChannel(this.o);
     this.evidence = new RollingMoments(this.o.historyWindow);
     this.levelTail = new TailModel(this.o.historyWindow, this.o.tailCount);
     this.patternTail = new TailModel(this.o.historyWindow, this.o.tailCount);
@@ -363,31 +353,6 @@ export class RobustStreamingDetector {
     this.period = p >= 12 && p <= this.o.maxPeriod ? p : 0;
   }
 
-  /**
-   * Distance (in units of the level's scale) from the last `motif` points to their nearest earlier look-alike in the
-   * last `motifHistory` points: large when the recent shape has not been seen before.
-   */
-  private nearestDistance(value: number, scale: number): number {
-    const o = this.o;
-    const p = this.past;
-    p.push(value);
-    if (p.length > o.motifHistory + 2 * o.motif) p.shift();
-    const m = o.motif;
-    const n = p.length;
-    if (n < 3 * m) return 0;
-    const end = n - m; // the current motif is p[end..n)
-    let best = Infinity;
-    for (let j = 0; j + m <= end - m; j++) {
-      let d = 0;
-      for (let k = 0; k < m && d < best; k++) {
-        const e = p[j + k]! - p[end + k]!;
-        d += e * e;
-      }
-      if (d < best) best = d;
-    }
-    return Math.sqrt(best / m) / Math.max(scale, 1e-12);
-  }
-
   /** Scores one point in [0,1] and learns from it. Timestamps are epoch ms. */
   update(ts: number, value: number): number {
     const i = this.n++;
@@ -402,10 +367,6 @@ export class RobustStreamingDetector {
     }
     if (!zl) return 0;
     let strength = Math.max(zl[0] * o.spikeWeight, zl[1]);
-    if (o.motif > 0) {
-      const zn = this.novelty.update(this.nearestDistance(value, this.level.scale));
-      if (zn) strength = Math.max(strength, zn[0] * o.noveltyWeight);
-    }
     // the day-over-day difference counts only where it is steadier than the level itself (a daily rhythm)
     if (zs && this.seasonal.scale < o.seasonalGain * this.level.scale) strength = Math.max(strength, zs[0] * o.spikeWeight, zs[1]);
     const ev = o.logEvidence ? Math.log1p(strength) : strength;
@@ -434,8 +395,7 @@ export class RobustStreamingDetector {
     if (o.patternBins > 0) {
       const pt = this.patternTail.tail(patternEv);
       this.patternTail.push(patternEv);
-      // two looks at the same point: Bonferroni
-      tail = 2 * Math.min(tail, pt);
+      tail = Math.min(1, 2 * Math.min(tail, pt)); // two looks at the same point: Bonferroni
     }
     const raw = Math.min(1, Math.max(0, Math.log(tail + 1e-10) / Math.log(1e-10)));
     // one excursion, one alarm: a score only stands if it beats every score of the last `suppress` points
@@ -443,7 +403,7 @@ export class RobustStreamingDetector {
     for (const r of this.recentRaw) if (r > recentMax) recentMax = r;
     this.recentRaw.push(raw);
     if (this.recentRaw.length > o.suppress) this.recentRaw.shift();
-    return raw > recentMax * o.recordGain ? raw : raw * o.damp;
+    return raw > recentMax ? raw : raw * o.damp;
   }
 }
 

@@ -66,7 +66,7 @@ export async function loadNab(dir: string): Promise<{ series: NabSeries[]; profi
 }
 
 /** NAB's "Windowed Gaussian" baseline, reimplemented from its description: a Gaussian over the last 6,400 values,
- * refreshed every 100 points; the score is 1 − the two-sided tail probability of the value. */
+ * refreshed every 100 points; the score is 1 − the tail probability of the value's |z|. */
 export function windowedGaussian(values: ArrayLike<number>, windowSize = 6400, stepSize = 100): Float64Array {
   const out = new Float64Array(values.length);
   let window: number[] = [];
@@ -79,7 +79,11 @@ export function windowedGaussian(values: ArrayLike<number>, windowSize = 6400, s
   };
   for (let i = 0; i < values.length; i++) {
     const x = values[i]!;
-    out[i] = window.length > 0 ? 1 - normalTail(Math.abs(x - mean) / std) : 0;
+    if (window.length > 0) {
+      // the tail probability comes from a table in steps of 0.1 σ, 0 beyond 7 σ (as NAB's likelihood helper does)
+      const z = Math.round((10 * Math.abs(x - mean)) / std) / 10;
+      out[i] = z > 7 ? 1 : 1 - normalTail(z);
+    }
     if (window.length < windowSize) {
       window.push(x);
       refresh();
@@ -136,7 +140,7 @@ const PROFILE_ORDER = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'];
 
 /** Detector options from suite params, e.g. --param baselineWindow=800 (for exploring; the defaults are what is reported). */
 function optionsFromParams(params: Record<string, string>): StreamingDetectorOptions {
-  const keys = ['baselineWindow', 'lag', 'shortWindow', 'likelihoodWindow', 'historyWindow', 'suppress', 'damp', 'seasonalGain', 'tailCount', 'motif', 'motifHistory', 'noveltyWeight', 'spikeWeight', 'patternBins', 'patternWindow'] as const;
+  const keys = ['baselineWindow', 'lag', 'shortWindow', 'likelihoodWindow', 'historyWindow', 'suppress', 'damp', 'seasonalGain', 'tailCount', 'spikeWeight', 'patternBins', 'patternWindow'] as const;
   const out: StreamingDetectorOptions = {};
   for (const k of keys) if (params[k] !== undefined) out[k] = Number(params[k]);
   return out;
