@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Span } from '../../model/telemetry.js';
 import { analyzeCase } from './analyze.js';
 import type { PodLog } from './data.js';
-import { poissonSurprise } from './features.js';
+import { namedService, poissonSurprise } from './features.js';
+import { descendants, rankServices, typicalScores } from './rank.js';
 
 /** gateway → order → payment; each request logs one line per service. */
 function world(fromMs: number, n: number, fault: boolean) {
@@ -52,5 +53,30 @@ describe('Poisson surprise', () => {
     expect(poissonSurprise(0, 20, 'lower')).toBeGreaterThan(poissonSurprise(10, 20, 'lower'));
     expect(poissonSurprise(30, 2, 'upper')).toBeGreaterThan(poissonSurprise(5, 2, 'upper'));
     expect(poissonSurprise(2, 2, 'upper')).toBeLessThan(1);
+  });
+});
+
+describe('day-level normalisation and graph rules', () => {
+  const feat = (service: string, logNew: number) => ({
+    service, logNew, logVanished: 0, traceNew: 0, traceVanished: 0, selfTime: 0, metric: 0, metricName: '', metricOnsetMs: Infinity, onsetMs: Infinity, changes: [], traffic: 1,
+  });
+  it('discounts a service that looks changed in every case of the day', () => {
+    const days = Array.from({ length: 6 }, (_, i) => [feat('noisy', 8), feat('quiet', i === 0 ? 8 : 0)]);
+    const typical = typicalScores(days);
+    const ranked = rankServices(days[0]!, new Map(), typical);
+    expect(ranked[0]!.service).toBe('quiet');
+    expect(ranked[1]!.score).toBe(0);
+  });
+  it('halves a caller whose downstream service (any depth) is comparably anomalous', () => {
+    const g = new Map([['a', new Set(['b'])], ['b', new Set(['c'])]]);
+    expect([...descendants(g, 'a')].sort()).toEqual(['b', 'c']);
+    const ranked = rankServices([feat('a', 10), feat('b', 0), feat('c', 7)], g);
+    expect(ranked.map((r) => r.service)).toEqual(['c', 'a', 'b']);
+  });
+  it('finds a service named in an error message', () => {
+    const known = new Set(['ts-basic-service', 'ts-travel-service', 'ts-travel2-service']);
+    expect(namedService('IllegalStateException: No instances available for ts-basic-service] with root cause', 'ts-travel-service', known)).toBe('ts-basic-service');
+    expect(namedService('calling ts-travel2-service failed', 'ts-basic-service', known)).toBe('ts-travel2-service');
+    expect(namedService('all good in ts-travel-service', 'ts-travel-service', known)).toBeUndefined();
   });
 });
