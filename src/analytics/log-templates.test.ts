@@ -17,6 +17,12 @@ describe('maskMessage', () => {
       'uid=<*> euid=<*> rhost=<*> enabled:<*> <*> <*>',
     );
     expect(maskMessage('proxy.cse.cuhk.edu.hk:5070 open, took 2.5s (3 KB)')).toBe('<*>:<*> open, took <*> (<*> KB)');
+    expect(maskMessage('connection from 24.54.76.216 (24-54-76-216.bflony.adelphia.net) at Fri Jun 17 07:07:00 2005')).toBe(
+      'connection from <*> (<*>) at <*>',
+    );
+    expect(maskMessage('Retrying connect to server: msra-sa-41:8030. Old: msra-sa-41/10.190.173.170:9000 on node-7')).toBe(
+      'Retrying connect to server: <*>:<*>. Old: <*>/<*>:<*> on node-<*>',
+    );
   });
 
   it('generalizes two tokens to the most specific common form', () => {

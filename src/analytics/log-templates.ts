@@ -105,7 +105,7 @@ export function maskToken(tok: string): string {
   let out = tok;
   if (special) {
     if (out.includes('/')) out = maskPaths(out);
-    if (out.includes('.') && DOMAIN_TEST.test(out)) out = out.replace(DOMAIN, WILDCARD);
+    if (letterAfterLastDot(out) && DOMAIN_TEST.test(out)) out = out.replace(DOMAIN, WILDCARD);
   }
   out = maskPieces(out);
   if (digits === 0) {
@@ -116,6 +116,12 @@ export function maskToken(tok: string): string {
 }
 
 const BOOL_HINT = /true|false|null/i;
+function letterAfterLastDot(s: string): boolean {
+  const i = s.lastIndexOf('.');
+  if (i < 0 || i + 1 >= s.length) return false;
+  const c = s.charCodeAt(i + 1) | 32;
+  return c >= 97 && c <= 122;
+}
 const HOST_WITH_PORT = /(?<![\w.-])[\w.-]*<\*>[\w.-]*(?=(?:\/<\*>)?:<\*>)/g;
 const DELIM_CODES = new Uint8Array(128);
 for (const ch of DELIMS) if (ch.charCodeAt(0) < 128) DELIM_CODES[ch.charCodeAt(0)] = 1;
@@ -124,7 +130,7 @@ for (const ch of DELIMS) if (ch.charCodeAt(0) < 128) DELIM_CODES[ch.charCodeAt(0
 function maskPieces(tok: string): string {
   let res = '';
   let start = 0;
-  let changed = false;
+  let masks = 0;
   const n = tok.length;
   for (let i = 0; i <= n; i++) {
     const c = i < n ? tok.charCodeAt(i) : 32;
@@ -133,20 +139,20 @@ function maskPieces(tok: string): string {
         const piece = tok.slice(start, i);
         if (isVariablePiece(piece)) {
           res += WILDCARD;
-          changed = true;
+          masks++;
         } else res += piece;
       }
       if (i < n) res += tok[i];
       start = i + 1;
     }
   }
-  if (!changed) return tok;
+  if (!masks) return tok;
   // a mask already in the token was split by its own < * > delimiters: put it back together
   if (res.includes('<<*>>')) res = res.replaceAll('<<*>>', WILDCARD);
   if (res.includes('-<*>')) res = res.replace(/(^|[=:,(\[])-<\*>/g, `$1${WILDCARD}`);
   // a host name with a number before a port or an address (`msra-sa-41:9000`, `node-7/10.0.0.1:80`) is one variable
-  res = collapse(res);
-  return res.includes(':<*>') ? collapse(res.replace(HOST_WITH_PORT, WILDCARD)) : res;
+  if (masks > 1 || res.includes('_-<')) res = collapse(res);
+  return masks > 1 && res.includes(':<*>') ? collapse(res.replace(HOST_WITH_PORT, WILDCARD)) : res;
 }
 
 /** Replaces variable parts of a message with `<*>`. */
@@ -156,18 +162,31 @@ export function maskMessage(message: string): string {
 
 /** Whitespace tokens of a message, each masked; a calendar timestamp (`Fri Jun 17 07:07:00 2005`) is one `<*>`. */
 export function maskTokens(message: string): string[] {
-  const text = message.includes(':') && DATE_TEST.test(message) ? message.replace(DATE, WILDCARD) : message;
+  const out = splitMask(message);
+  if (out === DATE_SEEN) return splitMask(message.replace(DATE, WILDCARD), true) as string[];
+  return out.length ? out : ['<empty>'];
+}
+
+const DATE_SEEN: string[] = [];
+const MONTH_NAMES = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']);
+
+/** Masked whitespace tokens; DATE_SEEN when a month name followed by a timestamp calls for the slower path. */
+function splitMask(text: string, datesDone = false): string[] {
   const out: string[] = [];
   let start = -1;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 32;
-    const space = c === 32 || (c >= 9 && c <= 13) || c === 160;
-    if (space) {
-      if (start >= 0) out.push(maskToken(text.slice(start, i)));
+  const n = text.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 32;
+    if (c === 32 || (c >= 9 && c <= 13) || c === 160) {
+      if (start >= 0) {
+        const tok = text.slice(start, i);
+        if (!datesDone && i - start === 3 && MONTH_NAMES.has(tok) && DATE_TEST.test(text)) return DATE_SEEN;
+        out.push(maskToken(tok));
+      }
       start = -1;
     } else if (start < 0) start = i;
   }
-  return out.length ? out : ['<empty>'];
+  return out;
 }
 
 export function tokenize(masked: string): string[] {
@@ -219,7 +238,7 @@ interface Cluster {
 }
 interface Node {
   children: Map<string, Node>;
-  clusters: string[];
+  clusters: Cluster[];
 }
 
 export interface TemplateInfo {
@@ -263,7 +282,6 @@ export interface TemplateWindowStats {
   templates: Record<string, TemplateWindowEntry>;
 }
 
-const hasDigit = (s: string): boolean => /\d/.test(s);
 const sum = (l: LevelCounts): number => Object.values(l).reduce((a, b) => a + (b ?? 0), 0);
 const bump = (l: LevelCounts, level: LogLevel, n = 1): void => {
   l[level] = (l[level] ?? 0) + n;
@@ -425,13 +443,17 @@ export class TemplateMiner {
         ...(t.values ? { values: t.values.map((v) => (v === 0 ? undefined : v && new Map(v))) } : {}),
       };
       m.clusters.set(c.id, c);
-      m.leaf(c.tokens.length, c.path).clusters.push(c.id);
+      m.leaf(c.tokens.length, c.path).clusters.push(c);
     }
     return m;
   }
 
   private routeKey(tok: string): string {
-    return tok.includes(WILDCARD) || hasDigit(tok) ? WILDCARD : tok;
+    for (let i = 0; i < tok.length; i++) {
+      const ch = tok.charCodeAt(i);
+      if (ch >= 48 && ch <= 57) return WILDCARD;
+    }
+    return tok.includes(WILDCARD) ? WILDCARD : tok;
   }
 
   private search(tokens: string[]): Cluster | undefined {
@@ -444,8 +466,7 @@ export class TemplateMiner {
     let best: Cluster | undefined;
     let bestSim = -1;
     let bestParams = -1;
-    for (const id of node.clusters) {
-      const c = this.clusters.get(id)!;
+    for (const c of node.clusters) {
       // similarity on the template's constant tokens: a position counts when the message has the same token there
       // or, for a wildcard position, any token the wildcard accepts
       let eq = 0;
@@ -486,7 +507,7 @@ export class TemplateMiner {
       id, tokens: [...tokens], path, count: 0, firstMs: ts, lastMs: ts, sample, lastSample: sample, levels: {}, buckets: new Map(),
     };
     this.clusters.set(id, c);
-    node.clusters.push(id);
+    node.clusters.push(c);
     return c;
   }
 
