@@ -321,20 +321,21 @@ export class TemplateMiner {
     const tokens = maskTokens(message);
     let c = this.search(tokens);
     if (c) {
+      const ct = c.tokens;
       for (let i = 0; i < tokens.length; i++) {
-        const cur = c.tokens[i]!;
+        const cur = ct[i]!;
         const tok = tokens[i]!;
-        const vals = c.values?.[i];
-        if (cur !== tok && vals === undefined && !cur.includes(WILDCARD) && !tok.includes(WILDCARD)) {
+        if (cur === tok) continue;
+        let vals = c.values?.[i];
+        if (vals === undefined && !cur.includes(WILDCARD) && !tok.includes(WILDCARD)) {
           // a constant word turns variable: start counting the values seen at this position
-          (c.values ??= [])[i] = new Map([[cur, c.count]]);
+          (c.values ??= [])[i] = vals = new Map([[cur, c.count]]);
         }
-        const v = c.values?.[i];
-        if (v) {
-          v.set(tok, (v.get(tok) ?? 0) + 1);
-          if (v.size > this.options.maxSplitValues) c.values![i] = null;
+        if (vals) {
+          vals.set(tok, (vals.get(tok) ?? 0) + 1);
+          if (vals.size > this.options.maxSplitValues) c.values![i] = null;
         }
-        if (cur !== tok) c.tokens[i] = generalize(cur, tok);
+        if (cur !== WILDCARD) ct[i] = generalize(cur, tok);
       }
     } else {
       c = this.create(tokens, ts, message);

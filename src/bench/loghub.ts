@@ -136,6 +136,7 @@ export const loghubSuite: BenchSuite = {
     if (out) await mkdir(out, { recursive: true });
     const rows: (ParsingScores & { system: string; linesPerSecond: number })[] = [];
     let totalLines = 0;
+    const skipped: string[] = [];
     let totalMs = 0;
     for (const name of names) {
       progress(`loghub ${name}`);
@@ -143,6 +144,7 @@ export const loghubSuite: BenchSuite = {
       try {
         sys = await loadLoghubSystem(root, name);
       } catch {
+        skipped.push(name);
         continue;
       }
       const { templates } = parseMessages(sys.contents);
@@ -187,12 +189,13 @@ export const loghubSuite: BenchSuite = {
     const streamText = s
       ? `\n\nSynthetic stream: ${s.lines} lines from ${s.generated} generated templates → ${s.templates} templates mined, ${s.linesPerSecond} lines/s (best of ${Math.min(repeat, Number(params.streamRepeat ?? 2))} passes)`
       : '';
-    const text = `Loghub-2k log parsing (input: Content column of the corrected structured CSV; lines/s: best of ${repeat} passes, one core)\n\n${table}${streamText}`;
+    const text = `Loghub-2k log parsing (input: Content column of the corrected structured CSV; lines/s: best of ${repeat} passes, one core)\n\n${table}${streamText}${skipped.length ? `\n\nSkipped (no ${'<Sys>'}_2k.log_structured_corrected.csv): ${skipped.join(', ')}` : ''}`;
     return {
       suite: 'loghub',
       text,
       json: {
         summary,
+        skipped,
         systems: Object.fromEntries(rows.map((r) => [r.system, { GA: round(r.GA), FGA: round(r.FGA), PA: round(r.PA), FTA: round(r.FTA), templates: r.parsedTemplates, truthTemplates: r.truthTemplates, linesPerSecond: r.linesPerSecond }])),
       },
     };
