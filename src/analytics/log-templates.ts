@@ -129,23 +129,41 @@ for (const ch of DELIMS) if (ch.charCodeAt(0) < 128) DELIM_CODES[ch.charCodeAt(0
 /** Replaces the variable pieces of a token (see isVariablePiece) and merges adjacent masks. */
 function maskPieces(tok: string): string {
   let res = '';
+  let flushed = 0; // tok[flushed, start) is constant text not yet copied into res
   let start = 0;
   let masks = 0;
+  let digits = 0;
+  let hex = 0;
+  let run = 0;
+  let maxRun = 0;
   const n = tok.length;
   for (let i = 0; i <= n; i++) {
     const c = i < n ? tok.charCodeAt(i) : 32;
     if (c < 128 && DELIM_CODES[c]) {
-      if (i > start) {
-        const piece = tok.slice(start, i);
-        if (isVariablePiece(piece)) {
-          res += WILDCARD;
+      const len = i - start;
+      if (len > 0) {
+        let variable: boolean;
+        if (digits === 0) variable = len >= 4 && len <= 5 && CONSTANT_WORDS.has(tok.slice(start, i));
+        else if (digits === len || maxRun >= 4 || (hex === len && len >= 4) || (len >= 8 && digits >= 2)) variable = true;
+        else variable = isVariablePiece(tok.slice(start, i)); // 0x…, units
+        if (variable) {
+          res += tok.slice(flushed, start) + WILDCARD;
+          flushed = i;
           masks++;
-        } else res += piece;
+        }
       }
-      if (i < n) res += tok[i];
       start = i + 1;
+      digits = hex = run = maxRun = 0;
+    } else if (c >= 48 && c <= 57) {
+      digits++;
+      hex++;
+      if (++run > maxRun) maxRun = run;
+    } else {
+      run = 0;
+      if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) hex++;
     }
   }
+  if (masks) res += tok.slice(flushed);
   if (!masks) return tok;
   // a mask already in the token was split by its own < * > delimiters: put it back together
   if (res.includes('<<*>>')) res = res.replaceAll('<<*>>', WILDCARD);
