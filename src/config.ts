@@ -23,6 +23,18 @@ const EnvSchema = z.object({
   LLM_MODEL: z.string().optional(),
   LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  SLACK_BOT_TOKEN: z.string().optional(),
+  SLACK_SIGNING_SECRET: z.string().optional(),
+  SLACK_APP_TOKEN: z.string().optional(),
+  SLACK_API_URL: z.url().optional(),
+  SLACK_ALERT_CHANNELS: csv,
+  SLACK_APPROVERS: csv,
+  DISCORD_TOKEN: z.string().optional(),
+  DISCORD_APPLICATION_ID: z.string().optional(),
+  DISCORD_ALERT_CHANNELS: csv,
+  DISCORD_APPROVERS: csv,
+  DISCORD_API_URL: z.url().optional(),
 });
 
 export interface LlmConfig {
@@ -31,6 +43,30 @@ export interface LlmConfig {
   apiKey?: string;
   model: string;
   timeoutMs: number;
+}
+
+export interface SlackConfig {
+  botToken: string;
+  /** HTTP mode verifies requests with it; Socket Mode does not need it */
+  signingSecret?: string;
+  /** set: Socket Mode; unset: HTTP mode on `port` */
+  appToken?: string;
+  /** Web API base, e.g. a local test server; default Slack's */
+  apiUrl?: string;
+  alertChannels: string[];
+  /** Slack user ids (U…) or user-group ids (S…) */
+  approvers: string[];
+  port: number;
+}
+
+export interface DiscordConfig {
+  token: string;
+  applicationId?: string;
+  alertChannels: string[];
+  /** Discord user ids or role ids */
+  approvers: string[];
+  /** REST base, e.g. a local test server; default Discord's */
+  apiUrl?: string;
 }
 
 export interface Config {
@@ -42,6 +78,10 @@ export interface Config {
   /** who may approve remediation plans from the console */
   approvers: string[];
   llm: LlmConfig | null;
+  /** set when SLACK_BOT_TOKEN is */
+  slack: SlackConfig | null;
+  /** set when DISCORD_TOKEN is */
+  discord: DiscordConfig | null;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
 
@@ -78,6 +118,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ...(e.LLM_API_KEY ? { apiKey: e.LLM_API_KEY } : {}),
     };
   }
+  if (e.SLACK_BOT_TOKEN && !e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
+    throw new ConfigError('Slack in HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  const slack: SlackConfig | null = e.SLACK_BOT_TOKEN
+    ? {
+        botToken: e.SLACK_BOT_TOKEN,
+        ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),
+        ...(e.SLACK_APP_TOKEN ? { appToken: e.SLACK_APP_TOKEN } : {}),
+        ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
+        alertChannels: e.SLACK_ALERT_CHANNELS,
+        approvers: e.SLACK_APPROVERS,
+        port: e.PORT,
+      }
+    : null;
+  const discord: DiscordConfig | null = e.DISCORD_TOKEN
+    ? {
+        token: e.DISCORD_TOKEN,
+        ...(e.DISCORD_APPLICATION_ID ? { applicationId: e.DISCORD_APPLICATION_ID } : {}),
+        alertChannels: e.DISCORD_ALERT_CHANNELS,
+        approvers: e.DISCORD_APPROVERS,
+        ...(e.DISCORD_API_URL ? { apiUrl: e.DISCORD_API_URL } : {}),
+      }
+    : null;
   return {
     home: path.resolve(cwd, e.SRE_COPILOT_HOME),
     datasetsDir: path.resolve(cwd, e.SRE_COPILOT_DATASETS),
@@ -85,6 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     user,
     approvers: e.SRE_COPILOT_APPROVERS.length > 0 ? e.SRE_COPILOT_APPROVERS : [user],
     llm,
+    slack,
+    discord,
     logLevel: e.LOG_LEVEL,
   };
 }
