@@ -40,6 +40,13 @@ export interface CopilotDeps {
   author: string;
   /** an LLM that explains the diagnosis, when one is configured */
   narrator?: Narrator | null;
+  /** who may approve plans proposed here (default: config.approvers) */
+  approvers?: string[];
+  /**
+   * Group membership the chat platform can vouch for: whether `actor` belongs to one of the listed approver groups
+   * (Slack user groups, Discord roles). Plain user ids in the list need no lookup.
+   */
+  isInApproverGroup?: (actor: string, approvers: string[]) => Promise<boolean>;
 }
 
 export interface IncidentSession {
@@ -104,7 +111,7 @@ export class Copilot {
       {
         connectors: this.deps.connectors,
         experts: this.deps.experts,
-        approvers: this.deps.config.approvers,
+        approvers: this.deps.approvers ?? this.deps.config.approvers,
         now: () => this.deps.clock.now(),
         listener: {
           onExpertStart: (e) => progress.mark(e.id, 'running'),
@@ -146,7 +153,8 @@ export class Copilot {
     if (!session || !plan) return { ok: false, error: `no plan awaits a decision for ${incidentId}` };
     const { store, channel, clock } = this.deps;
     const thread = session.incident.thread;
-    const verdict = decide(plan, actor, decision, { previous: session.approval, now: clock.now() });
+    const memberOfApprovers = !plan.approvers.includes(actor) && this.deps.isInApproverGroup ? await this.deps.isInApproverGroup(actor, plan.approvers).catch(() => false) : false;
+    const verdict = decide(plan, actor, decision, { previous: session.approval, now: clock.now(), memberOfApprovers });
     if (!verdict.ok) {
       await store.appendAudit({ type: 'refused', incidentId, planId: plan.id, planHash: plan.hash, actor, at: clock.now(), detail: verdict.reason });
       await channel.post(thread, msg.errorMessage(`Refused: ${verdict.reason}`));
