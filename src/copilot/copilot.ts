@@ -126,9 +126,9 @@ export class Copilot {
     await channel.post(thread, msg.rankingMessage(result.ranked));
     await channel.post(thread, msg.reflectionMessage(result.reflection));
     const diagnosed: Incident = { ...incident, status: result.ranked.length > 0 ? 'diagnosed' : 'investigating' };
-    const session: IncidentSession = { incident: diagnosed, result: { ...result, incident: diagnosed }, report: null as never, approval: null, execution: null, verification: null };
-    await this.explain(session);
-    session.report = await this.writeReport(session);
+    const draft: Omit<IncidentSession, 'report'> = { incident: diagnosed, result: { ...result, incident: diagnosed }, approval: null, execution: null, verification: null };
+    await this.explain(draft);
+    const session: IncidentSession = { ...draft, report: await this.writeReport(draft) };
     await Promise.all([
       store.put(incident.id, 'incident', diagnosed),
       store.put(incident.id, 'findings', result.findings),
@@ -206,7 +206,7 @@ export class Copilot {
   }
 
   /** The LLM's explanation, when one is configured; the deterministic diagnosis stands either way. */
-  private async explain(session: IncidentSession): Promise<void> {
+  private async explain(session: Omit<IncidentSession, 'report'>): Promise<void> {
     const narrator = this.deps.narrator;
     if (!narrator || session.result.ranked.length === 0) return;
     const reply = await narrator.explain({ incident: session.incident, ranked: session.result.ranked, reflection: session.result.reflection, findings: session.result.findings });
@@ -218,7 +218,7 @@ export class Copilot {
     }
   }
 
-  private writeReport(session: IncidentSession): Promise<Report> {
+  private writeReport(session: Omit<IncidentSession, 'report'>): Promise<Report> {
     return writeIncidentReport({
       session,
       connectors: this.deps.connectors,

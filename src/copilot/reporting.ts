@@ -11,7 +11,7 @@ import type { IncidentSession } from './copilot.js';
 const MAX_CHARTS = 3;
 
 /** Picks the series that tell the story (the cause's own signal, the alerted symptom, the business impact). */
-function chartSeries(session: IncidentSession): { entity: string; metric: string; title: string }[] {
+function chartSeries(session: Omit<IncidentSession, 'report'>): { entity: string; metric: string; title: string }[] {
   const { result, incident } = session;
   const top = result.ranked[0];
   const picks: { entity: string; metric: string; title: string }[] = [];
@@ -36,7 +36,7 @@ function chartSeries(session: IncidentSession): { entity: string; metric: string
 }
 
 export async function writeIncidentReport(input: {
-  session: IncidentSession;
+  session: Omit<IncidentSession, 'report'>;
   connectors: Connectors;
   runbooks: Runbook[];
   dir: string;
