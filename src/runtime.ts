@@ -63,3 +63,65 @@ export async function createScenarioRuntime(opts: {
   });
   return { world, copilot, connectors, store, mastra, narrator, close: () => store.close() };
 }
+
+/**
+ * The serve runtime: one scenario world (the bundled data source by default) and one store shared by every chat
+ * adapter; each adapter gets its own Copilot with its own channel and approvers (`copilotFor`).
+ */
+export interface ServeRuntime {
+  world: ScenarioWorld;
+  scenario: string;
+  seed: number;
+  connectors: Connectors;
+  store: IncidentStore;
+  mastra: Mastra;
+  narrator: Narrator | null;
+  runbooks: Awaited<ReturnType<typeof loadRunbooks>>;
+  copilotFor(channel: ChatChannel, opts?: { approvers?: string[]; isInApproverGroup?: (actor: string, approvers: string[]) => Promise<boolean> }): Copilot;
+  close(): Promise<void>;
+}
+
+export async function createServeRuntime(opts: { config: Config; scenario?: string; seed?: number }): Promise<ServeRuntime> {
+  const { config } = opts;
+  const scenario = opts.scenario ?? 'bad-deploy-payment';
+  const seed = opts.seed ?? 1;
+  const dir = path.join(config.home, 'worlds', `serve-${scenario}-seed${seed}`);
+  const world = createWorld({ scenario, seed, dir });
+  await rm(dir, { recursive: true, force: true });
+  await world.start();
+  const connectors = createConnectors({ kind: 'files', dir: world.dir });
+  const model = chooseModel(config.llm);
+  const experts = buildExperts(connectors, model);
+  const mastra = new Mastra({ agents: Object.fromEntries(experts.map((e) => [e.agent.id, e.agent])), logger: false });
+  const narrator = createNarrator(model, config.llm?.timeoutMs ?? 30_000);
+  const store = await openStore(config.storage, config.home);
+  const runbooks = await loadRunbooks();
+  const executor = createScenarioExecutor(world);
+  const author = narrator ? `${DETERMINISTIC_AUTHOR}; the explanation by ${narrator.label}` : DETERMINISTIC_AUTHOR;
+  return {
+    world,
+    scenario,
+    seed,
+    connectors,
+    store,
+    mastra,
+    narrator,
+    runbooks,
+    copilotFor: (channel, extra = {}) =>
+      new Copilot({
+        config,
+        store,
+        connectors,
+        experts: experts.map((e) => e.runner),
+        channel,
+        executor,
+        runbooks,
+        clock: { now: () => world.now(), wait: (minutes) => world.advance(minutes) },
+        author,
+        narrator,
+        ...(extra.approvers ? { approvers: extra.approvers } : {}),
+        ...(extra.isInApproverGroup ? { isInApproverGroup: extra.isInApproverGroup } : {}),
+      }),
+    close: () => store.close(),
+  };
+}

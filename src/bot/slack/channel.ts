@@ -1,0 +1,173 @@
+import { basename } from 'node:path';
+import type { App } from '@slack/bolt';
+import type { ChatChannel, ChatMessage, MessageBlock, PostedRef, ThreadRef } from '../channel.js';
+
+type WebClient = App['client'];
+
+/**
+ * Slack as a ChatChannel. One instance serves every Slack channel: a thread id is `<channel id>/<thread ts>` and a
+ * message id `<channel id>/<message ts>`, so the chat-agnostic core can keep one ThreadRef per incident.
+ *
+ * Thread mapping: the core posts an incident's root with `post(triggeringThread, …)`. In Slack the root already exists
+ * (the alert or the mention), so a plain ThreadRef `{ channel: 'C…', threadId: '<ts>' }` handed in by the adapter is
+ * answered as a reply under that message, and the returned thread id points at that same Slack thread.
+ */
+export interface SlackChannelOptions {
+  client: WebClient;
+  /** where `post(null, …)` goes (e.g. the first alert channel); without one such posts fail */
+  defaultChannel?: string;
+  log?: (line: string) => void;
+}
+
+export const SLACK_CHANNEL_NAME = 'slack';
+
+export function encodeSlackRef(channel: string, ts: string): string {
+  return `${channel}/${ts}`;
+}
+
+/** `C123/1700000000.000100` → channel + ts; a bare ts needs the ThreadRef's channel. */
+export function decodeSlackRef(ref: string, fallbackChannel?: string): { channel: string; ts: string } {
+  const slash = ref.indexOf('/');
+  if (slash > 0) return { channel: ref.slice(0, slash), ts: ref.slice(slash + 1) };
+  if (!fallbackChannel || fallbackChannel === SLACK_CHANNEL_NAME) throw new Error(`Slack reference "${ref}" names no channel`);
+  return { channel: fallbackChannel, ts: ref };
+}
+
+export class SlackChannel implements ChatChannel {
+  readonly name = SLACK_CHANNEL_NAME;
+  constructor(private readonly opts: SlackChannelOptions) {}
+
+  async post(thread: ThreadRef | null, message: ChatMessage): Promise<PostedRef> {
+    const { client } = this.opts;
+    let channel: string;
+    let threadTs: string | undefined;
+    if (thread) {
+      const d = decodeSlackRef(thread.threadId, thread.channel);
+      channel = d.channel;
+      threadTs = d.ts;
+    } else {
+      if (!this.opts.defaultChannel) throw new Error('Slack: no thread and no default channel to start one in');
+      channel = this.opts.defaultChannel;
+    }
+    const res = await client.chat.postMessage({
+      channel,
+      text: message.text,
+      blocks: toBlockKit(message) as never,
+      unfurl_links: false,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+    });
+    const ts = String(res.ts);
+    const postedChannel = typeof res.channel === 'string' ? res.channel : channel;
+    const rootTs = threadTs ?? ts;
+    if (message.attachments?.length) await this.upload(postedChannel, rootTs, message);
+    return { threadId: encodeSlackRef(postedChannel, rootTs), messageId: encodeSlackRef(postedChannel, ts) };
+  }
+
+  async update(ref: PostedRef, message: ChatMessage): Promise<void> {
+    const { channel, ts } = decodeSlackRef(ref.messageId);
+    await this.opts.client.chat.update({ channel, ts, text: message.text, blocks: toBlockKit(message) as never });
+  }
+
+  /** Files go into the thread; a failed upload is reported, never fatal (the message itself is already posted). */
+  private async upload(channel: string, threadTs: string, message: ChatMessage): Promise<void> {
+    try {
+      await this.opts.client.files.uploadV2({
+        channel_id: channel,
+        thread_ts: threadTs,
+        file_uploads: message.attachments!.map((a) => ({ file: a.path, filename: basename(a.path), title: a.title })),
+      } as never);
+    } catch (err) {
+      this.opts.log?.(`slack: could not upload ${message.attachments!.length} file(s): ${(err as Error).message}`);
+    }
+  }
+}
+
+// ---- Block Kit -------------------------------------------------------------------------------------------------
+
+type SlackText = { type: 'mrkdwn' | 'plain_text'; text: string; emoji?: boolean };
+export type SlackBlock =
+  | { type: 'header'; text: SlackText }
+  | { type: 'section'; text?: SlackText; fields?: SlackText[] }
+  | { type: 'context'; elements: SlackText[] }
+  | { type: 'divider' }
+  | { type: 'actions'; elements: SlackButton[] };
+export interface SlackButton {
+  type: 'button';
+  action_id: string;
+  text: SlackText;
+  value: string;
+  style?: 'primary' | 'danger';
+}
+
+const MAX_BLOCKS = 50;
+const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
+
+/** The shared Markdown subset → Slack mrkdwn: `**b**` → `*b*`, `[t](u)` → `<u|t>`, `\x` → `x` (entities stay). */
+export function toMrkdwn(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\\' && i + 1 < text.length) {
+      out += text[++i];
+    } else if (c === '*' && text[i + 1] === '*') {
+      out += '*';
+      i++;
+    } else if (c === '[') {
+      const m = /^\[([^\]]*)\]\(([^)\s]+)\)/.exec(text.slice(i));
+      if (m) {
+        out += `<${m[2]}|${m[1]}>`;
+        i += m[0].length - 1;
+      } else out += c;
+    } else out += c;
+  }
+  return out;
+}
+
+/** Plain text for header/labels: Slack wants entities only for `<>&`, which plain_text shows literally. */
+function plain(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** A pure mapping of the chat-agnostic message onto Block Kit. */
+export function toBlockKit(message: ChatMessage): SlackBlock[] {
+  const blocks: SlackBlock[] = (message.blocks ?? []).map(toSlackBlock);
+  if (blocks.length === 0 && !message.actions?.length) return [];
+  if (message.actions?.length) {
+    if (blocks.length === 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(message.text, 3000) } });
+    blocks.push({
+      type: 'actions',
+      elements: message.actions.slice(0, 25).map((a) => ({
+        type: 'button',
+        action_id: a.id,
+        text: { type: 'plain_text', text: clip(a.label, 75), emoji: true },
+        value: clip(a.value, 2000),
+        ...(a.style ? { style: a.style } : {}),
+      })),
+    });
+  }
+  // keep the actions (last) when there are too many blocks
+  return blocks.length > MAX_BLOCKS ? [...blocks.slice(0, MAX_BLOCKS - 1), blocks.at(-1)!] : blocks;
+}
+
+function toSlackBlock(b: MessageBlock): SlackBlock {
+  switch (b.type) {
+    case 'header':
+      return { type: 'header', text: { type: 'plain_text', text: clip(plain(b.text), 150), emoji: true } };
+    case 'section':
+      return { type: 'section', text: { type: 'mrkdwn', text: clip(toMrkdwn(b.text), 3000) } };
+    case 'context':
+      return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(toMrkdwn(b.text), 2000) }] };
+    case 'divider':
+      return { type: 'divider' };
+    case 'fields':
+      return {
+        type: 'section',
+        fields: b.fields.slice(0, 10).map((f) => ({ type: 'mrkdwn', text: clip(`*${f.label.replace(/[*_~`]/g, '')}*\n${toMrkdwn(f.value)}`, 2000) })),
+      };
+    case 'code': {
+      // literal text: only <, >, & need escaping in mrkdwn; fences would close early on ``` so break them up
+      const body = b.text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/```/g, '`\u200b``');
+      return { type: 'section', text: { type: 'mrkdwn', text: `\`\`\`\n${clip(body, 2990)}\n\`\`\`` } };
+    }
+  }
+}

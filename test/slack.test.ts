@@ -1,0 +1,231 @@
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LogLevel } from '@slack/bolt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSlackAdapter, type SlackAdapter } from '../src/bot/slack/app.js';
+import { createServeRuntime, type ServeRuntime } from '../src/runtime.js';
+import { testConfig } from './helpers.js';
+
+const SECRET = 'test-signing-secret';
+
+interface ApiCall {
+  method: string;
+  status: number;
+  params: Record<string, unknown>;
+  ts?: string;
+}
+
+/** A stand-in for slack.com/api: records every call and answers like Slack. */
+async function startFakeSlack() {
+  const calls: ApiCall[] = [];
+  const rateLimitNext = new Map<string, number>();
+  let seq = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname.startsWith('/upload/')) {
+        calls.push({ method: 'upload', status: 200, params: { path: url.pathname, bytes: raw.length } });
+        res.end('OK');
+        return;
+      }
+      const method = url.pathname.replace(/^\/api\//, '');
+      const params: Record<string, unknown> = {};
+      const type = req.headers['content-type'] ?? '';
+      if (type.includes('json')) Object.assign(params, raw ? JSON.parse(raw) : {});
+      else for (const [k, v] of new URLSearchParams(raw)) params[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
+      const limited = rateLimitNext.get(method) ?? 0;
+      if (limited > 0) {
+        rateLimitNext.set(method, limited - 1);
+        calls.push({ method, status: 429, params });
+        res.writeHead(429, { 'Retry-After': '1', 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+        return;
+      }
+      const ts = `1700000000.${String(++seq).padStart(6, '0')}`;
+      calls.push({ method, status: 200, params, ts });
+      const port = (server.address() as AddressInfo).port;
+      const answers: Record<string, unknown> = {
+        'auth.test': { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', user: 'sre-copilot' },
+        'chat.postMessage': { ok: true, channel: params.channel, ts, message: { ts } },
+        'chat.update': { ok: true, channel: params.channel, ts: params.ts },
+        'chat.postEphemeral': { ok: true, message_ts: ts },
+        'usergroups.users.list': { ok: true, users: params.usergroup === 'SOPS' ? ['UBOB'] : [] },
+        'files.getUploadURLExternal': { ok: true, upload_url: `http://127.0.0.1:${port}/upload/F${seq}`, file_id: `F${seq}` },
+        'files.completeUploadExternal': { ok: true, files: [{ id: 'F1' }] },
+      };
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(answers[method] ?? { ok: true }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, calls, rateLimitNext, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+let api: Awaited<ReturnType<typeof startFakeSlack>>;
+let runtime: ServeRuntime;
+let adapter: SlackAdapter;
+let base: string;
+
+function sign(body: string, ts = Math.floor(Date.now() / 1000), secret = SECRET) {
+  const sig = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+  return { 'X-Slack-Signature': sig, 'X-Slack-Request-Timestamp': String(ts) };
+}
+
+async function send(body: string, contentType: string, headers: Record<string, string> = {}) {
+  return fetch(`${base}/slack/events`, { method: 'POST', body, headers: { 'Content-Type': contentType, ...sign(body), ...headers } });
+}
+
+let eventSeq = 0;
+function eventBody(event: Record<string, unknown>, eventId = `Ev${++eventSeq}`) {
+  return JSON.stringify({ type: 'event_callback', token: 'x', team_id: 'T1', api_app_id: 'A1', event_id: eventId, event_time: 1, authorizations: [{ user_id: 'UBOT', is_bot: true, team_id: 'T1' }], event });
+}
+const postEvent = (event: Record<string, unknown>, eventId?: string, headers?: Record<string, string>) => send(eventBody(event, eventId), 'application/json', headers);
+
+function clickBody(user: string, value: string, message: { ts: string; thread_ts: string }) {
+  const payload = {
+    type: 'block_actions',
+    team: { id: 'T1' },
+    user: { id: user },
+    api_app_id: 'A1',
+    token: 'x',
+    trigger_id: 't',
+    channel: { id: 'CALERTS' },
+    message: { ...message, type: 'message', text: 'plan', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'plan' } }, { type: 'actions', elements: [] }] },
+    response_url: `${api.url}/response`,
+    actions: [{ type: 'button', action_id: value.split(':')[0], block_id: 'b', value, action_ts: '1' }],
+  };
+  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+const click = (user: string, value: string, message: { ts: string; thread_ts: string }) => send(clickBody(user, value, message), 'application/x-www-form-urlencoded');
+
+const posts = (threadTs: string) => api.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 200 && c.params.thread_ts === threadTs);
+
+beforeAll(async () => {
+  api = await startFakeSlack();
+  const config = await testConfig({
+    SLACK_BOT_TOKEN: 'xoxb-test',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: `${api.url}/api/`,
+    SLACK_ALERT_CHANNELS: 'CALERTS',
+    SLACK_APPROVERS: 'UALICE,SOPS',
+    PORT: '0',
+  });
+  runtime = await createServeRuntime({ config, seed: 3 });
+  adapter = createSlackAdapter({ slack: config.slack!, runtime, log: () => undefined, logLevel: LogLevel.ERROR, retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 50 } });
+  await adapter.start();
+  base = `http://127.0.0.1:${adapter.port()}`;
+});
+
+afterAll(async () => {
+  await adapter?.stop();
+  await runtime?.close();
+  await api?.close();
+});
+
+describe('the Slack adapter over HTTP', () => {
+  let plan: { value: string; ts: string; thread: string } | null = null;
+  let incidentId = '';
+
+  it('answers a mention with a threaded diagnosis ending in a plan with Approve/Reject buttons', async () => {
+    const res = await postEvent({ type: 'app_mention', user: 'UALICE', text: '<@UBOT> why is checkout failing?', ts: '1699999999.000100', channel: 'CSRE', event_ts: '1699999999.000100' });
+    expect(res.status).toBe(200);
+    await adapter.idle();
+    const thread = posts('1699999999.000100');
+    expect(thread.length).toBeGreaterThan(5);
+    expect(thread.every((c) => c.params.channel === 'CSRE')).toBe(true);
+    const withButtons = thread.find((c) => JSON.stringify(c.params.blocks ?? []).includes('"actions"'));
+    const actions = (withButtons!.params.blocks as { type: string; elements?: { action_id: string; style?: string; value: string }[] }[]).find((b) => b.type === 'actions')!;
+    expect(actions.elements!.map((e) => [e.action_id, e.style])).toEqual([['approve', 'primary'], ['reject', 'danger']]);
+    expect(actions.elements![0]!.value).toMatch(/^approve:[^:]+:[0-9a-f]+$/);
+    expect(api.calls.some((c) => c.method === 'chat.update')).toBe(true); // progress updated in place
+    expect(api.calls.some((c) => c.method === 'files.completeUploadExternal' && c.params.thread_ts === '1699999999.000100')).toBe(true);
+  });
+
+  it('opens an incident for an Alertmanager alert posted in a watched channel, threaded under it', async () => {
+    const text = JSON.stringify(runtime.world.alertPayload()).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const res = await postEvent({ type: 'message', user: 'UALERTMGR', text, ts: '1699999999.000200', channel: 'CALERTS', channel_type: 'channel', event_ts: '1699999999.000200' });
+    expect(res.status).toBe(200);
+    await adapter.idle();
+    expect(adapter.copilot.latest!.incident.thread).toEqual({ channel: 'slack', threadId: 'CALERTS/1699999999.000200' });
+    expect(await runtime.store.get(adapter.copilot.latest!.incident.id, 'incident')).toBeTruthy();
+    const thread = posts('1699999999.000200');
+    expect(thread[0]!.params.text).toMatch(/🚨/);
+    const withButtons = thread.find((c) => JSON.stringify(c.params.blocks ?? []).includes('"actions"'))!;
+    const value = (withButtons.params.blocks as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!.elements![0]!.value;
+    plan = { value, ts: withButtons.ts!, thread: '1699999999.000200' };
+    incidentId = adapter.copilot.latest!.incident.id;
+  });
+
+  it('answers a malformed alert in a watched channel with a threaded error and ignores chatter', async () => {
+    await postEvent({ type: 'message', user: 'UX', text: '{"alerts": [ {"labels": ', ts: '1699999999.000300', channel: 'CALERTS', event_ts: '1' });
+    await postEvent({ type: 'message', user: 'UX', text: 'lunch anyone?', ts: '1699999999.000301', channel: 'CALERTS', event_ts: '2' });
+    await adapter.idle();
+    expect(posts('1699999999.000300').map((c) => c.params.text).join('\n')).toMatch(/could not read that alert/);
+    expect(posts('1699999999.000301')).toEqual([]);
+  });
+
+  it('rejects a forged signature and a stale timestamp with 401', async () => {
+    const body = eventBody({ type: 'app_mention', user: 'UX', text: '<@UBOT> status', ts: '1699999999.000400', channel: 'CSRE' });
+    const forged = await fetch(`${base}/slack/events`, { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...sign(body, undefined, 'wrong-secret') } });
+    expect(forged.status).toBe(401);
+    const stale = await fetch(`${base}/slack/events`, { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...sign(body, Math.floor(Date.now() / 1000) - 600) } });
+    expect(stale.status).toBe(401);
+    await adapter.idle();
+    expect(posts('1699999999.000400')).toEqual([]);
+  });
+
+  it('refuses an unauthorised approver ephemerally and executes nothing', async () => {
+    const res = await click('UMALLORY', plan!.value, { ts: plan!.ts, thread_ts: plan!.thread });
+    expect(res.status).toBe(200);
+    await adapter.idle();
+    const eph = api.calls.filter((c) => c.method === 'chat.postEphemeral');
+    expect(eph.at(-1)!.params).toMatchObject({ user: 'UMALLORY', channel: 'CALERTS' });
+    expect(String(eph.at(-1)!.params.text)).toMatch(/only .* may decide/);
+    const audit = (await runtime.store.listAudit({ incidentId })).map((e) => e.type);
+    expect(audit).not.toContain('executed');
+    expect(audit).toContain('refused');
+    expect(adapter.copilot.session(incidentId)!.execution).toBeNull();
+  });
+
+  it('executes once for a member of an approver user group; a second click executes nothing', async () => {
+    await click('UBOB', plan!.value, { ts: plan!.ts, thread_ts: plan!.thread });
+    await adapter.idle();
+    expect(api.calls.some((c) => c.method === 'usergroups.users.list' && c.params.usergroup === 'SOPS')).toBe(true);
+    expect(adapter.copilot.session(incidentId)!.execution?.status).toBe('succeeded');
+    const executed = async () => (await runtime.store.listAudit({ incidentId })).filter((e) => e.type === 'executed').length;
+    const once = await executed();
+    expect(once).toBeGreaterThan(0);
+    expect(posts(plan!.thread).map((c) => c.params.text).join('\n')).toMatch(/Approved by UBOB/);
+    await click('UALICE', plan!.value, { ts: plan!.ts, thread_ts: plan!.thread });
+    await adapter.idle();
+    expect(await executed()).toBe(once);
+    expect(String(api.calls.filter((c) => c.method === 'chat.postEphemeral').at(-1)!.params.text)).toMatch(/already approved/);
+  });
+
+  it('drops retried deliveries and duplicate event ids', async () => {
+    const event = { type: 'app_mention', user: 'UALICE', text: '<@UBOT> status', ts: '1699999999.000500', channel: 'CSRE' };
+    expect((await postEvent(event, 'EvDup')).status).toBe(200);
+    expect((await postEvent(event, 'EvDup')).status).toBe(200);
+    expect((await postEvent(event, 'EvDup', { 'X-Slack-Retry-Num': '1', 'X-Slack-Retry-Reason': 'http_timeout' })).status).toBe(200);
+    const retried = { ...event, ts: '1699999999.000501' };
+    expect((await postEvent(retried, 'EvOther', { 'X-Slack-Retry-Num': '2', 'X-Slack-Retry-Reason': 'http_timeout' })).status).toBe(200);
+    await adapter.idle();
+    expect(posts('1699999999.000500')).toHaveLength(1);
+    expect(posts('1699999999.000501')).toHaveLength(0);
+  });
+
+  it('waits out a 429 with Retry-After and retries', async () => {
+    api.rateLimitNext.set('chat.postMessage', 1);
+    const started = Date.now();
+    await postEvent({ type: 'app_mention', user: 'UALICE', text: '<@UBOT> status', ts: '1699999999.000600', channel: 'CSRE' });
+    await adapter.idle();
+    const attempts = api.calls.filter((c) => c.method === 'chat.postMessage' && c.params.thread_ts === '1699999999.000600');
+    expect(attempts.map((c) => c.status)).toEqual([429, 200]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+});
