@@ -286,8 +286,21 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
       expect(await handleCommand(h.bot.context, kb.i)).toBe('answered');
       expect(kb.replies[0]).toMatch(/^Knowledge-base search is not built yet\. Runbooks that mention it:\n• /);
 
+      const diagnose = command('diagnose', { service: 'payment-service' });
+      expect(await handleCommand(h.bot.context, diagnose.i)).toBe('answered');
+      expect(diagnose.replies[0]).toMatch(/Diagnosing payment-service/);
+      const asked = h.bot.context.incidents.at(-1)!;
+      expect(api.calls.some((c) => c.method === 'POST' && /^\/channels\/100\/messages\/\d+\/threads$/.test(c.route) && c.body?.['name'] === '🔎 diagnose payment-service')).toBe(true);
+      const rejected = click(approveButton(api.postedTo(asked.threadId)).replace(/^approve:/, 'reject:'), ALICE);
+      expect(await handleButton(h.bot.context, rejected.i)).toBe('decided');
+      expect(await audit(h, asked.id)).toEqual(['proposed:sre-copilot', `rejected:${ALICE}`]);
+
       const good = message(h.bot.channel, { content: JSON.stringify(h.runtime.world.alertPayload()) });
       expect(await handleMessage(h.bot.context, good.m)).toBe('alert');
+      const repeat = message(h.bot.channel, { content: JSON.stringify(h.runtime.world.alertPayload()) });
+      expect(await handleMessage(h.bot.context, repeat.m)).toBe('replied'); // Alertmanager's repeat: the same incident
+      expect(repeat.replies[0]).toMatch(new RegExp(`already being handled as ${h.bot.context.incidents.find((i) => i.threadId === good.threads[0])!.id} in <#${good.threads[0]}>`));
+      expect(repeat.threads).toEqual([]);
       const report = command('report');
       expect(await handleCommand(h.bot.context, report.i)).toBe('answered');
       expect(report.replies[0]).toMatch(/Markdown report is attached/);

@@ -11,7 +11,8 @@ import {
 import type { DiscordConfig } from '../../config.js';
 import type { Copilot } from '../../copilot/copilot.js';
 import { loadRunbooks, type Runbook } from '../../knowledge/runbooks.js';
-import { DiscordChannel, type Logger, type RestLike } from './channel.js';
+import { DiscordChannel, type Logger } from './channel.js';
+import { clip } from '../format.js';
 import {
   createContext,
   handleButton,
@@ -84,7 +85,14 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     log,
   });
   wireClient(client, context);
-  if (options.login !== false) await client.login(config.token);
+  if (options.login !== false) {
+    try {
+      await client.login(config.token);
+    } catch (err) {
+      await client.destroy();
+      throw new Error(`Discord login failed: ${(err as Error).message}`);
+    }
+  }
   return { client, channel, copilot, context, stop: () => client.destroy() };
 }
 
@@ -112,7 +120,7 @@ export function wireClient(client: Client, ctx: DiscordContext): void {
 }
 
 /** Registers the global `/sre` command (PUT replaces the application's command list). */
-export async function registerCommands(rest: Pick<RestLike, 'post'> & { put(route: `/${string}`, options?: { body?: unknown }): Promise<unknown> }, applicationId: string): Promise<void> {
+export async function registerCommands(rest: { put(route: `/${string}`, options?: { body?: unknown }): Promise<unknown> }, applicationId: string): Promise<void> {
   await rest.put(Routes.applicationCommands(applicationId), { body: [SRE_COMMAND] });
 }
 
@@ -125,7 +133,7 @@ export function adaptMessage(m: Message, botId: string): MessageLike {
     author: { id: m.author.id, bot: m.author.bot, username: m.author.username },
     webhookId: m.webhookId,
     mentionsBot: m.mentions.users.has(botId) || m.mentions.roles.some((r) => r.tags?.botId === botId),
-    reply: (content) => m.reply({ content, allowedMentions: { parse: [], repliedUser: false } }),
+    reply: (content) => m.reply({ content: clip(content, 2000), allowedMentions: { parse: [], repliedUser: false } }),
     // a mention inside a thread (an incident's, say) continues there: threads cannot hold threads
     startThread: async (o) => (m.channel.isThread() ? { id: m.channelId } : m.startThread(o)),
   };
@@ -143,7 +151,7 @@ export function adaptButton(i: ButtonInteraction): ButtonInteractionLike {
     user: { id: i.user.id, username: i.user.username },
     memberRoles: rolesOf(i.member as Parameters<typeof rolesOf>[0]),
     deferUpdate: () => i.deferUpdate(),
-    followUp: (o) => i.followUp({ content: o.content, allowedMentions: { parse: [] }, ...(o.ephemeral ? { flags: MessageFlags.Ephemeral } : {}) }),
+    followUp: (o) => i.followUp({ content: clip(o.content, 2000), allowedMentions: { parse: [] }, ...(o.ephemeral ? { flags: MessageFlags.Ephemeral } : {}) }),
     editMessage: (o) => i.editReply(o),
   };
 }
@@ -157,7 +165,7 @@ export function adaptCommand(i: ChatInputCommandInteraction): CommandInteraction
     user: { id: i.user.id, username: i.user.username },
     deferReply: (o) => i.deferReply(o?.ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
     editReply: async (o) => {
-      const m = await i.editReply({ content: o.content, allowedMentions: { parse: [] }, ...(o.files ? { files: o.files } : {}) });
+      const m = await i.editReply({ content: clip(o.content, 2000), allowedMentions: { parse: [] }, ...(o.files ? { files: o.files } : {}) });
       return { id: m.id };
     },
   };

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseAlert } from '../../alerts/index.js';
 import type { DiscordConfig } from '../../config.js';
 import type { Copilot, IncidentSession } from '../../copilot/copilot.js';
+import { openIncident } from '../../copilot/incident.js';
 import type { Runbook } from '../../knowledge/runbooks.js';
 import type { ThreadRef } from '../../model/incident.js';
 import { faultLabel } from '../../report/labels.js';
@@ -105,6 +106,7 @@ const HELP = [
 
 /** A message in a channel the bot can read. Returns what it did, for logs and tests. */
 export async function handleMessage(ctx: DiscordContext, message: MessageLike): Promise<'ignored' | 'alert' | 'question' | 'replied' | 'error'> {
+  // `alert`: an incident was opened from an alert; `question`: from a question; `replied`: an answer, no incident
   try {
     if (message.author.bot && !message.webhookId) return 'ignored';
     const watched = ctx.config.alertChannels.includes(message.channelId);
@@ -133,9 +135,18 @@ function looksLikeAlert(text: string): boolean {
   return /^\s*[{[]/.test(text);
 }
 
-async function openAlert(ctx: DiscordContext, message: MessageLike, text: string): Promise<'alert' | 'error'> {
+async function openAlert(ctx: DiscordContext, message: MessageLike, text: string): Promise<'alert' | 'replied' | 'error'> {
   const parsed = parseAlert(text);
-  const name = parsed.ok ? `🚨 ${parsed.alerts[0]!.name}` : 'alert';
+  if (!parsed.ok) return 'error';
+  const alert = parsed.alerts[0]!;
+  // Alertmanager repeats a firing alert; the same alert (name, service, start) is the same incident
+  const incidentId = openIncident({ kind: 'alert', alert, receivedAt: alert.startsAt }, { channel: ctx.channel.name, threadId: '' }, []).id;
+  const open = ctx.incidents.find((i) => i.id === incidentId);
+  if (open) {
+    await message.reply(`This alert is already being handled as ${incidentId} in <#${open.threadId}>.`);
+    return 'replied';
+  }
+  const name = `🚨 ${alert.name}`;
   const thread = await message.startThread({ name: threadName(name), autoArchiveDuration: 1440 });
   const ref: ThreadRef = { channel: ctx.channel.name, threadId: thread.id };
   const outcome = await ctx.copilot.handleAlertText(text, ref);
