@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LogLevel } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlackAdapter, type SlackAdapter } from '../src/bot/slack/app.js';
+import { formatStatusTable, planAdapters } from '../src/cli/serve.js';
 import { createServeRuntime, type ServeRuntime } from '../src/runtime.js';
 import { testConfig } from './helpers.js';
 
@@ -228,4 +231,45 @@ describe('the Slack adapter over HTTP', () => {
     expect(attempts.map((c) => c.status)).toEqual([429, 200]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
+});
+
+describe('sre-copilot serve', () => {
+  it('reports which adapters run and why', async () => {
+    const table = formatStatusTable(planAdapters(await testConfig()));
+    expect(table).toMatch(/slack\s+disabled\s+SLACK_BOT_TOKEN is not set/);
+    expect(table).toMatch(/console\s+enabled/);
+    const withSlack = formatStatusTable(planAdapters(await testConfig({ SLACK_BOT_TOKEN: 'xoxb', SLACK_APP_TOKEN: 'xapp', SLACK_APPROVERS: 'U1' })));
+    expect(withSlack).toMatch(/slack\s+enabled\s+Socket Mode.*approvers: U1/);
+    expect(withSlack).toMatch(/console\s+disabled/);
+  });
+
+  it('serves Slack over HTTP and shuts down cleanly on SIGTERM', async () => {
+    const home = (await testConfig()).home;
+    const bin = fileURLToPath(new URL('../bin/sre-copilot', import.meta.url));
+    const env = { ...process.env, SRE_COPILOT_HOME: home, SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: `${api.url}/api/`, SLACK_APPROVERS: 'UALICE', PORT: '0', LLM_PROVIDER: 'none' };
+    const child = spawn(bin, ['serve', '--seed', '2'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 20_000);
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /listening on :(\d+)/.exec(stderr);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+    });
+    expect(stderr).toMatch(/slack\s+enabled\s+HTTP mode/);
+    const body = eventBody({ type: 'app_mention', user: 'UALICE', text: '<@UBOT> status', ts: '1699999999.000900', channel: 'CSRE' });
+    const res = await fetch(`http://127.0.0.1:${port}/slack/events`, { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...sign(body) } });
+    expect(res.status).toBe(200);
+    for (let i = 0; i < 50 && posts('1699999999.000900').length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(String(posts('1699999999.000900')[0]?.params.text)).toMatch(/alert is firing/);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/SIGTERM, shutting down/);
+  }, 30_000);
 });

@@ -6,6 +6,7 @@ import { runChat } from './chat.js';
 import { resolveScenarios, runDemo } from './demo.js';
 import { printAudit } from './audit.js';
 import { runBench } from './bench.js';
+import { runServe } from './serve.js';
 
 const program = new Command('sre-copilot')
   .description('Chat-ops copilot for SREs: diagnoses incidents with expert agents and runs approved fixes')
@@ -82,6 +83,18 @@ program
   .option('--json', 'print the figures as one JSON document')
   .option('--param <key=value...>', 'suite parameters, e.g. seeds=1-8')
   .action(async (suite: string, opts: { data?: string; out?: string; json?: boolean; param?: string[] }) => runBench(loadConfig(), suite, opts));
+
+program
+  .command('serve')
+  .description('run the chat adapters (Slack when SLACK_BOT_TOKEN is set; the console when none is) on a scenario world')
+  .option('-s, --scenario <name>', 'scenario name', 'bad-deploy-payment')
+  .option('--seed <n>', 'random seed of the scenario world', seedOption, 1)
+  .action(async (opts: { scenario: string; seed: number }) => {
+    if (opts.scenario === 'all') throw new Error('serve runs one scenario at a time; name one');
+    const [scenario] = resolveScenarios(opts.scenario);
+    await runServe({ config: loadConfig(), scenario: scenario!, seed: opts.seed });
+    process.exit(0); // everything is closed; pending client retries must not keep the process alive
+  });
 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { App, HTTPReceiver, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
 import { parseAlert } from '../../alerts/index.js';
 import type { SlackConfig } from '../../config.js';
 import type { Copilot, IncidentSession } from '../../copilot/copilot.js';
@@ -63,11 +63,11 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
   let receiver: HTTPReceiver | null = null;
   let app: AppType;
   if (socketMode) {
-    app = new App({ token: slack.botToken, appToken: slack.appToken!, socketMode: true, clientOptions, logLevel });
+    app = new App({ token: slack.botToken, appToken: slack.appToken!, socketMode: true, clientOptions, logLevel, deferInitialization: true });
   } else {
     if (!slack.signingSecret) throw new Error('Slack HTTP mode needs a signing secret');
     receiver = new HTTPReceiver({ signingSecret: slack.signingSecret, endpoints: '/slack/events', logLevel });
-    app = new App({ token: slack.botToken, receiver, clientOptions, logLevel });
+    app = new App({ token: slack.botToken, receiver, clientOptions, logLevel, deferInitialization: true });
   }
   const client: WebClient = app.client;
   const channel = new SlackChannel({ client, log, ...(slack.alertChannels[0] ? { defaultChannel: slack.alertChannels[0] } : {}) });
@@ -261,6 +261,13 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
     mode: socketMode ? 'socket' : 'http',
     port: () => (server ? (server.address() as AddressInfo).port : null),
     async start() {
+      // fail fast, with a sentence, on a wrong token or API URL (Bolt's own check would retry for minutes)
+      const probe = new webApi.WebClient(slack.botToken, { ...(clientOptions.slackApiUrl ? { slackApiUrl: clientOptions.slackApiUrl } : {}), retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
+      const auth = await probe.auth.test().catch((err: unknown) => {
+        throw new Error(`Slack rejected the bot token or is unreachable (auth.test: ${(err as Error).message})`);
+      });
+      log(`slack: connected as ${String(auth.user ?? auth.user_id)} in team ${String(auth.team ?? auth.team_id)}`);
+      await app.init();
       if (socketMode) {
         await app.start();
         return;

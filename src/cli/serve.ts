@@ -1,0 +1,105 @@
+import { createInterface } from 'node:readline/promises';
+import { createChannel } from '../bot/registry.js';
+import { createSlackAdapter, type SlackAdapter } from '../bot/slack/app.js';
+import type { Config } from '../config.js';
+import { createServeRuntime, type ServeRuntime } from '../runtime.js';
+import { answer } from './chat.js';
+
+export interface AdapterStatus {
+  adapter: string;
+  enabled: boolean;
+  detail: string;
+}
+
+/** The startup table: which adapters run and why the others do not (HolmesGPT style). */
+export function formatStatusTable(rows: AdapterStatus[]): string {
+  const w = Math.max(7, ...rows.map((r) => r.adapter.length));
+  const lines = [`${'ADAPTER'.padEnd(w)}  ${'STATUS'.padEnd(8)}  DETAIL`];
+  for (const r of rows) lines.push(`${r.adapter.padEnd(w)}  ${(r.enabled ? 'enabled' : 'disabled').padEnd(8)}  ${r.detail}`);
+  return lines.join('\n');
+}
+
+/** Which adapters `serve` would start with this config, and why (pure, for the table and tests). */
+export function planAdapters(config: Config): AdapterStatus[] {
+  const s = config.slack;
+  const slack: AdapterStatus = s
+    ? {
+        adapter: 'slack',
+        enabled: true,
+        detail: `${s.appToken ? 'Socket Mode' : `HTTP mode on :${s.port} POST /slack/events`}; alert channels: ${s.alertChannels.join(', ') || 'none'}; approvers: ${s.approvers.join(', ') || 'NONE (no plan can be approved: set SLACK_APPROVERS)'}`,
+      }
+    : { adapter: 'slack', enabled: false, detail: 'SLACK_BOT_TOKEN is not set' };
+  // TODO(lead): the Discord adapter exports startDiscord(...) from src/bot/discord/index.ts; wire it here (and in
+  // runServe below) once it lands. Until then a configured DISCORD_TOKEN is reported, not started.
+  const discord: AdapterStatus = config.discord
+    ? { adapter: 'discord', enabled: false, detail: 'DISCORD_TOKEN is set, but this build does not start Discord yet' }
+    : { adapter: 'discord', enabled: false, detail: 'DISCORD_TOKEN is not set' };
+  const anyChat = slack.enabled || discord.enabled;
+  const consoleRow: AdapterStatus = anyChat
+    ? { adapter: 'console', enabled: false, detail: 'a chat adapter is enabled' }
+    : { adapter: 'console', enabled: true, detail: 'no chat adapter configured: answering on this terminal' };
+  return [slack, discord, consoleRow];
+}
+
+export async function runServe(opts: { config: Config; scenario: string; seed: number }): Promise<void> {
+  const { config } = opts;
+  const out = process.stderr;
+  const runtime = await createServeRuntime(opts);
+  const rows = planAdapters(config);
+  const stops: (() => Promise<void>)[] = [];
+  let slack: SlackAdapter | null = null;
+  try {
+    if (config.slack) {
+      slack = createSlackAdapter({ slack: config.slack, runtime, log: (line) => out.write(`${line}\n`) });
+      await slack.start();
+      stops.push(() => slack!.stop());
+    }
+    // TODO(lead): start Discord here via startDiscord(...) from src/bot/discord/index.ts, sharing `runtime`
+    // (runtime.copilotFor(discordChannel, { approvers, isInApproverGroup })), and push its stop into `stops`.
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+  out.write(`sre-copilot serve — scenario ${runtime.scenario} (seed ${runtime.seed})\n${formatStatusTable(rows)}\n`);
+  if (slack?.mode === 'http') out.write(`slack: listening on :${slack.port()} (POST /slack/events)\n`);
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = (why: string) => {
+    stopping ??= (async () => {
+      out.write(`sre-copilot: ${why}, shutting down…\n`);
+      for (const stop of stops.reverse()) await stop().catch((e: unknown) => out.write(`sre-copilot: ${(e as Error).message}\n`));
+      await slack?.idle();
+      await runtime.close();
+    })();
+    return stopping;
+  };
+  const done = new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => void shutdown(sig).then(resolve);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    if (rows.find((r) => r.adapter === 'console')?.enabled) void consoleLoop(runtime, config).then(() => shutdown('end of input')).then(resolve);
+  });
+  await done;
+}
+
+/** No chat adapter: the same questions as `chat`, answered on this terminal. */
+async function consoleLoop(runtime: ServeRuntime, config: Config): Promise<void> {
+  const channel = createChannel('console', { stream: process.stdout });
+  const copilot = runtime.copilotFor(channel);
+  const view = { ...runtime, copilot };
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  try {
+    process.stdout.write('An alert is firing. Type "help" for what I understand, "quit" to stop.\n> ');
+    for await (const line of rl) {
+      if (/^\s*(quit|exit)\s*$/i.test(line)) break;
+      if (!line.trim()) continue;
+      try {
+        process.stdout.write(`${await answer(view, config, line)}\n> `);
+      } catch (err) {
+        process.stdout.write(`Something went wrong answering that: ${(err as Error).message}\n> `);
+      }
+    }
+  } finally {
+    rl.close();
+  }
+}
