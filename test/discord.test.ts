@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { REST } from 'discord.js';
+import { rolesOf } from '../src/bot/discord/bot.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseModel } from '../src/agents/model.js';
 import { buildExperts } from '../src/agents/registry.js';
@@ -117,6 +118,7 @@ async function harness(): Promise<Harness> {
     config: config.discord!,
     login: false,
     log,
+    audit: { appendAudit: (e) => runtime.store.appendAudit(e) },
     now: () => runtime.world.now(),
     knownServices: async () => (await runtime.connectors.cmdb.snapshot()).services.map((s) => s.name),
     makeCopilot: async (channel, auth) => {
@@ -224,8 +226,7 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
       expect(await handleButton(h.bot.context, again.i)).toBe('refused');
       expect(again.followUps[0]).toMatchObject({ content: expect.stringMatching(/already approved/), ephemeral: true });
       const trail = await audit(h, incidentId);
-      expect(trail.filter((t) => t.startsWith('executed:'))).toEqual([`executed:${ALICE}`]);
-      expect(trail).not.toContain(`executed:${MALLORY}`);
+      expect(trail).toEqual(['proposed:sre-copilot', `refused:${MALLORY}`, `approved:${ALICE}`, `executed:${ALICE}`, 'verified:sre-copilot', `refused:${ALICE}`]);
     } finally {
       await h.runtime.close();
     }
@@ -282,6 +283,7 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
       const status = command('status');
       expect(await handleCommand(h.bot.context, status.i)).toBe('answered');
       expect(status.replies[0]).toMatch(/No incident is open/);
+      expect(status.deferred).toEqual([true]); // ephemeral
       const kb = command('kb', { question: 'rollback a bad deploy' });
       expect(await handleCommand(h.bot.context, kb.i)).toBe('answered');
       expect(kb.replies[0]).toMatch(/^Knowledge-base search is not built yet\. Runbooks that mention it:\n• /);
@@ -289,6 +291,7 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
       const diagnose = command('diagnose', { service: 'payment-service' });
       expect(await handleCommand(h.bot.context, diagnose.i)).toBe('answered');
       expect(diagnose.replies[0]).toMatch(/Diagnosing payment-service/);
+      expect(diagnose.deferred).toEqual([false]); // public: the thread hangs off it
       const asked = h.bot.context.incidents.at(-1)!;
       expect(api.calls.some((c) => c.method === 'POST' && /^\/channels\/100\/messages\/\d+\/threads$/.test(c.route) && c.body?.['name'] === '🔎 diagnose payment-service')).toBe(true);
       const rejected = click(approveButton(api.postedTo(asked.threadId)).replace(/^approve:/, 'reject:'), ALICE);
@@ -310,6 +313,12 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
     }
   });
 
+  it("reads a member's roles from an interaction, cached or raw", () => {
+    expect(rolesOf({ roles: ['1', '2'] })).toEqual(['1', '2']);
+    expect(rolesOf({ roles: { cache: new Map([['3', {}]]) } })).toEqual(['3']);
+    expect(rolesOf(null)).toEqual([]);
+  });
+
   it('registers /sre through REST', async () => {
     const rest = new REST({ api: api.url }).setToken('test-token');
     await registerCommands(rest, '4242');
@@ -322,18 +331,21 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
 function command(subcommand: string, strings: Record<string, string> = {}) {
   const replies: string[] = [];
   const files: ({ attachment: string; name: string }[] | undefined)[] = [];
+  const deferred: boolean[] = [];
   const i: CommandInteractionLike = {
     commandName: 'sre',
     subcommand,
     getString: (name) => strings[name] ?? null,
     channelId: ALERTS,
     user: { id: BOB },
-    deferReply: async () => undefined,
+    deferReply: async (o) => {
+      deferred.push(o?.ephemeral === true);
+    },
     editReply: async (o) => {
       replies.push(o.content);
       files.push(o.files);
       return { id: String(nextMessage++) };
     },
   };
-  return { i, replies, files };
+  return { i, replies, files, deferred };
 }

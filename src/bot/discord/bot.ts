@@ -11,6 +11,7 @@ import {
 import type { DiscordConfig } from '../../config.js';
 import type { Copilot } from '../../copilot/copilot.js';
 import { loadRunbooks, type Runbook } from '../../knowledge/runbooks.js';
+import type { IncidentStore } from '../../storage/types.js';
 import { DiscordChannel, type Logger } from './channel.js';
 import { clip } from '../format.js';
 import {
@@ -46,6 +47,8 @@ export interface StartDiscordOptions {
   /** runbooks for `/sre kb` (default: the bundled ones) */
   runbooks?: Runbook[];
   log?: Logger;
+  /** the Copilot's store, to audit refused clicks as the core audits its own refusals */
+  audit?: Pick<IncidentStore, 'appendAudit'>;
   /** default true; false builds everything without connecting (tests, dry runs) */
   login?: boolean;
 }
@@ -82,6 +85,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     runbooks: options.runbooks ?? (await loadRunbooks()),
     now: options.now ?? Date.now,
     ...(options.knownServices ? { knownServices: options.knownServices } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
     log,
   });
   wireClient(client, context);

@@ -4,6 +4,7 @@ import type { DiscordConfig } from '../../config.js';
 import type { Copilot, IncidentSession } from '../../copilot/copilot.js';
 import { openIncident } from '../../copilot/incident.js';
 import type { Runbook } from '../../knowledge/runbooks.js';
+import type { IncidentStore } from '../../storage/types.js';
 import type { ThreadRef } from '../../model/incident.js';
 import { faultLabel } from '../../report/labels.js';
 import { clip } from '../format.js';
@@ -83,6 +84,8 @@ export interface DiscordContext {
   /** known service names for intents; default: none */
   knownServices?: () => Promise<string[]>;
   log: Logger;
+  /** where refused clicks are audited (the Copilot's store); without it they are only logged */
+  audit?: Pick<IncidentStore, 'appendAudit'>;
   /** incidents opened through this bot, newest last, and the thread each lives in */
   incidents: { id: string; threadId: string }[];
   /** plan decisions in flight, so that a double click is answered rather than queued */
@@ -207,6 +210,9 @@ export async function handleButton(ctx: DiscordContext, interaction: ButtonInter
     const actor = interaction.user.id;
     if (!isApprover(ctx.config, actor, interaction.memberRoles)) {
       ctx.log.warn(`discord: ${actor} may not ${parsed.verb} ${found.planId}; refused`);
+      await ctx.audit
+        ?.appendAudit({ type: 'refused', incidentId: found.incidentId, planId: found.planId, planHash: found.planHash, actor, at: ctx.now(), detail: `${actor} is not an approver (Discord)` })
+        .catch((err: unknown) => ctx.log.error(`discord: auditing a refusal failed: ${(err as Error).message}`));
       await tell(`⛔ You are not an approver for this plan, so nothing was executed. Approvers: ${ctx.config.approvers.map(mentionOf).join(', ') || 'none configured'}.`);
       return 'refused';
     }
@@ -236,11 +242,11 @@ function mentionOf(id: string): string {
   return /^\d+$/.test(id) ? `<@${id}> / <@&${id}>` : id;
 }
 
-function findPlan(ctx: DiscordContext, planIdPrefix: string, hashPrefix: string): { incidentId: string; planId: string } | null {
+function findPlan(ctx: DiscordContext, planIdPrefix: string, hashPrefix: string): { incidentId: string; planId: string; planHash: string } | null {
   const ids = [...ctx.incidents.map((i) => i.id).reverse(), ...(ctx.copilot.latest ? [ctx.copilot.latest.incident.id] : [])];
   for (const id of ids) {
     const plan = ctx.copilot.session(id)?.result.plan;
-    if (plan && plan.id.startsWith(planIdPrefix) && plan.hash.startsWith(hashPrefix)) return { incidentId: id, planId: plan.id };
+    if (plan && plan.id.startsWith(planIdPrefix) && plan.hash.startsWith(hashPrefix)) return { incidentId: id, planId: plan.id, planHash: plan.hash };
   }
   return null;
 }
@@ -263,7 +269,8 @@ export async function handleCommand(ctx: DiscordContext, interaction: CommandInt
   let deferred = false;
   try {
     if (interaction.commandName !== 'sre') return 'ignored';
-    await interaction.deferReply();
+    // answers are for the asker alone, except a diagnosis: its reply carries the incident's thread
+    await interaction.deferReply({ ephemeral: interaction.subcommand !== 'diagnose' });
     deferred = true;
     switch (interaction.subcommand) {
       case 'diagnose': {
