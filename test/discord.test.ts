@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { REST } from 'discord.js';
+import { Events, MessageFlags, REST } from 'discord.js';
 import { rolesOf } from '../src/bot/discord/bot.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseModel } from '../src/agents/model.js';
@@ -228,6 +228,7 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
       const trail = await audit(h, incidentId);
       expect(trail).toEqual(['proposed:sre-copilot', `refused:${MALLORY}`, `approved:${ALICE}`, `executed:${ALICE}`, 'verified:sre-copilot', `refused:${ALICE}`]);
     } finally {
+      await h.bot.stop();
       await h.runtime.close();
     }
   });
@@ -251,6 +252,7 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
       expect((await audit(h, incidentId)).filter((t) => t.startsWith('executed:'))).toEqual([`executed:${BOB}`]);
       expect(api.postedTo(thread).some((b) => String(b['content'] ?? '').includes(`Approved by ${BOB}`))).toBe(true);
     } finally {
+      await h.bot.stop();
       await h.runtime.close();
     }
   });
@@ -309,6 +311,7 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
       expect(report.replies[0]).toMatch(/Markdown report is attached/);
       expect(report.files[0]?.[0]?.attachment).toMatch(/\.md$/);
     } finally {
+      await h.bot.stop();
       await h.runtime.close();
     }
   });
@@ -317,6 +320,31 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
     expect(rolesOf({ roles: ['1', '2'] })).toEqual(['1', '2']);
     expect(rolesOf({ roles: { cache: new Map([['3', {}]]) } })).toEqual(['3']);
     expect(rolesOf(null)).toEqual([]);
+  });
+
+  it('wires the discord.js client: a button interaction reaches the handler through the adapter', async () => {
+    const h = await harness();
+    try {
+      const calls: unknown[] = [];
+      const interaction = {
+        isButton: () => true,
+        isChatInputCommand: () => false,
+        customId: 'approve:plan-x:0123456789abcdef',
+        channelId: '555',
+        user: { id: MALLORY, username: 'mallory' },
+        member: { roles: [ONCALL_ROLE] },
+        deferUpdate: async () => calls.push('deferUpdate'),
+        followUp: async (o: unknown) => calls.push(o),
+        editReply: async (o: unknown) => calls.push(o),
+      };
+      h.bot.client.emit(Events.InteractionCreate, interaction as never);
+      await expect.poll(() => calls.length).toBe(2);
+      expect(calls[0]).toBe('deferUpdate');
+      expect(calls[1]).toMatchObject({ content: expect.stringMatching(/no longer awaiting/), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+    } finally {
+      await h.bot.stop();
+      await h.runtime.close();
+    }
   });
 
   it('registers /sre through REST', async () => {
