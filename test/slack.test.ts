@@ -149,8 +149,19 @@ describe('the Slack adapter over HTTP', () => {
     expect(api.calls.some((c) => c.method === 'files.completeUploadExternal' && c.params.thread_ts === '1699999999.000100')).toBe(true);
   });
 
-  it('opens an incident for an Alertmanager alert posted in a watched channel, threaded under it', async () => {
+  it('points a repeated alert at the thread already handling it', async () => {
     const text = JSON.stringify(runtime.world.alertPayload()).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    await postEvent({ type: 'message', user: 'UALERTMGR', text, ts: '1699999999.000150', channel: 'CALERTS', event_ts: '1699999999.000150' });
+    await adapter.idle();
+    const replies = posts('1699999999.000150');
+    expect(replies).toHaveLength(1);
+    expect(String(replies[0]!.params.text)).toMatch(/most likely .* Handled in <#CSRE>/);
+  });
+
+  it('opens an incident for an Alertmanager alert posted in a watched channel, threaded under it', async () => {
+    const payload = runtime.world.alertPayload() as { alerts: { startsAt: string }[] };
+    const later = new Date(Date.parse(payload.alerts[0]!.startsAt) + 60_000).toISOString();
+    const text = JSON.stringify({ ...payload, alerts: payload.alerts.map((a) => ({ ...a, startsAt: later })) }).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     const res = await postEvent({ type: 'message', user: 'UALERTMGR', text, ts: '1699999999.000200', channel: 'CALERTS', channel_type: 'channel', event_ts: '1699999999.000200' });
     expect(res.status).toBe(200);
     await adapter.idle();
@@ -208,6 +219,26 @@ describe('the Slack adapter over HTTP', () => {
     await adapter.idle();
     expect(await executed()).toBe(once);
     expect(String(api.calls.filter((c) => c.method === 'chat.postEphemeral').at(-1)!.params.text)).toMatch(/already approved/);
+  });
+
+  it('answers /sre status, kb, report and diagnose', async () => {
+    const sre = async (text: string) => {
+      const body = new URLSearchParams({ token: 'x', team_id: 'T1', channel_id: 'CSRE', user_id: 'UALICE', command: '/sre', text, response_url: `${api.url}/response`, trigger_id: 't', api_app_id: 'A1' }).toString();
+      const res = await send(body, 'application/x-www-form-urlencoded');
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { text: string }).text;
+    };
+    expect(await sre('status')).toMatch(new RegExp(`${incidentId}.*(resolved|unresolved|mitigating)`));
+    expect(await sre('kb how do I roll back a bad deploy')).toMatch(/not built yet[\s\S]*•/);
+    expect(await sre(`report ${incidentId}`)).toMatch(/\.md`/);
+    expect(await sre('report INC-nope')).toMatch(/no incident INC-nope/);
+    expect(await sre('')).toMatch(/diagnose <service>/);
+    const before = api.calls.length;
+    expect(await sre('diagnose payment')).toMatch(/Diagnosing payment/);
+    await adapter.idle();
+    const root = api.calls.slice(before).find((c) => c.method === 'chat.postMessage' && !c.params.thread_ts)!;
+    expect(root.params).toMatchObject({ channel: 'CSRE', text: expect.stringMatching(/<@UALICE> asked me to diagnose payment/) });
+    expect(posts(root.ts!).length).toBeGreaterThan(0);
   });
 
   it('drops retried deliveries and duplicate event ids', async () => {

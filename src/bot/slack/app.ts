@@ -5,6 +5,7 @@ import { App, HTTPReceiver, LogLevel, webApi, type BlockAction, type ButtonActio
 import { parseAlert } from '../../alerts/index.js';
 import type { SlackConfig } from '../../config.js';
 import type { Copilot, IncidentSession } from '../../copilot/copilot.js';
+import { openIncident } from '../../copilot/incident.js';
 import type { ThreadRef } from '../../model/incident.js';
 import { faultLabel } from '../../report/labels.js';
 import type { ServeRuntime } from '../../runtime.js';
@@ -122,6 +123,30 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
     await next();
   });
 
+  // Alertmanager repeats a firing alert; the same alert (name, start) is the same incident, handled in one thread
+  const handling = new Map<string, ThreadRef>();
+  const incidentIdOf = (text: string): string | null => {
+    const parsed = parseAlert(text);
+    if (!parsed.ok) return null;
+    const alert = parsed.alerts[0]!;
+    return openIncident({ kind: 'alert', alert, receivedAt: alert.startsAt }, { channel: channel.name, threadId: '' }, []).id;
+  };
+  /** Investigates `text` in `thread`, or points at the thread already handling that alert. */
+  const handleAlert = async (text: string, thread: ThreadRef) => {
+    const id = incidentIdOf(text);
+    const elsewhere = id ? handling.get(id) : undefined;
+    if (id && elsewhere) {
+      const session = copilot.session(id);
+      const where = `<#${elsewhere.channel}> (thread of ${elsewhere.threadId})`;
+      await channel.post(thread, { text: session ? `${diagnosisSummary(session)} Handled in ${where}.` : `This alert is already being investigated as ${id} in ${where}.` });
+      return;
+    }
+    if (id) handling.set(id, thread);
+    const outcome = await copilot.handleAlertText(text, thread); // a malformed alert gets a threaded error reply
+    if (outcome.ok) remember(outcome.session);
+    else if (id) handling.delete(id);
+  };
+
   const diagnose = async (thread: ThreadRef) => {
     const known = byThread.get(encodeSlackRef(thread.channel, thread.threadId));
     const existing = known ? copilot.session(known) : undefined;
@@ -129,8 +154,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
       await channel.post(thread, { text: diagnosisSummary(existing) });
       return;
     }
-    const outcome = await copilot.handleAlertText(JSON.stringify(runtime.world.alertPayload()), thread);
-    if (outcome.ok) remember(outcome.session);
+    await handleAlert(JSON.stringify(runtime.world.alertPayload()), thread);
   };
 
   const sessionFor = (thread: ThreadRef | null, incidentId?: string): IncidentSession | undefined => {
@@ -175,10 +199,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
     const looksLikeJson = /^\s*[[{]/.test(text);
     if (!looksLikeJson && !parseAlert(text).ok) return; // ordinary chatter
     const thread: ThreadRef = { channel: m.channel, threadId: m.ts };
-    background('alert', async () => {
-      const outcome = await copilot.handleAlertText(text, thread); // a malformed alert gets a threaded error reply
-      if (outcome.ok) remember(outcome.session);
-    }, thread);
+    background('alert', () => handleAlert(text, thread), thread);
   });
 
   // ---- /sre
@@ -307,7 +328,7 @@ export function slackToPlain(text: string): string {
 function diagnosisSummary(s: IncidentSession): string {
   const top = s.result.ranked[0];
   if (!top) return `${s.incident.id}: I found no anomaly that explains the alert.`;
-  return `${s.incident.id}: most likely ${faultLabel(top.kind)} on ${top.component} (confidence ${Math.round(top.confidence * 100)} %, reflection: ${s.result.reflection.verdict}). The diagnosis is above in this thread.`;
+  return `${s.incident.id}: most likely ${faultLabel(top.kind)} on ${top.component} (confidence ${Math.round(top.confidence * 100)} %, reflection: ${s.result.reflection.verdict}). `;
 }
 
 function statusLine(s: IncidentSession | undefined, runtime: ServeRuntime): string {
