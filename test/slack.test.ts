@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LogLevel } from '@slack/bolt';
+import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlackAdapter, type SlackAdapter } from '../src/bot/slack/app.js';
 import { formatStatusTable, planAdapters } from '../src/cli/serve.js';
@@ -22,6 +23,7 @@ interface ApiCall {
 /** A stand-in for slack.com/api: records every call and answers like Slack. */
 async function startFakeSlack() {
   const calls: ApiCall[] = [];
+  let socketUrl = '';
   const rateLimitNext = new Map<string, number>();
   let seq = 0;
   const server = http.createServer((req, res) => {
@@ -59,6 +61,7 @@ async function startFakeSlack() {
         'usergroups.users.list': { ok: true, users: params.usergroup === 'SOPS' ? ['UBOB'] : [] },
         'files.getUploadURLExternal': { ok: true, upload_url: `http://127.0.0.1:${port}/upload/F${seq}`, file_id: `F${seq}` },
         'files.completeUploadExternal': { ok: true, files: [{ id: 'F1' }] },
+        'apps.connections.open': { ok: true, url: socketUrl },
       };
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(answers[method] ?? { ok: true }));
@@ -66,7 +69,7 @@ async function startFakeSlack() {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, calls, rateLimitNext, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return { url, calls, rateLimitNext, setSocketUrl: (u: string) => (socketUrl = u), close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
 
 let api: Awaited<ReturnType<typeof startFakeSlack>>;
@@ -303,4 +306,38 @@ describe('sre-copilot serve', () => {
     expect(await exited).toBe(0);
     expect(stderr).toMatch(/SIGTERM, shutting down/);
   }, 30_000);
+});
+
+describe('the Slack adapter in Socket Mode', () => {
+  it('receives an event over the WebSocket, acks its envelope and answers in the thread', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    api.setSocketUrl(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/link`);
+    const acks: string[] = [];
+    wss.on('connection', (ws) => {
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { envelope_id?: string };
+        if (m.envelope_id) acks.push(m.envelope_id);
+      });
+      ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'test' }, connection_info: { app_id: 'A1' } }));
+      const payload = JSON.parse(eventBody({ type: 'app_mention', user: 'UALICE', text: '<@UBOT> status', ts: '1699999999.000700', channel: 'CSRE' })) as unknown;
+      setTimeout(() => ws.send(JSON.stringify({ envelope_id: 'env-1', type: 'events_api', accepts_response_payload: false, retry_attempt: 0, retry_reason: '', payload })), 50);
+    });
+    const config = await testConfig({ SLACK_BOT_TOKEN: 'xoxb-test', SLACK_APP_TOKEN: 'xapp-test', SLACK_API_URL: `${api.url}/api/`, SLACK_APPROVERS: 'UALICE' });
+    const socketRuntime = await createServeRuntime({ config, seed: 4 });
+    const socket = createSlackAdapter({ slack: config.slack!, runtime: socketRuntime, log: () => undefined, logLevel: LogLevel.ERROR });
+    try {
+      expect(socket.mode).toBe('socket');
+      await socket.start();
+      for (let i = 0; i < 50 && posts('1699999999.000700').length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await socket.idle();
+      expect(acks).toContain('env-1');
+      expect(String(posts('1699999999.000700')[0]?.params.text)).toMatch(/alert is firing/);
+    } finally {
+      await socket.stop();
+      await socketRuntime.close();
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  }, 20_000);
 });

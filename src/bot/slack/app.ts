@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { App, HTTPReceiver, LogLevel, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
 import { parseAlert } from '../../alerts/index.js';
 import type { SlackConfig } from '../../config.js';
 import type { Copilot, IncidentSession } from '../../copilot/copilot.js';
@@ -64,7 +64,13 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
   let receiver: HTTPReceiver | null = null;
   let app: AppType;
   if (socketMode) {
-    app = new App({ token: slack.botToken, appToken: slack.appToken!, socketMode: true, clientOptions, logLevel, deferInitialization: true });
+    // apps.connections.open goes through the receiver's own client: give it the same API base
+    const socketReceiver = new SocketModeReceiver({
+      appToken: slack.appToken!,
+      logLevel,
+      installerOptions: { clientOptions: { ...(clientOptions.slackApiUrl ? { slackApiUrl: clientOptions.slackApiUrl } : {}) } },
+    });
+    app = new App({ token: slack.botToken, receiver: socketReceiver, clientOptions, logLevel, deferInitialization: true });
   } else {
     if (!slack.signingSecret) throw new Error('Slack HTTP mode needs a signing secret');
     receiver = new HTTPReceiver({ signingSecret: slack.signingSecret, endpoints: '/slack/events', logLevel });
