@@ -244,6 +244,14 @@ describe('the Slack adapter over HTTP', () => {
     expect(posts(root.ts!).length).toBeGreaterThan(0);
   });
 
+  it('answers "what changed" and unknown questions in the mention thread', async () => {
+    await postEvent({ type: 'app_mention', user: 'UALICE', text: '<@UBOT> what changed in the last 3 hours?', ts: '1699999999.000800', channel: 'CSRE' });
+    await postEvent({ type: 'app_mention', user: 'UALICE', text: '<@UBOT> sing me a song', ts: '1699999999.000801', channel: 'CSRE' });
+    await adapter.idle();
+    expect(String(posts('1699999999.000800')[0]?.params.text)).toMatch(/Changes in the last 180 minutes|No recorded changes/);
+    expect(String(posts('1699999999.000801')[0]?.params.text)).toMatch(/Mention me or use `\/sre`/);
+  });
+
   it('drops retried deliveries and duplicate event ids', async () => {
     const event = { type: 'app_mention', user: 'UALICE', text: '<@UBOT> status', ts: '1699999999.000500', channel: 'CSRE' };
     expect((await postEvent(event, 'EvDup')).status).toBe(200);
@@ -336,7 +344,7 @@ describe('the Slack adapter in Socket Mode', () => {
     } finally {
       await socket.stop();
       await socketRuntime.close();
-      for (const c of wss.clients) c.terminate();
+      for (const c of wss.clients) c.close();
       await new Promise<void>((r) => wss.close(() => r()));
     }
   }, 20_000);

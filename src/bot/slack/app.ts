@@ -187,6 +187,21 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
         case 'approve':
         case 'reject':
           return channel.post(thread, { text: 'Use the Approve / Reject buttons on the proposed fix: they record exactly which plan you decided on.' });
+        case 'changes': {
+          const since = runtime.world.now() - intent.sinceMinutes * 60_000;
+          const changes = cmdb.changes.filter((c) => c.ts >= since).sort((a, b) => a.ts - b.ts);
+          const lines = changes.map((c) => `• ${new Date(c.ts).toISOString().slice(11, 16)} ${c.kind} \`${c.target}\`: ${c.description} (by ${c.author})`);
+          return channel.post(thread, { text: lines.length ? `Changes in the last ${intent.sinceMinutes} minutes:\n${lines.join('\n')}` : `No recorded changes in the last ${intent.sinceMinutes} minutes.` });
+        }
+        case 'unknown': {
+          const s = sessionFor(thread);
+          if (runtime.narrator && intent.text.trim()) {
+            const context = s ? `${s.incident.title}; top causes: ${s.result.ranked.slice(0, 3).map((h) => `${h.kind} on ${h.component}`).join(', ')}` : 'no diagnosis yet';
+            const reply = await runtime.narrator.converse(intent.text, context);
+            if (reply.ok) return channel.post(thread, msg.explanationMessage(reply.text, runtime.narrator.label));
+          }
+          return channel.post(thread, { text: HELP });
+        }
         default:
           return channel.post(thread, { text: HELP });
       }
