@@ -283,6 +283,9 @@ describe('sre-copilot serve', () => {
     const withSlack = formatStatusTable(planAdapters(await testConfig({ SLACK_BOT_TOKEN: 'xoxb', SLACK_APP_TOKEN: 'xapp', SLACK_APPROVERS: 'U1' })));
     expect(withSlack).toMatch(/slack\s+enabled\s+Socket Mode.*approvers: U1/);
     expect(withSlack).toMatch(/console\s+disabled/);
+    const withDiscord = formatStatusTable(planAdapters(await testConfig({ DISCORD_TOKEN: 'token', DISCORD_APPROVERS: 'R1' })));
+    expect(withDiscord).toMatch(/discord\s+enabled\s+gateway bot.*approvers: R1.*\/sre not registered/);
+    expect(withDiscord).toMatch(/console\s+disabled/);
   });
 
   it('serves Slack over HTTP and shuts down cleanly on SIGTERM', async () => {

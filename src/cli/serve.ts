@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { createChannel } from '../bot/registry.js';
+import { startDiscord } from '../bot/discord/index.js';
 import { createSlackAdapter, type SlackAdapter } from '../bot/slack/app.js';
 import type { Config } from '../config.js';
 import { createServeRuntime, type ServeRuntime } from '../runtime.js';
@@ -29,10 +30,13 @@ export function planAdapters(config: Config): AdapterStatus[] {
         detail: `${s.appToken ? 'Socket Mode' : `HTTP mode on :${s.port} POST /slack/events`}; alert channels: ${s.alertChannels.join(', ') || 'none'}; approvers: ${s.approvers.join(', ') || 'NONE (no plan can be approved: set SLACK_APPROVERS)'}`,
       }
     : { adapter: 'slack', enabled: false, detail: 'SLACK_BOT_TOKEN is not set' };
-  // TODO(lead): the Discord adapter exports startDiscord(...) from src/bot/discord/index.ts; wire it here (and in
-  // runServe below) once it lands. Until then a configured DISCORD_TOKEN is reported, not started.
-  const discord: AdapterStatus = config.discord
-    ? { adapter: 'discord', enabled: false, detail: 'DISCORD_TOKEN is set, but this build does not start Discord yet' }
+  const d = config.discord;
+  const discord: AdapterStatus = d
+    ? {
+        adapter: 'discord',
+        enabled: true,
+        detail: `gateway bot; alert channels: ${d.alertChannels.join(', ') || 'none'}; approvers: ${d.approvers.join(', ') || 'NONE (no plan can be approved: set DISCORD_APPROVERS)'}${d.applicationId ? '' : '; /sre not registered (set DISCORD_APPLICATION_ID)'}`,
+      }
     : { adapter: 'discord', enabled: false, detail: 'DISCORD_TOKEN is not set' };
   const anyChat = slack.enabled || discord.enabled;
   const consoleRow: AdapterStatus = anyChat
@@ -54,8 +58,19 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
       await slack.start();
       stops.push(() => slack!.stop());
     }
-    // TODO(lead): start Discord here via startDiscord(...) from src/bot/discord/index.ts, sharing `runtime`
-    // (runtime.copilotFor(discordChannel, { approvers, isInApproverGroup })), and push its stop into `stops`.
+    if (config.discord) {
+      const discordBot = await startDiscord({
+        config: config.discord,
+        makeCopilot: (channel, auth) => runtime.copilotFor(channel, auth),
+        // the scenario world's clock, not the wall clock: questions are about the simulated incident
+        now: () => runtime.world.now(),
+        knownServices: async () => (await runtime.connectors.cmdb.snapshot()).services.map((svc) => svc.name),
+        runbooks: runtime.runbooks,
+        audit: runtime.store,
+        log: { info: (m) => out.write(`${m}\n`), warn: (m) => out.write(`${m}\n`), error: (m) => out.write(`${m}\n`) },
+      });
+      stops.push(() => discordBot.stop());
+    }
   } catch (err) {
     await runtime.close();
     throw err;
