@@ -188,7 +188,7 @@ describe('parseAlert: minimal JSON', () => {
     expect(wrong).toEqual({ ok: false, error: 'alert.severity must be a string, got a number' });
     const unknown = parseAlert('{"foo":"bar"}', opts);
     expect(unknown.ok).toBe(false);
-    if (!unknown.ok) expect(unknown.error).toMatch(/no "alerts" list and no "name"/);
+    if (!unknown.ok) expect(unknown.error).toMatch(/not an Alertmanager, Grafana, PagerDuty, Datadog, Zabbix or minimal alert/);
     const scalar = parseAlert('[]', opts);
     expect(scalar).toEqual({ ok: false, error: 'alert list is empty' });
   });

@@ -1,6 +1,9 @@
 import { parseAlertmanager, looksLikeAlertmanager } from './alertmanager.js';
 import { AlertParseError, finalize, isRecord, typeName, type ParseOptions, type ParseResult } from './common.js';
+import { looksLikeDatadog, parseDatadog } from './datadog.js';
 import { looksLikeGrafana, parseGrafana } from './grafana.js';
+import { looksLikePagerDuty, parsePagerDuty } from './pagerduty.js';
+import { looksLikeZabbix, parseZabbix } from './zabbix.js';
 import { looksLikeMinimal, parseMinimal } from './minimal.js';
 import { parsePlainText } from './plain-text.js';
 
@@ -13,7 +16,8 @@ export const MAX_ALERT_INPUT = 1_000_000;
 
 /**
  * Parses an alert in any supported format, recognised by structure: Grafana unified alerting webhook, Alertmanager
- * webhook (or a bare list of Alertmanager alerts), a minimal JSON alert, or plain text. Never throws.
+ * webhook (or a bare list of Alertmanager alerts), PagerDuty v3, Datadog and Zabbix webhooks, a minimal JSON alert,
+ * or plain text. Never throws.
  */
 export function parseAlert(input: string, options: ParseOptions = {}): ParseResult {
   const now = options.now ?? Date.now;
@@ -33,6 +37,9 @@ export function parseAlert(input: string, options: ParseOptions = {}): ParseResu
       }
       if (looksLikeGrafana(payload)) return finalize(parseGrafana(payload));
       if (looksLikeAlertmanager(payload)) return finalize(parseAlertmanager(payload));
+      if (looksLikePagerDuty(payload)) return finalize(parsePagerDuty(payload, now));
+      if (looksLikeDatadog(payload)) return finalize(parseDatadog(payload, now));
+      if (looksLikeZabbix(payload)) return finalize(parseZabbix(payload, now));
       if (looksLikeMinimal(payload)) return finalize(parseMinimal(payload, now));
       if (Array.isArray(payload)) {
         return { ok: false, error: payload.length === 0 ? 'alert list is empty' : 'alert list items must be Alertmanager alerts with "labels"' };
@@ -40,7 +47,7 @@ export function parseAlert(input: string, options: ParseOptions = {}): ParseResu
       if (isRecord(payload)) {
         return {
           ok: false,
-          error: 'alert JSON has no "alerts" list and no "name"/"alertname": not an Alertmanager, Grafana or minimal alert',
+          error: 'alert JSON is not an Alertmanager, Grafana, PagerDuty, Datadog, Zabbix or minimal alert (no "alerts", "event", "title" or "name")',
         };
       }
       return { ok: false, error: `alert JSON must be an object, got ${typeName(payload)}` };
