@@ -38,30 +38,9 @@ export async function createScenarioRuntime(opts: {
   seed: number;
   channel: ChatChannel;
 }): Promise<ScenarioRuntime> {
-  const { config } = opts;
-  const dir = path.join(config.home, 'worlds', `${opts.scenario}-seed${opts.seed}`);
-  const world = createWorld({ scenario: opts.scenario, seed: opts.seed, dir }); // validates the name before touching disk
-  await rm(dir, { recursive: true, force: true }); // a run replays its scenario from scratch
-  await world.start();
-  const connectors = createConnectors({ kind: 'files', dir: world.dir });
-  const model = chooseModel(config.llm);
-  const experts = buildExperts(connectors, model);
-  const mastra = new Mastra({ agents: Object.fromEntries(experts.map((e) => [e.agent.id, e.agent])), logger: false });
-  const narrator = createNarrator(model, config.llm?.timeoutMs ?? 30_000);
-  const store = await openStore(config.storage, config.home);
-  const copilot = new Copilot({
-    config,
-    store,
-    connectors,
-    experts: experts.map((e) => e.runner),
-    channel: opts.channel,
-    executor: createScenarioExecutor(world),
-    runbooks: await loadRunbooks(),
-    clock: { now: () => world.now(), wait: (minutes) => world.advance(minutes) },
-    author: narrator ? `${DETERMINISTIC_AUTHOR}; the explanation by ${narrator.label}` : DETERMINISTIC_AUTHOR,
-    narrator,
-  });
-  return { world, copilot, connectors, store, mastra, narrator, close: () => store.close() };
+  const shared = await assembleWorldRuntime(opts.config, opts.scenario, opts.seed, `${opts.scenario}-seed${opts.seed}`);
+  const { world, connectors, store, mastra, narrator } = shared;
+  return { world, copilot: shared.copilotFor(opts.channel), connectors, store, mastra, narrator, close: shared.close };
 }
 
 /**
@@ -82,12 +61,16 @@ export interface ServeRuntime {
 }
 
 export async function createServeRuntime(opts: { config: Config; scenario?: string; seed?: number }): Promise<ServeRuntime> {
-  const { config } = opts;
   const scenario = opts.scenario ?? 'bad-deploy-payment';
   const seed = opts.seed ?? 1;
-  const dir = path.join(config.home, 'worlds', `serve-${scenario}-seed${seed}`);
-  const world = createWorld({ scenario, seed, dir });
-  await rm(dir, { recursive: true, force: true });
+  return assembleWorldRuntime(opts.config, scenario, seed, `serve-${scenario}-seed${seed}`);
+}
+
+/** One scenario world with its connectors, agents, store and narrator; Copilots are made per chat channel. */
+async function assembleWorldRuntime(config: Config, scenario: string, seed: number, folder: string): Promise<ServeRuntime> {
+  const dir = path.join(config.home, 'worlds', folder);
+  const world = createWorld({ scenario, seed, dir }); // validates the name before touching disk
+  await rm(dir, { recursive: true, force: true }); // a run replays its scenario from scratch
   await world.start();
   const connectors = createConnectors({ kind: 'files', dir: world.dir });
   const model = chooseModel(config.llm);

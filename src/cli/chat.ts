@@ -4,6 +4,7 @@ import { createChannel } from '../bot/registry.js';
 import { parseIntent } from '../bot/intents.js';
 import { faultLabel } from '../report/labels.js';
 import type { Config } from '../config.js';
+import { remediationStage } from '../copilot/status.js';
 import { createScenarioRuntime, type ScenarioRuntime } from '../runtime.js';
 
 const HELP = `Ask me things like:
@@ -33,12 +34,7 @@ export async function answer(runtime: ScenarioRuntime, config: Config, line: str
     }
     case 'status': {
       if (!latest) return `An alert is firing (${runtime.world.def.description}); nobody has asked me to diagnose it yet.`;
-      const plan = latest.result.plan;
-      const stage = latest.verification
-        ? latest.verification.recovered ? 'fixed and recovery verified' : 'fix executed, but telemetry has not recovered'
-        : latest.execution ? `fix executed (${latest.execution.status})`
-        : latest.approval ? `plan ${latest.approval.decision} by ${latest.approval.actor}`
-        : plan ? `plan proposed, awaiting approval from ${plan.approvers.join(' or ')}` : 'diagnosed, no plan';
+      const stage = remediationStage(latest);
       return `${latest.incident.id} — ${latest.incident.title} — ${latest.incident.status}: ${stage}.`;
     }
     case 'changes': {

@@ -7,6 +7,7 @@ import type { Runbook } from '../../knowledge/runbooks.js';
 import type { IncidentStore } from '../../storage/types.js';
 import type { ThreadRef } from '../../model/incident.js';
 import { faultLabel } from '../../report/labels.js';
+import { remediationStage } from '../../copilot/status.js';
 import { clip } from '../format.js';
 import { parseIntent, stripMention } from '../intents.js';
 import { threadName, type DiscordChannel, type Logger } from './channel.js';
@@ -320,12 +321,7 @@ function latestSession(ctx: DiscordContext, channelId: string | null): IncidentS
 
 export function statusText(ctx: DiscordContext, s: IncidentSession | undefined): string {
   if (!s) return 'No incident is open. Mention me with a question or paste an alert.';
-  const plan = s.result.plan;
-  const stage = s.verification
-    ? s.verification.recovered ? 'fixed and recovery verified' : 'fix executed, but telemetry has not recovered'
-    : s.execution ? `fix executed (${s.execution.status})`
-    : s.approval ? `plan ${s.approval.decision} by ${s.approval.actor}`
-    : plan ? `plan proposed, awaiting approval from ${plan.approvers.join(' or ')}` : 'diagnosed, no plan';
+  const stage = remediationStage(s);
   const top = s.result.ranked[0];
   const cause = top ? `\nMost likely: ${faultLabel(top.kind)} on \`${top.component}\` (${Math.round(top.confidence * 100)} %).` : '';
   const thread = ctx.incidents.find((i) => i.id === s.incident.id);

@@ -6,6 +6,7 @@ import { parseAlert } from '../../alerts/index.js';
 import type { SlackConfig } from '../../config.js';
 import type { Copilot, IncidentSession } from '../../copilot/copilot.js';
 import { openIncident } from '../../copilot/incident.js';
+import { remediationStage } from '../../copilot/status.js';
 import type { ThreadRef } from '../../model/incident.js';
 import { faultLabel } from '../../report/labels.js';
 import type { ServeRuntime } from '../../runtime.js';
@@ -354,11 +355,6 @@ function diagnosisSummary(s: IncidentSession): string {
 
 function statusLine(s: IncidentSession | undefined, runtime: ServeRuntime): string {
   if (!s) return `An alert is firing (${runtime.world.def.description}); nobody has asked me to diagnose it yet.`;
-  const plan = s.result.plan;
-  const stage = s.verification
-    ? s.verification.recovered ? 'fixed and recovery verified' : 'fix executed, but telemetry has not recovered'
-    : s.execution ? `fix executed (${s.execution.status})`
-    : s.approval ? `plan ${s.approval.decision} by ${s.approval.actor}`
-    : plan ? `plan proposed, awaiting approval` : 'diagnosed, no plan';
+  const stage = remediationStage(s);
   return `${s.incident.id} — ${s.incident.title} — ${s.incident.status}: ${stage}.`;
 }
