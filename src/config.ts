@@ -17,6 +17,10 @@ const EnvSchema = z.object({
   SRE_COPILOT_STORAGE: z.enum(['libsql']).default('libsql'),
   SRE_COPILOT_APPROVERS: csv,
   SRE_COPILOT_USER: z.string().optional(),
+  SRE_COPILOT_APPROVERS_LOW: csv,
+  SRE_COPILOT_APPROVERS_MEDIUM: csv,
+  SRE_COPILOT_APPROVERS_HIGH: csv,
+  SRE_COPILOT_PLAN_TTL_MINUTES: z.coerce.number().min(0).default(60),
   LLM_PROVIDER: z.enum(['none', 'openai', 'anthropic', 'ollama']).default('none'),
   LLM_BASE_URL: z.url().optional(),
   LLM_API_KEY: z.string().optional(),
@@ -77,6 +81,10 @@ export interface Config {
   user: string;
   /** who may approve remediation plans from the console */
   approvers: string[];
+  /** approvers per plan risk level; an empty or missing list means the plan's own approvers */
+  approversByRisk?: { low: string[]; medium: string[]; high: string[] };
+  /** minutes a proposed plan may wait for its approval, on the copilot's clock (0: forever; default 60) */
+  planTtlMinutes?: number;
   llm: LlmConfig | null;
   /** set when SLACK_BOT_TOKEN is */
   slack: SlackConfig | null;
@@ -147,6 +155,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     storage: e.SRE_COPILOT_STORAGE,
     user,
     approvers: e.SRE_COPILOT_APPROVERS.length > 0 ? e.SRE_COPILOT_APPROVERS : [user],
+    approversByRisk: { low: e.SRE_COPILOT_APPROVERS_LOW, medium: e.SRE_COPILOT_APPROVERS_MEDIUM, high: e.SRE_COPILOT_APPROVERS_HIGH },
+    planTtlMinutes: e.SRE_COPILOT_PLAN_TTL_MINUTES,
     llm,
     slack,
     discord,

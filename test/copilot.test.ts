@@ -45,4 +45,23 @@ describe('the copilot in a console thread', () => {
       await runtime.close();
     }
   });
+
+  it('refuses an expired proposal and never executes it', async () => {
+    const channel = new ConsoleChannel({ stream: null });
+    const runtime = await createScenarioRuntime({ config: await testConfig({ SRE_COPILOT_PLAN_TTL_MINUTES: '30' }), scenario: 'bad-deploy-payment', seed: 3, channel });
+    try {
+      const opened = await runtime.copilot.handleAlertText(JSON.stringify(runtime.world.alertPayload()));
+      if (!opened.ok) throw new Error(opened.error);
+      const id = opened.session.incident.id;
+      await runtime.world.advance(31);
+      const late = await runtime.copilot.decide(id, 'alice', 'approved');
+      expect(late).toEqual({ ok: false, error: expect.stringMatching(/expired/) });
+      expect(runtime.copilot.session(id)!.execution).toBeNull();
+      expect(channel.transcript()).toMatch(/Refused: the plan expired/);
+      const audit = (await runtime.store.listAudit({ incidentId: id })).map((e) => e.type);
+      expect(audit).toEqual(['proposed', 'refused']);
+    } finally {
+      await runtime.close();
+    }
+  });
 });

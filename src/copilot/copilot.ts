@@ -11,7 +11,7 @@ import type { Runbook } from '../knowledge/runbooks.js';
 import type { Approval, Execution, Verification } from '../model/remediation.js';
 import type { Incident, Signal, ThreadRef } from '../model/incident.js';
 import type { Report } from '../model/report.js';
-import { decide } from '../remediation/approval.js';
+import { type ApprovalPolicy, decide, eligibleApprovers, requiredApprovals } from '../remediation/approval.js';
 import type { Executor } from '../remediation/executors/types.js';
 import { runPlan } from '../remediation/runner.js';
 import { verifyRecovery } from '../remediation/verify.js';
@@ -53,7 +53,10 @@ export interface IncidentSession {
   incident: Incident;
   result: InvestigationResult;
   report: Report;
+  /** the decision that settled the plan (the last approval of a high-risk plan, or a rejection) */
   approval: Approval | null;
+  /** approvals given before the plan was settled (a high-risk plan's first of two) */
+  approvals?: Approval[];
   execution: Execution | null;
   verification: Verification | null;
   fixedAtMs?: number;
@@ -153,21 +156,30 @@ export class Copilot {
     if (!session || !plan) return { ok: false, error: `no plan awaits a decision for ${incidentId}` };
     const { store, channel, clock } = this.deps;
     const thread = session.incident.thread;
-    const memberOfApprovers = !plan.approvers.includes(actor) && this.deps.isInApproverGroup ? await this.deps.isInApproverGroup(actor, plan.approvers).catch(() => false) : false;
-    const verdict = decide(plan, actor, decision, { previous: session.approval, now: clock.now(), memberOfApprovers });
+    const policy = this.approvalPolicy();
+    const approvers = eligibleApprovers(plan, policy);
+    const memberOfApprovers = !approvers.includes(actor) && this.deps.isInApproverGroup ? await this.deps.isInApproverGroup(actor, approvers).catch(() => false) : false;
+    const pending = session.approvals ?? [];
+    const verdict = decide(plan, actor, decision, { previous: session.approval, pending, now: clock.now(), memberOfApprovers, policy });
     if (!verdict.ok) {
       await store.appendAudit({ type: 'refused', incidentId, planId: plan.id, planHash: plan.hash, actor, at: clock.now(), detail: verdict.reason });
       await channel.post(thread, msg.errorMessage(`Refused: ${verdict.reason}`));
       return { ok: false, error: verdict.reason };
     }
-    session.approval = verdict.approval;
     await store.appendAudit({ type: decision, incidentId, planId: plan.id, planHash: plan.hash, actor, at: verdict.approval.at, detail: plan.title });
+    if (!verdict.complete) {
+      session.approvals = [...pending, verdict.approval];
+      const needed = requiredApprovals(plan);
+      await channel.post(thread, { text: `👍 Approved by ${actor} (${session.approvals.length} of ${needed}). This ${plan.risk}-risk plan needs a second, different approver before it runs.` });
+      return { ok: true, session };
+    }
+    session.approval = verdict.approval;
     if (decision === 'rejected') {
       await channel.post(thread, { text: `Plan rejected by ${actor}; nothing was executed.` });
       return { ok: true, session };
     }
     await channel.post(thread, { text: `✅ Approved by ${actor}. Executing ${plan.steps.length} step(s) with the ${this.deps.executor.name} executor…` });
-    const execution = await runPlan({ plan, approval: session.approval, executor: this.deps.executor, actor, now: () => clock.now() });
+    const execution = await runPlan({ plan, approval: session.approval, coApprovals: pending, executor: this.deps.executor, actor, now: () => clock.now() });
     session.execution = execution;
     session.fixedAtMs = execution.finishedAt;
     for (const step of execution.steps) {
@@ -181,6 +193,11 @@ export class Copilot {
     await store.put(incidentId, 'report', session.report);
     await channel.post(thread, msg.reportMessage(session.report));
     return { ok: true, session };
+  }
+
+  private approvalPolicy(): ApprovalPolicy {
+    const { approversByRisk, planTtlMinutes } = this.deps.config;
+    return { ...(approversByRisk ? { approvers: approversByRisk } : {}), ttlMinutes: planTtlMinutes ?? 60 };
   }
 
   private async verify(session: IncidentSession): Promise<void> {

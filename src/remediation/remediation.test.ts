@@ -139,3 +139,63 @@ describe('verifyRecovery', () => {
     expect(v.recovered).toBe(false);
   });
 });
+
+describe('approval policy', () => {
+  const rehash = async (p: typeof plan) => {
+    const { hashPlan } = await import('./planner.js');
+    const { hash: _old, ...content } = p;
+    return { ...p, hash: hashPlan(content) };
+  };
+
+  it('needs two distinct approvers for a high-risk plan; the same person twice is refused', async () => {
+    const high = await rehash({ ...plan, risk: 'high', approvers: ['alice', 'bob'] });
+    const first = decide(high, 'alice', 'approved', { previous: null, pending: [], now: T });
+    if (!first.ok) throw new Error(first.reason);
+    expect(first.complete).toBe(false);
+    expect(decide(high, 'alice', 'approved', { previous: null, pending: [first.approval], now: T + 1 })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/alice already approved.*2 distinct approvers/),
+    });
+    const exec = recordingExecutor();
+    await expect(runPlan({ plan: high, approval: first.approval, executor: exec, actor: 'alice', now: () => T })).rejects.toThrow(/2 distinct approvers; it has 1/);
+    await expect(
+      runPlan({ plan: high, approval: first.approval, coApprovals: [first.approval], executor: exec, actor: 'alice', now: () => T }),
+    ).rejects.toThrow(/it has 1/);
+    expect(exec.ran).toEqual([]);
+    const second = decide(high, 'bob', 'approved', { previous: null, pending: [first.approval], now: T + 2 });
+    if (!second.ok) throw new Error(second.reason);
+    expect(second.complete).toBe(true);
+    const execution = await runPlan({ plan: high, approval: second.approval, coApprovals: [first.approval], executor: exec, actor: 'bob', now: () => T });
+    expect(execution.status).toBe('succeeded');
+    expect(exec.ran).toEqual(['step-1']);
+  });
+
+  it('medium and low plans settle on one approval', () => {
+    const d = decide(plan, 'alice', 'approved', { previous: null, now: T });
+    expect(d).toMatchObject({ ok: true, complete: true });
+  });
+
+  it('takes the approvers of the plan risk level from the policy, defaulting to the plan approvers', async () => {
+    const high = await rehash({ ...plan, risk: 'high' });
+    const policy = { approvers: { high: ['carol', 'dave'], medium: [] } };
+    expect(decide(high, 'alice', 'approved', { previous: null, now: T, policy })).toMatchObject({ ok: false, reason: expect.stringMatching(/alice may not approve this high-risk plan; approvers: carol, dave/) });
+    expect(decide(high, 'carol', 'approved', { previous: null, now: T, policy })).toMatchObject({ ok: true, complete: false });
+    expect(decide(plan, 'alice', 'approved', { previous: null, now: T, policy })).toMatchObject({ ok: true, complete: true });
+  });
+
+  it('refuses an expired proposal, measured from plan.createdAt on the given clock', () => {
+    const policy = { ttlMinutes: 60 };
+    expect(decide(plan, 'alice', 'approved', { previous: null, now: plan.createdAt + 59 * 60_000, policy })).toMatchObject({ ok: true });
+    expect(decide(plan, 'alice', 'approved', { previous: null, now: plan.createdAt + 61 * 60_000, policy })).toMatchObject({ ok: false, reason: expect.stringMatching(/expired/) });
+    expect(decide(plan, 'alice', 'approved', { previous: null, now: plan.createdAt + 10_000 * 60_000, policy: { ttlMinutes: 0 } })).toMatchObject({ ok: true });
+  });
+
+  it('binds approvals to the plan hash: an approval of the old content does not cover the edited plan', async () => {
+    const d = decide(plan, 'alice', 'approved', { previous: null, now: T });
+    if (!d.ok) throw new Error(d.reason);
+    const edited = await rehash({ ...plan, steps: [{ ...plan.steps[0]!, params: { toVersion: '1.0.0' } }] });
+    const exec = recordingExecutor();
+    await expect(runPlan({ plan: edited, approval: d.approval, executor: exec, actor: 'alice', now: () => T })).rejects.toThrow(/changed after it was approved/);
+    expect(exec.ran).toEqual([]);
+  });
+});

@@ -10,12 +10,14 @@ export class NotApprovedError extends Error {
 export async function runPlan(input: {
   plan: RemediationPlan;
   approval: Approval | null;
+  /** earlier approvals of the same plan (a high-risk plan needs two distinct approvers) */
+  coApprovals?: Approval[];
   executor: Executor;
   actor: string;
   now: () => number;
   onStep?: (stepId: string, ok: boolean, output: string) => void | Promise<void>;
 }): Promise<Execution> {
-  const refusal = approvalCovers(input.plan, input.approval);
+  const refusal = approvalCovers(input.plan, input.approval, input.coApprovals ?? []);
   if (refusal) throw new NotApprovedError(refusal);
   const startedAt = input.now();
   const steps: Execution['steps'] = [];
