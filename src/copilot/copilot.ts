@@ -13,6 +13,7 @@ import type { Incident, Signal, ThreadRef } from '../model/incident.js';
 import type { Report } from '../model/report.js';
 import { type ApprovalPolicy, decide, eligibleApprovers, requiredApprovals } from '../remediation/approval.js';
 import type { Executor } from '../remediation/executors/types.js';
+import { type RollbackResult, rollbackOffer, rollbackOfferText, runRollback } from '../remediation/rollback.js';
 import { runPlan } from '../remediation/runner.js';
 import { verifyRecovery } from '../remediation/verify.js';
 import type { IncidentStore } from '../storage/types.js';
@@ -58,6 +59,8 @@ export interface IncidentSession {
   /** approvals given before the plan was settled (a high-risk plan's first of two) */
   approvals?: Approval[];
   execution: Execution | null;
+  /** set once an approver ran the rollback offered after a failed step */
+  rollback?: RollbackResult;
   verification: Verification | null;
   fixedAtMs?: number;
   explanation?: { text: string; author: string };
@@ -188,10 +191,46 @@ export class Copilot {
     }
     await store.put(incidentId, 'execution', execution);
     await channel.post(thread, msg.executionMessage(execution, plan));
+    const offer = execution.status === 'failed' ? rollbackOffer(plan, execution) : null;
+    if (offer) await channel.post(thread, { text: rollbackOfferText(offer) });
     if (execution.status === 'succeeded') await this.verify(session);
     session.report = await this.writeReport(session);
     await store.put(incidentId, 'report', session.report);
     await channel.post(thread, msg.reportMessage(session.report));
+    return { ok: true, session };
+  }
+
+  /**
+   * An approver runs the rollback offered after a failed step: the steps that succeeded are undone, last first,
+   * with the executor's `rollback`. Audited as `rolled_back` (or `refused`).
+   */
+  async rollback(incidentId: string, actor: string): Promise<ActionOutcome> {
+    const session = this.sessions.get(incidentId);
+    const plan = session?.result.plan;
+    if (!session || !plan) return { ok: false, error: `no plan to roll back for ${incidentId}` };
+    const { store, channel, clock, executor } = this.deps;
+    const thread = session.incident.thread;
+    const refuse = async (reason: string): Promise<ActionOutcome> => {
+      await store.appendAudit({ type: 'refused', incidentId, planId: plan.id, planHash: plan.hash, actor, at: clock.now(), detail: `rollback: ${reason}` });
+      await channel.post(thread, msg.errorMessage(`Refused: ${reason}`));
+      return { ok: false, error: reason };
+    };
+    const approvers = eligibleApprovers(plan, this.approvalPolicy());
+    const member = approvers.includes(actor) || (this.deps.isInApproverGroup ? await this.deps.isInApproverGroup(actor, approvers).catch(() => false) : false);
+    if (!member) return refuse(`${actor} may not roll back this plan; approvers: ${approvers.join(', ')}`);
+    const offer = session.execution ? rollbackOffer(plan, session.execution) : null;
+    if (!offer) return refuse('no step failed, so no rollback is on offer');
+    if (session.rollback) return refuse(`the rollback was already run by ${session.rollback.actor}`);
+    if (offer.undo.length === 0) return refuse('no earlier step succeeded; there is nothing to roll back');
+    if (!executor.rollback) return refuse(`the ${executor.name} executor cannot undo steps; undo them by hand: ${offer.undo.map((s) => s.rollback ?? s.id).join('; ')}`);
+    const result = await runRollback({ plan, offer, executor, actor, now: () => clock.now() });
+    session.rollback = result;
+    for (const step of result.steps) {
+      const type = step.ok ? 'rolled_back' : 'step_failed';
+      await store.appendAudit({ type, incidentId, planId: plan.id, planHash: plan.hash, actor, at: result.at, detail: `rollback ${step.stepId}: ${step.output}` });
+    }
+    const lines = result.steps.map((s) => `${s.ok ? '↩️' : '❌'} ${s.stepId}: ${s.output}`);
+    await channel.post(thread, { text: `${result.status === 'succeeded' ? '↩️ Rolled back' : '❌ Rollback failed'} (run by ${actor})\n${lines.join('\n')}` });
     return { ok: true, session };
   }
 

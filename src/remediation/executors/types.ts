@@ -8,5 +8,8 @@ export interface StepOutcome {
 /** Runs one typed plan step somewhere: the scenario world, a shell, a webhook, kubectl. */
 export interface Executor {
   readonly name: string;
+  /** dryRun: say what would run, change nothing */
   execute(step: PlanStep, options: { dryRun: boolean }): Promise<StepOutcome>;
+  /** undoes a step that succeeded (its `rollback` text says how); executors that cannot undo leave it out */
+  rollback?(step: PlanStep, options: { dryRun: boolean }): Promise<StepOutcome>;
 }

@@ -1,0 +1,51 @@
+import type { Execution, PlanStep, RemediationPlan } from '../model/remediation.js';
+import type { Executor } from './executors/types.js';
+
+export interface RollbackOffer {
+  failed: { step: PlanStep; output: string };
+  /** the steps that succeeded before the failure, in the order they are undone (last first) */
+  undo: PlanStep[];
+}
+
+/** After a failed execution: the step that failed and the steps to undo, newest first. Null when nothing failed. */
+export function rollbackOffer(plan: RemediationPlan, execution: Execution): RollbackOffer | null {
+  const failed = execution.steps.find((s) => s.status === 'failed');
+  const failedStep = failed && plan.steps.find((s) => s.id === failed.stepId);
+  if (!failed || !failedStep) return null;
+  const succeeded = new Set(execution.steps.filter((s) => s.status === 'succeeded').map((s) => s.stepId));
+  return { failed: { step: failedStep, output: failed.output }, undo: plan.steps.filter((s) => succeeded.has(s.id)).reverse() };
+}
+
+export interface RollbackResult {
+  planId: string;
+  actor: string;
+  at: number;
+  status: 'succeeded' | 'failed';
+  steps: { stepId: string; ok: boolean; output: string }[];
+}
+
+/** Undoes the offered steps, last first; stops at the first undo that fails. */
+export async function runRollback(input: { plan: RemediationPlan; offer: RollbackOffer; executor: Executor; actor: string; now: () => number }): Promise<RollbackResult> {
+  const undo = input.executor.rollback?.bind(input.executor);
+  if (!undo) throw new Error(`the ${input.executor.name} executor cannot undo steps`);
+  const steps: RollbackResult['steps'] = [];
+  for (const step of input.offer.undo) {
+    let outcome;
+    try {
+      outcome = await undo(step, { dryRun: false });
+    } catch (err) {
+      outcome = { ok: false, output: `executor error: ${(err as Error).message}` };
+    }
+    steps.push({ stepId: step.id, ok: outcome.ok, output: outcome.output });
+    if (!outcome.ok) break;
+  }
+  const ok = steps.length === input.offer.undo.length && steps.every((s) => s.ok);
+  return { planId: input.plan.id, actor: input.actor, at: input.now(), status: ok ? 'succeeded' : 'failed', steps };
+}
+
+export function rollbackOfferText(offer: RollbackOffer): string {
+  const head = `❌ Step ${offer.failed.step.id} (${offer.failed.step.description}) failed: ${offer.failed.output.trim().slice(0, 500)}. The remaining steps were skipped.`;
+  if (offer.undo.length === 0) return `${head}\nNo earlier step succeeded, so there is nothing to roll back.`;
+  const lines = offer.undo.map((s) => `• ${s.id} (${s.description}): ${s.rollback ?? 'no rollback recorded'}`);
+  return `${head}\nRollback offered for the steps that succeeded (last first):\n${lines.join('\n')}\nAn approver can run it with \`rollback\`.`;
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { ConsoleChannel } from '../src/bot/console-channel.js';
+import { Copilot, type CopilotDeps } from '../src/copilot/copilot.js';
+import type { PlanStep, RemediationPlan } from '../src/model/remediation.js';
+import type { Executor } from '../src/remediation/executors/types.js';
+import { hashPlan } from '../src/remediation/planner.js';
+import { createScenarioRuntime } from '../src/runtime.js';
+import { testConfig } from './helpers.js';
+
+/** An executor that records what it ran and undid, and fails the steps it is told to. */
+const fakeExecutor = (fail: string[] = []) => {
+  const ran: string[] = [];
+  const undone: string[] = [];
+  const dry: string[] = [];
+  const executor: Executor = {
+    name: 'fake',
+    async execute(step, { dryRun }) {
+      if (dryRun) {
+        dry.push(step.id);
+        return { ok: true, output: `[dry-run] would ${step.description}` };
+      }
+      ran.push(step.id);
+      return fail.includes(step.id) ? { ok: false, output: `${step.id} broke` } : { ok: true, output: `${step.id} done` };
+    },
+    async rollback(step) {
+      undone.push(step.id);
+      return { ok: true, output: `undid ${step.id}: ${step.rollback ?? ''}` };
+    },
+  };
+  return { executor, ran, undone, dry };
+};
+
+/** The scenario copilot, rebuilt around another executor (and optionally other config). */
+async function setup(opts: { executor: Executor; env?: Record<string, string>; edit?: (p: RemediationPlan) => Omit<RemediationPlan, 'hash'> }) {
+  const channel = new ConsoleChannel({ stream: null });
+  const config = await testConfig(opts.env ?? {});
+  const runtime = await createScenarioRuntime({ config, scenario: 'bad-deploy-payment', seed: 3, channel });
+  const deps = Reflect.get(runtime.copilot, 'deps') as CopilotDeps;
+  const copilot = new Copilot({ ...deps, executor: opts.executor });
+  const opened = await copilot.handleAlertText(JSON.stringify(runtime.world.alertPayload()));
+  if (!opened.ok) throw new Error(opened.error);
+  const session = opened.session;
+  if (opts.edit) {
+    // the test stands in for the planner: the proposal is re-hashed as the planner would
+    const { hash: _h, ...content } = session.result.plan!;
+    const edited = opts.edit({ ...content, hash: '' } as RemediationPlan);
+    session.result = { ...session.result, plan: { ...edited, hash: hashPlan(edited) } as RemediationPlan };
+  }
+  return { channel, runtime, copilot, id: session.incident.id, session };
+}
+
+const twoSteps = (p: RemediationPlan): Omit<RemediationPlan, 'hash'> => {
+  const { hash: _h, ...content } = p;
+  const second: PlanStep = { id: 'step-2', action: 'scale_out', target: 'payment-service', params: { addReplicas: 2 }, description: 'Scale out payment-service by 2 replicas', rollback: 'scale payment-service back in by 2 replicas' };
+  return { ...content, steps: [...content.steps, second] };
+};
+
+describe('remediation through the copilot', () => {
+  it('stops at a failing step 2, offers the rollback of step 1, and an approver runs it', async () => {
+    const fake = fakeExecutor(['step-2']);
+    const { channel, runtime, copilot, id } = await setup({ executor: fake.executor, edit: twoSteps });
+    try {
+      const approved = await copilot.decide(id, 'alice', 'approved');
+      expect(approved.ok).toBe(true);
+      expect(fake.ran).toEqual(['step-1', 'step-2']);
+      expect(copilot.session(id)!.execution?.status).toBe('failed');
+      const transcript = channel.transcript();
+      expect(transcript).toMatch(/Step step-2 \(Scale out payment-service by 2 replicas\) failed: step-2 broke/);
+      expect(transcript).toMatch(/Rollback offered[\s\S]*step-1 \(Roll back payment-service[^)]*\): redeploy payment-service \d/);
+
+      expect(await copilot.rollback(id, 'mallory')).toEqual({ ok: false, error: expect.stringMatching(/mallory may not roll back/) });
+      expect(fake.undone).toEqual([]);
+      const rolled = await copilot.rollback(id, 'alice');
+      expect(rolled.ok).toBe(true);
+      expect(fake.undone).toEqual(['step-1']);
+      expect(channel.transcript()).toMatch(/Rolled back \(run by alice\)/);
+      expect(await copilot.rollback(id, 'alice')).toEqual({ ok: false, error: expect.stringMatching(/already run by alice/) });
+      expect(fake.undone).toEqual(['step-1']);
+
+      const audit = (await runtime.store.listAudit({ incidentId: id })).map((e) => `${e.type}:${e.actor}`);
+      expect(audit).toEqual(['proposed:sre-copilot', 'approved:alice', 'executed:alice', 'step_failed:alice', 'refused:mallory', 'rolled_back:alice', 'refused:alice']);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('runs a high-risk plan only after a second, different approver', async () => {
+    const fake = fakeExecutor();
+    const { channel, runtime, copilot, id } = await setup({
+      executor: fake.executor,
+      env: { SRE_COPILOT_APPROVERS_HIGH: 'alice,bob' },
+      edit: (p) => ({ ...twoSteps(p), risk: 'high' }),
+    });
+    try {
+      expect((await copilot.decide(id, 'alice', 'approved')).ok).toBe(true);
+      expect(fake.ran).toEqual([]);
+      expect(channel.transcript()).toMatch(/Approved by alice \(1 of 2\)/);
+      expect(await copilot.decide(id, 'alice', 'approved')).toEqual({ ok: false, error: expect.stringMatching(/alice already approved/) });
+      expect(fake.ran).toEqual([]);
+      expect((await copilot.decide(id, 'bob', 'approved')).ok).toBe(true);
+      expect(fake.ran).toEqual(['step-1', 'step-2']);
+      const audit = (await runtime.store.listAudit({ incidentId: id })).map((e) => `${e.type}:${e.actor}`);
+      expect(audit.slice(0, 6)).toEqual(['proposed:sre-copilot', 'approved:alice', 'refused:alice', 'approved:bob', 'executed:bob', 'executed:bob']);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
