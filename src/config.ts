@@ -21,6 +21,12 @@ const EnvSchema = z.object({
   SRE_COPILOT_APPROVERS_MEDIUM: csv,
   SRE_COPILOT_APPROVERS_HIGH: csv,
   SRE_COPILOT_PLAN_TTL_MINUTES: z.coerce.number().min(0).default(60),
+  SRE_COPILOT_SHELL_ENABLED: z.enum(['true', 'false', '']).optional(),
+  SRE_COPILOT_SHELL_ALLOW: csv,
+  SRE_COPILOT_SHELL_CWD: z.string().optional(),
+  SRE_COPILOT_SHELL_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  SRE_COPILOT_WEBHOOK_URL: z.url().optional(),
+  SRE_COPILOT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   LLM_PROVIDER: z.enum(['none', 'openai', 'anthropic', 'ollama']).default('none'),
   LLM_BASE_URL: z.url().optional(),
   LLM_API_KEY: z.string().optional(),
@@ -85,6 +91,10 @@ export interface Config {
   approversByRisk?: { low: string[]; medium: string[]; high: string[] };
   /** minutes a proposed plan may wait for its approval, on the copilot's clock (0: forever; default 60) */
   planTtlMinutes?: number;
+  /** the local shell executor: off unless SRE_COPILOT_SHELL_ENABLED=true; only allow-listed command names run */
+  shell?: { enabled: boolean; allow: string[]; cwd: string; timeoutMs: number };
+  /** the HTTP webhook executor, when SRE_COPILOT_WEBHOOK_URL is set */
+  webhook?: { url: string; timeoutMs: number } | null;
   llm: LlmConfig | null;
   /** set when SLACK_BOT_TOKEN is */
   slack: SlackConfig | null;
@@ -157,6 +167,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     approvers: e.SRE_COPILOT_APPROVERS.length > 0 ? e.SRE_COPILOT_APPROVERS : [user],
     approversByRisk: { low: e.SRE_COPILOT_APPROVERS_LOW, medium: e.SRE_COPILOT_APPROVERS_MEDIUM, high: e.SRE_COPILOT_APPROVERS_HIGH },
     planTtlMinutes: e.SRE_COPILOT_PLAN_TTL_MINUTES,
+    shell: {
+      enabled: e.SRE_COPILOT_SHELL_ENABLED === 'true',
+      allow: e.SRE_COPILOT_SHELL_ALLOW,
+      cwd: path.resolve(cwd, e.SRE_COPILOT_SHELL_CWD || '.'),
+      timeoutMs: e.SRE_COPILOT_SHELL_TIMEOUT_MS,
+    },
+    webhook: e.SRE_COPILOT_WEBHOOK_URL ? { url: e.SRE_COPILOT_WEBHOOK_URL, timeoutMs: e.SRE_COPILOT_WEBHOOK_TIMEOUT_MS } : null,
     llm,
     slack,
     discord,

@@ -1,0 +1,38 @@
+import type { Config } from '../../config.js';
+import type { ScenarioWorld } from '../../world/types.js';
+import { createScenarioExecutor } from './scenario.js';
+import { createShellExecutor } from './shell.js';
+import type { Executor } from './types.js';
+import { createWebhookExecutor } from './webhook.js';
+
+export const EXECUTOR_NAMES = ['scenario', 'shell', 'webhook'] as const;
+export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
+
+export interface ExecutorContext {
+  config: Config;
+  /** the scenario world, for the scenario executor */
+  world?: ScenarioWorld;
+}
+
+const FACTORIES: Record<ExecutorName, (ctx: ExecutorContext) => Executor> = {
+  scenario: (ctx) => {
+    if (!ctx.world) throw new Error('the scenario executor needs a scenario world');
+    return createScenarioExecutor(ctx.world);
+  },
+  shell: ({ config }) => {
+    const s = config.shell ?? { enabled: false, allow: [], cwd: process.cwd(), timeoutMs: 30_000 };
+    return createShellExecutor({ enabled: s.enabled, allow: s.allow, cwd: s.cwd, timeoutMs: s.timeoutMs });
+  },
+  webhook: ({ config }) => {
+    if (!config.webhook) throw new Error('the webhook executor needs SRE_COPILOT_WEBHOOK_URL');
+    return createWebhookExecutor({ url: config.webhook.url, timeoutMs: config.webhook.timeoutMs });
+  },
+};
+
+/** Every executor behind the one interface, by name. */
+export function createExecutor(name: string, ctx: ExecutorContext): Executor {
+  if (!(EXECUTOR_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`unknown executor "${name}"; known: ${EXECUTOR_NAMES.join(', ')}`);
+  }
+  return FACTORIES[name as ExecutorName](ctx);
+}
