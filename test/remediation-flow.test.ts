@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { ConsoleChannel } from '../src/bot/console-channel.js';
 import { Copilot, type CopilotDeps } from '../src/copilot/copilot.js';
 import type { PlanStep, RemediationPlan } from '../src/model/remediation.js';
@@ -101,6 +102,55 @@ describe('remediation through the copilot', () => {
       expect(fake.ran).toEqual(['step-1', 'step-2']);
       const audit = (await runtime.store.listAudit({ incidentId: id })).map((e) => `${e.type}:${e.actor}`);
       expect(audit.slice(0, 6)).toEqual(['proposed:sre-copilot', 'approved:alice', 'refused:alice', 'approved:bob', 'executed:bob', 'executed:bob']);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
+
+describe('dry run', () => {
+  const snapshot = async (dir: string): Promise<string> => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const { createHash } = await import('node:crypto');
+    const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name)).sort();
+    const h = createHash('sha256');
+    for (const f of files) h.update(f).update(await readFile(f));
+    return h.digest('hex');
+  };
+
+  it('posts what would run with the scenario executor and changes nothing in the world', async () => {
+    const channel = new ConsoleChannel({ stream: null });
+    const runtime = await createScenarioRuntime({ config: await testConfig(), scenario: 'bad-deploy-payment', seed: 3, channel });
+    try {
+      const opened = await runtime.copilot.handleAlertText(JSON.stringify(runtime.world.alertPayload()));
+      if (!opened.ok) throw new Error(opened.error);
+      const id = opened.session.incident.id;
+      const apply = vi.spyOn(runtime.world, 'applyAction');
+      const [before, at, auditBefore] = [await snapshot(runtime.world.dir), runtime.world.now(), (await runtime.store.listAudit({ incidentId: id })).length];
+      const dry = await runtime.copilot.dryRun(id);
+      expect(dry).toMatchObject({ ok: true, steps: [{ stepId: 'step-1', ok: true, output: expect.stringMatching(/^\[dry-run\] would Roll back payment-service/) }] });
+      expect(channel.transcript()).toMatch(/Dry run with the scenario executor \(nothing was executed\):\n.*step-1: \[dry-run\] would Roll back payment-service/);
+      expect(apply).not.toHaveBeenCalled();
+      expect(await snapshot(runtime.world.dir)).toBe(before);
+      expect(runtime.world.now()).toBe(at);
+      expect((await runtime.store.listAudit({ incidentId: id })).length).toBe(auditBefore);
+      expect(runtime.copilot.session(id)).toMatchObject({ approval: null, execution: null });
+      // the plan still awaits its decision, and executes for real on approval
+      expect((await runtime.copilot.decide(id, 'alice', 'approved')).ok).toBe(true);
+      expect(apply).toHaveBeenCalledTimes(1);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('asks the executor for a dry run of every step and runs none', async () => {
+    const fake = fakeExecutor();
+    const { runtime, copilot, id } = await setup({ executor: fake.executor, edit: twoSteps });
+    try {
+      expect((await copilot.dryRun(id)).ok).toBe(true);
+      expect(fake.dry).toEqual(['step-1', 'step-2']);
+      expect(fake.ran).toEqual([]);
+      expect(await copilot.dryRun('INC-nope')).toEqual({ ok: false, error: expect.stringMatching(/no plan to dry-run/) });
     } finally {
       await runtime.close();
     }

@@ -201,6 +201,30 @@ export class Copilot {
   }
 
   /**
+   * What the plan would do, step by step, with the executor's dry run: nothing is executed and nothing is decided,
+   * so the plan still awaits its approval afterwards.
+   */
+  async dryRun(incidentId: string): Promise<{ ok: true; steps: { stepId: string; ok: boolean; output: string }[] } | { ok: false; error: string }> {
+    const session = this.sessions.get(incidentId);
+    const plan = session?.result.plan;
+    if (!session || !plan) return { ok: false, error: `no plan to dry-run for ${incidentId}` };
+    const { executor, channel } = this.deps;
+    const steps: { stepId: string; ok: boolean; output: string }[] = [];
+    for (const step of plan.steps) {
+      let outcome;
+      try {
+        outcome = await executor.execute(step, { dryRun: true });
+      } catch (err) {
+        outcome = { ok: false, output: `executor error: ${(err as Error).message}` };
+      }
+      steps.push({ stepId: step.id, ok: outcome.ok, output: outcome.output });
+    }
+    const lines = steps.map((s) => `${s.ok ? '•' : '❌'} ${s.stepId}: ${s.output}`);
+    await channel.post(session.incident.thread, { text: `🧪 Dry run with the ${executor.name} executor (nothing was executed):\n${lines.join('\n')}` });
+    return { ok: true, steps };
+  }
+
+  /**
    * An approver runs the rollback offered after a failed step: the steps that succeeded are undone, last first,
    * with the executor's `rollback`. Audited as `rolled_back` (or `refused`).
    */
