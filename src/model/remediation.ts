@@ -10,6 +10,8 @@ export const ActionKindSchema = z.enum([
   'free_disk',
   'kill_slow_queries',
   'enable_circuit_breaker',
+  /** a generated bash script (params.script), for when no registered action fits; always high risk */
+  'run_script',
 ]);
 export type ActionKind = z.infer<typeof ActionKindSchema>;
 

@@ -63,6 +63,12 @@ export const ACTIONS: Record<ActionKind, ActionSpec> = {
     risk: 'low',
     rollback: (t) => `close the circuit breaker on ${t}`,
   },
+  run_script: {
+    kind: 'run_script',
+    title: (t) => `Run a generated script on ${t}`,
+    risk: 'high',
+    rollback: () => 'none automatic: read the script and undo its effects by hand',
+  },
 };
 
 const RISK_ORDER: Risk[] = ['low', 'medium', 'high'];

@@ -5,6 +5,7 @@ import type { PlanStep, RemediationPlan, VerificationTarget } from '../model/rem
 import type { Cmdb } from '../model/telemetry.js';
 import { parseLink } from '../rca/graph.js';
 import { ACTIONS, maxRisk } from './actions.js';
+import { validateScript } from './scripts.js';
 
 /**
  * The deterministic remediation planner: fault kind → a typed plan of registered actions. Nothing from alert or log
@@ -128,4 +129,44 @@ export function planRemediation(input: PlanInput): RemediationPlan {
     createdAt: input.now,
   };
   return { ...draft, hash: hashPlan(draft) };
+}
+
+/**
+ * A plan from a generated bash script, for when no registered action fits: the script is validated (deny-list of
+ * destructive patterns, `bash -n`, shellcheck when installed) and a blocked script is refused here, at planning time,
+ * with the reason. A script step is always high risk (two distinct approvers) and is shown in full.
+ */
+export async function planScriptRemediation(input: {
+  incident: Incident;
+  hypothesisId: string;
+  target: string;
+  script: string;
+  description: string;
+  approvers: string[];
+  verification?: VerificationTarget[];
+  now: number;
+}): Promise<{ ok: true; plan: RemediationPlan; notes: string[] } | { ok: false; reason: string }> {
+  const check = await validateScript(input.script);
+  if (!check.ok) return { ok: false, reason: check.reason };
+  const params = { script: input.script };
+  const step: PlanStep = {
+    id: 'step-1',
+    action: 'run_script',
+    target: input.target,
+    params,
+    description: `${ACTIONS.run_script.title(input.target, params)}: ${input.description}`,
+    rollback: ACTIONS.run_script.rollback(input.target, params),
+  };
+  const draft: Omit<RemediationPlan, 'hash'> = {
+    id: `plan-${input.incident.id}-${input.target}-script`.replaceAll('>', ''),
+    incidentId: input.incident.id,
+    hypothesisId: input.hypothesisId,
+    title: step.description,
+    steps: [step],
+    risk: 'high',
+    approvers: input.approvers,
+    verification: input.verification ?? [],
+    createdAt: input.now,
+  };
+  return { ok: true, plan: { ...draft, hash: hashPlan(draft) }, notes: check.notes };
 }

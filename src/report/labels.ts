@@ -25,6 +25,7 @@ const ACTION_LABELS: Record<ActionKind, string> = {
   free_disk: 'free disk space',
   kill_slow_queries: 'kill slow queries',
   enable_circuit_breaker: 'enable circuit breaker',
+  run_script: 'run script',
 };
 
 export function faultLabel(kind: FaultKind): string {

@@ -6,6 +6,7 @@ export function createScenarioExecutor(world: ScenarioWorld): Executor {
   return {
     name: 'scenario',
     async execute(step, { dryRun }) {
+      if (step.action === 'run_script') return { ok: false, output: 'the scenario world runs registered actions only, not scripts' };
       if (dryRun) return { ok: true, output: `[dry-run] would ${step.description}` };
       const result = world.applyAction(step.action, step.target, step.params);
       return { ok: result.ok, output: result.output };
