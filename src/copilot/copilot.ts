@@ -14,7 +14,9 @@ import type { Report } from '../model/report.js';
 import { type ApprovalPolicy, decide, eligibleApprovers, requiredApprovals } from '../remediation/approval.js';
 import type { Executor } from '../remediation/executors/types.js';
 import { type RollbackResult, rollbackOffer, rollbackOfferText, runRollback } from '../remediation/rollback.js';
+import { planScriptRemediation } from '../remediation/planner.js';
 import { runPlan } from '../remediation/runner.js';
+import { scriptsMessage } from '../remediation/scripts.js';
 import { verifyRecovery } from '../remediation/verify.js';
 import type { IncidentStore } from '../storage/types.js';
 import { openIncident } from './incident.js';
@@ -197,6 +199,47 @@ export class Copilot {
     session.report = await this.writeReport(session);
     await store.put(incidentId, 'report', session.report);
     await channel.post(thread, msg.reportMessage(session.report));
+    return { ok: true, session };
+  }
+
+  /**
+   * A generated bash script, for when no registered action fits the diagnosis. The script is validated at planning
+   * time (deny-list, `bash -n`, shellcheck when installed): a blocked one is refused with the reason and audited; a
+   * valid one replaces the pending proposal as a high-risk plan, shown in full, that needs two distinct approvers.
+   */
+  async proposeScript(incidentId: string, input: { target: string; script: string; description: string; actor: string }): Promise<ActionOutcome> {
+    const session = this.sessions.get(incidentId);
+    if (!session) return { ok: false, error: `no incident ${incidentId}` };
+    const { store, channel, clock } = this.deps;
+    const thread = session.incident.thread;
+    if (session.approval || (session.approvals?.length ?? 0) > 0 || session.execution) {
+      const reason = 'the current plan was already decided or approved; a script cannot replace it';
+      await store.appendAudit({ type: 'refused', incidentId, actor: input.actor, at: clock.now(), detail: `script: ${reason}` });
+      await channel.post(thread, msg.errorMessage(`Refused: ${reason}`));
+      return { ok: false, error: reason };
+    }
+    const planned = await planScriptRemediation({
+      incident: session.incident,
+      hypothesisId: session.result.ranked[0]?.id ?? 'none',
+      target: input.target,
+      script: input.script,
+      description: input.description,
+      approvers: this.deps.approvers ?? this.deps.config.approvers,
+      verification: session.result.plan?.verification ?? [],
+      now: clock.now(),
+    });
+    if (!planned.ok) {
+      await store.appendAudit({ type: 'refused', incidentId, actor: input.actor, at: clock.now(), detail: `script: ${planned.reason}` });
+      await channel.post(thread, msg.errorMessage(`Refused: ${planned.reason}`));
+      return { ok: false, error: planned.reason };
+    }
+    const plan = planned.plan;
+    session.result = { ...session.result, plan };
+    await store.put(incidentId, 'plan', plan);
+    await store.appendAudit({ type: 'proposed', incidentId, planId: plan.id, planHash: plan.hash, actor: input.actor, at: clock.now(), detail: plan.title });
+    await channel.post(thread, msg.planMessage(plan));
+    const shown = scriptsMessage(plan);
+    if (shown) await channel.post(thread, shown);
     return { ok: true, session };
   }
 
