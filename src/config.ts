@@ -33,6 +33,9 @@ const EnvSchema = z.object({
   LLM_MODEL: z.string().optional(),
   LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  SRE_COPILOT_KUBECTL: z.string().default('kubectl'),
+  SRE_COPILOT_KUBECTL_NAMESPACE: z.string().default('default'),
+  SRE_COPILOT_KUBECTL_CONTEXT: z.string().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   SLACK_BOT_TOKEN: z.string().optional(),
   SLACK_SIGNING_SECRET: z.string().optional(),
@@ -93,6 +96,8 @@ export interface Config {
   planTtlMinutes?: number;
   /** the local shell executor: off unless SRE_COPILOT_SHELL_ENABLED=true; only allow-listed command names run */
   shell?: { enabled: boolean; allow: string[]; cwd: string; timeoutMs: number };
+  /** the kubectl executor: the binary, namespace and context it acts in */
+  kubectl?: { binary: string; namespace: string; context?: string; timeoutMs: number };
   /** the HTTP webhook executor, when SRE_COPILOT_WEBHOOK_URL is set */
   webhook?: { url: string; timeoutMs: number } | null;
   llm: LlmConfig | null;
@@ -172,6 +177,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       allow: e.SRE_COPILOT_SHELL_ALLOW,
       cwd: path.resolve(cwd, e.SRE_COPILOT_SHELL_CWD || '.'),
       timeoutMs: e.SRE_COPILOT_SHELL_TIMEOUT_MS,
+    },
+    kubectl: {
+      binary: e.SRE_COPILOT_KUBECTL,
+      namespace: e.SRE_COPILOT_KUBECTL_NAMESPACE,
+      ...(e.SRE_COPILOT_KUBECTL_CONTEXT ? { context: e.SRE_COPILOT_KUBECTL_CONTEXT } : {}),
+      timeoutMs: 60_000,
     },
     webhook: e.SRE_COPILOT_WEBHOOK_URL ? { url: e.SRE_COPILOT_WEBHOOK_URL, timeoutMs: e.SRE_COPILOT_WEBHOOK_TIMEOUT_MS } : null,
     llm,

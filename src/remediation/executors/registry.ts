@@ -1,11 +1,12 @@
 import type { Config } from '../../config.js';
 import type { ScenarioWorld } from '../../world/types.js';
+import { createKubectlExecutor } from './kubectl.js';
 import { createScenarioExecutor } from './scenario.js';
 import { createShellExecutor } from './shell.js';
 import type { Executor } from './types.js';
 import { createWebhookExecutor } from './webhook.js';
 
-export const EXECUTOR_NAMES = ['scenario', 'shell', 'webhook'] as const;
+export const EXECUTOR_NAMES = ['scenario', 'shell', 'webhook', 'kubectl'] as const;
 export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
 
 export interface ExecutorContext {
@@ -23,6 +24,7 @@ const FACTORIES: Record<ExecutorName, (ctx: ExecutorContext) => Executor> = {
     const s = config.shell ?? { enabled: false, allow: [], cwd: process.cwd(), timeoutMs: 30_000 };
     return createShellExecutor({ enabled: s.enabled, allow: s.allow, cwd: s.cwd, timeoutMs: s.timeoutMs });
   },
+  kubectl: ({ config }) => createKubectlExecutor(config.kubectl ?? { binary: 'kubectl', namespace: 'default', timeoutMs: 60_000 }),
   webhook: ({ config }) => {
     if (!config.webhook) throw new Error('the webhook executor needs SRE_COPILOT_WEBHOOK_URL');
     return createWebhookExecutor({ url: config.webhook.url, timeoutMs: config.webhook.timeoutMs });

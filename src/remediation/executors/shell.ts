@@ -11,6 +11,8 @@ export interface ShellExecutorOptions {
   allow: string[];
   cwd: string;
   timeoutMs: number;
+  /** how the executor names itself in messages (default `shell`) */
+  name?: string;
   /** output beyond this many characters is cut */
   maxOutputChars?: number;
   /** how a typed step becomes argv (default: `argvFromStep`); null: the step has no command for this executor */
@@ -57,6 +59,7 @@ const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll(
 /** Runs steps as local commands with execFile (never through a shell string), in a working directory, with a timeout. */
 export function createShellExecutor(opts: ShellExecutorOptions): Executor {
   const max = opts.maxOutputChars ?? 4000;
+  const executorName = opts.name ?? 'shell';
   const run = async (step: PlanStep, argvFor: (s: PlanStep) => string[] | null, dryRun: boolean, what: string): Promise<StepOutcome> => {
     if (!opts.enabled) return { ok: false, output: 'the shell executor is off; set SRE_COPILOT_SHELL_ENABLED=true to enable it' };
     let argv: string[] | null;
@@ -65,7 +68,7 @@ export function createShellExecutor(opts: ShellExecutorOptions): Executor {
     } catch (err) {
       return { ok: false, output: (err as Error).message };
     }
-    if (!argv || argv.length === 0) return { ok: false, output: `step ${step.id} (${step.action}) has no ${what} command for the shell executor` };
+    if (!argv || argv.length === 0) return { ok: false, output: `step ${step.id} (${step.action}) has no ${what}command for the ${executorName} executor` };
     const [command, ...args] = argv as [string, ...string[]];
     if (!opts.allow.includes(command)) {
       return { ok: false, output: `${command} is not in the shell allow-list (SRE_COPILOT_SHELL_ALLOW: ${opts.allow.join(', ') || 'empty'})` };
@@ -88,8 +91,8 @@ export function createShellExecutor(opts: ShellExecutorOptions): Executor {
     });
   };
   return {
-    name: 'shell',
-    execute: (step, { dryRun }) => run(step, opts.argvFor ?? argvFromStep, dryRun, 'a'),
-    rollback: (step, { dryRun }) => run(step, opts.rollbackArgvFor ?? rollbackArgvFromStep, dryRun, 'rollback'),
+    name: executorName,
+    execute: (step, { dryRun }) => run(step, opts.argvFor ?? argvFromStep, dryRun, ''),
+    rollback: (step, { dryRun }) => run(step, opts.rollbackArgvFor ?? rollbackArgvFromStep, dryRun, 'rollback '),
   };
 }

@@ -1,0 +1,55 @@
+import type { PlanStep } from '../../model/remediation.js';
+import { createShellExecutor } from './shell.js';
+import type { Executor } from './types.js';
+
+export interface KubectlExecutorOptions {
+  /** the kubectl binary (a name on PATH or an absolute path) */
+  binary: string;
+  namespace: string;
+  /** kubeconfig context; kubectl's current context when unset */
+  context?: string;
+  timeoutMs: number;
+}
+
+/** Kubernetes names are DNS labels; anything else in a target is refused rather than passed on. */
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Typed steps as kubectl commands on the service's Deployment. Only actions with a clear Kubernetes meaning map;
+ * the rest return null and the executor says it cannot run them. Runs through the shell executor's execFile path,
+ * so nothing is ever interpreted by a shell.
+ */
+export function kubectlArgv(step: PlanStep, opts: Pick<KubectlExecutorOptions, 'binary' | 'namespace' | 'context'>): string[] | null {
+  if (!K8S_NAME.test(step.target)) throw new Error(`"${step.target}" is not a Kubernetes deployment name`);
+  const base = [opts.binary, ...(opts.context ? ['--context', opts.context] : []), '-n', opts.namespace];
+  const deployment = `deployment/${step.target}`;
+  switch (step.action) {
+    case 'restart_service':
+      return [...base, 'rollout', 'restart', deployment];
+    case 'rollback_deploy':
+      return [...base, 'rollout', 'undo', deployment];
+    case 'scale_out': {
+      const replicas = Number(step.params.replicas);
+      return Number.isInteger(replicas) && replicas > 0 ? [...base, 'scale', deployment, `--replicas=${replicas}`] : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The undo of a kubectl step, where Kubernetes has one. */
+export function kubectlRollbackArgv(step: PlanStep, opts: Pick<KubectlExecutorOptions, 'binary' | 'namespace' | 'context'>): string[] | null {
+  return step.action === 'rollback_deploy' ? kubectlArgv({ ...step, action: 'rollback_deploy' }, opts) : null;
+}
+
+export function createKubectlExecutor(opts: KubectlExecutorOptions): Executor {
+  return createShellExecutor({
+    name: 'kubectl',
+    enabled: true,
+    allow: [opts.binary],
+    cwd: process.cwd(),
+    timeoutMs: opts.timeoutMs,
+    argvFor: (step) => kubectlArgv(step, opts),
+    rollbackArgvFor: (step) => kubectlRollbackArgv(step, opts),
+  });
+}
