@@ -27,8 +27,11 @@ export const MIN_REPLACEMENT_SHARE = 0.5;
 
 const HARD_CHECKS = new Set<ReflectionCheck['name']>(['explains_symptoms', 'precedes_symptoms', 'no_counter_evidence']);
 
-export function checkHypothesis(h: Hypothesis, input: Omit<ReflectInput, 'ranked'>): ReflectionCheck[] {
-  const evidence = gatherEvidence(input.findings);
+export function checkHypothesis(
+  h: Hypothesis,
+  input: Omit<ReflectInput, 'ranked'>,
+  evidence = gatherEvidence(input.findings),
+): ReflectionCheck[] {
   const radius = blastRadius(h.component, input.graph);
   const alerted = input.alerted.filter((a) => a !== 'business' && input.graph.kindOf(a) !== 'unknown');
   const unexplained = alerted.filter((a) => !radius.has(a));
@@ -94,6 +97,7 @@ export function reflect(input: ReflectInput): ReflectOutput {
     return { ranked: [], reflection: { verdict: 'uncertain', examined: '', checks: [], notes: ['no hypothesis to examine'] } };
   }
   const examined = input.ranked[0]!.id;
+  const evidence = gatherEvidence(input.findings); // once for every hypothesis examined
   const failed: Hypothesis[] = [];
   const problems: string[] = [];
   const topScore = input.ranked[0]!.score;
@@ -101,7 +105,7 @@ export function reflect(input: ReflectInput): ReflectOutput {
     const candidate = input.ranked[i]!;
     // A much weaker alternative is no reason to overturn the ranking: the verdict becomes uncertain instead.
     if (i > 0 && candidate.score < MIN_REPLACEMENT_SHARE * topScore) break;
-    const checks = checkHypothesis(candidate, input);
+    const checks = checkHypothesis(candidate, input, evidence);
     const failedHard = checks.filter((c) => HARD_CHECKS.has(c.name) && !c.passed);
     // A replacement must be positively supported too, not merely unrefuted.
     const failedAny = checks.filter((c) => !c.passed);
@@ -123,7 +127,7 @@ export function reflect(input: ReflectInput): ReflectOutput {
     reflection: {
       verdict: 'uncertain',
       examined,
-      checks: checkHypothesis(input.ranked[0]!, input),
+      checks: checkHypothesis(input.ranked[0]!, input, evidence),
       notes: [...problems.map((p) => `doubt on ${p}`), 'no comparably supported hypothesis passes every check; the ranking stands but is uncertain'],
     },
   };

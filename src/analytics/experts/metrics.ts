@@ -145,34 +145,30 @@ function restartFinding(ctx: ExpertContext, s: MetricSeries): Finding | null {
   const deploy = ctx.cmdb.changes.find(
     (c) => c.kind === 'deploy' && c.target === s.entity && Math.abs(c.ts - first.ts) <= 3 * 60_000,
   );
+  const restart = {
+    id: `metrics:${s.entity}:restarts`,
+    expert: 'metrics' as const,
+    component: s.entity,
+    signal: 'restarts',
+    anomaly: 'restart' as const,
+    onsetMs: first.ts,
+    direction: 'up' as const,
+    series: { entity: s.entity, metric: 'restarts' },
+  };
   if (deploy && wSum <= 1) {
     return {
-      id: `metrics:${s.entity}:restarts`,
-      expert: 'metrics',
-      component: s.entity,
-      signal: 'restarts',
-      anomaly: 'restart',
+      ...restart,
       summary: `${s.entity} restarted at ${hhmm(first.ts)} with deploy ${deploy.id}`,
       evidence: [`1 restart at ${hhmm(first.ts)}, deploy ${deploy.id} at ${hhmm(deploy.ts)}${deploy.to ? ` (→ ${deploy.to})` : ''}`],
       score: 0.3,
-      onsetMs: first.ts,
-      direction: 'up',
       faultHints: ['bad_deploy'],
-      series: { entity: s.entity, metric: 'restarts' },
     };
   }
   return {
-    id: `metrics:${s.entity}:restarts`,
-    expert: 'metrics',
-    component: s.entity,
-    signal: 'restarts',
-    anomaly: 'restart',
+    ...restart,
     summary: `${s.entity} restarted ${wSum} time${wSum === 1 ? '' : 's'} from ${hhmm(first.ts)}`,
     evidence: [`${wSum} restart${wSum === 1 ? '' : 's'} since ${hhmm(first.ts)} (${bSum} in the baseline)`],
     score: 0.45 + 0.45 * saturate(wSum, 2),
-    onsetMs: first.ts,
-    direction: 'up',
     faultHints: ['memory_leak'],
-    series: { entity: s.entity, metric: 'restarts' },
   };
 }
