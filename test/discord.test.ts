@@ -182,6 +182,7 @@ function approveButton(posted: Record<string, unknown>[]): string {
   expect(row.components.map((c) => [c.label, c.style])).toEqual([
     ['Approve', 3],
     ['Reject', 4],
+    ['Dry run', 2],
   ]);
   return row.components[0]!.custom_id;
 }
@@ -211,6 +212,11 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
       expect(h.logs.filter((l) => /failed|not sent|plain text/.test(l))).toEqual([]); // no fallbacks: Discord took the rich messages
       const incidentId = h.bot.context.incidents[0]!.id;
 
+      const dry = click(customId.replace(/^approve:/, 'dryrun:'), MALLORY);
+      expect(await handleButton(h.bot.context, dry.i)).toBe('decided');
+      expect(api.postedTo(thread).map((b) => JSON.stringify(b)).join('\n')).toMatch(/Dry run with the scenario executor \(nothing was executed\)/);
+      expect(h.bot.copilot.session(incidentId)!.execution).toBeNull();
+
       const refused = click(customId, MALLORY, ['123']);
       expect(await handleButton(h.bot.context, refused.i)).toBe('refused');
       expect(refused.events[0]).toBe('deferUpdate');
@@ -225,8 +231,11 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
       const again = click(customId, ALICE);
       expect(await handleButton(h.bot.context, again.i)).toBe('refused');
       expect(again.followUps[0]).toMatchObject({ content: expect.stringMatching(/already approved/), ephemeral: true });
+      const rollback = click(customId.replace(/^approve:/, 'rollback:'), ALICE);
+      expect(await handleButton(h.bot.context, rollback.i)).toBe('refused');
+      expect(rollback.followUps[0]).toMatchObject({ content: expect.stringMatching(/no step failed/), ephemeral: true });
       const trail = await audit(h, incidentId);
-      expect(trail).toEqual(['proposed:sre-copilot', `refused:${MALLORY}`, `approved:${ALICE}`, `executed:${ALICE}`, 'verified:sre-copilot', `refused:${ALICE}`]);
+      expect(trail).toEqual(['proposed:sre-copilot', `refused:${MALLORY}`, `approved:${ALICE}`, `executed:${ALICE}`, 'verified:sre-copilot', `refused:${ALICE}`, `refused:${ALICE}`]);
     } finally {
       await h.bot.stop();
       await h.runtime.close();

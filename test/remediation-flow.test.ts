@@ -52,7 +52,7 @@ async function setup(opts: { executor: Executor; env?: Record<string, string>; e
 
 const twoSteps = (p: RemediationPlan): Omit<RemediationPlan, 'hash'> => {
   const { hash: _h, ...content } = p;
-  const second: PlanStep = { id: 'step-2', action: 'scale_out', target: 'payment-service', params: { addReplicas: 2 }, description: 'Scale out payment-service by 2 replicas', rollback: 'scale payment-service back in by 2 replicas' };
+  const second: PlanStep = { id: 'step-2', action: 'scale_out', target: 'payment-service', params: { addReplicas: 2 }, description: 'Scale out payment-service by 2 replicas', risk: 'low', preChecks: [], verification: [], rollback: 'scale payment-service back in by 2 replicas' };
   return { ...content, steps: [...content.steps, second] };
 };
 
@@ -66,8 +66,9 @@ describe('remediation through the copilot', () => {
       expect(fake.ran).toEqual(['step-1', 'step-2']);
       expect(copilot.session(id)!.execution?.status).toBe('failed');
       const transcript = channel.transcript();
-      expect(transcript).toMatch(/Step step-2 \(Scale out payment-service by 2 replicas\) failed: step-2 broke/);
-      expect(transcript).toMatch(/Rollback offered[\s\S]*step-1 \(Roll back payment-service[^)]*\): redeploy payment-service \d/);
+      expect(transcript).toMatch(/Step step-2 \(Scale out payment-service by 2 replicas\) failed; the remaining steps were skipped[\s\S]*step-2 broke/);
+      expect(transcript).toMatch(/Rollback offered[\s\S]*step-1 Roll back payment-service[^:]*: redeploy payment-service \d/);
+      expect(transcript).toContain('[Roll back]');
 
       expect(await copilot.rollback(id, 'mallory')).toEqual({ ok: false, error: expect.stringMatching(/mallory may not roll back/) });
       expect(fake.undone).toEqual([]);

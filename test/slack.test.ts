@@ -146,7 +146,7 @@ describe('the Slack adapter over HTTP', () => {
     expect(thread.every((c) => c.params.channel === 'CSRE')).toBe(true);
     const withButtons = thread.find((c) => JSON.stringify(c.params.blocks ?? []).includes('"actions"'));
     const actions = (withButtons!.params.blocks as { type: string; elements?: { action_id: string; style?: string; value: string }[] }[]).find((b) => b.type === 'actions')!;
-    expect(actions.elements!.map((e) => [e.action_id, e.style])).toEqual([['approve', 'primary'], ['reject', 'danger']]);
+    expect(actions.elements!.map((e) => [e.action_id, e.style])).toEqual([['approve', 'primary'], ['reject', 'danger'], ['dryrun', undefined]]);
     expect(actions.elements![0]!.value).toMatch(/^approve:[^:]+:[0-9a-f]+$/);
     expect(api.calls.some((c) => c.method === 'chat.update')).toBe(true); // progress updated in place
     expect(api.calls.some((c) => c.method === 'files.completeUploadExternal' && c.params.thread_ts === '1699999999.000100')).toBe(true);
@@ -194,6 +194,19 @@ describe('the Slack adapter over HTTP', () => {
     expect(stale.status).toBe(401);
     await adapter.idle();
     expect(posts('1699999999.000400')).toEqual([]);
+  });
+
+  it('answers the Dry run button in the thread with pre-checks and what would run, and executes nothing', async () => {
+    const dryValue = plan!.value.replace(/^approve:/, 'dryrun:');
+    const before = await runtime.store.listAudit({ incidentId });
+    const res = await click('UMALLORY', dryValue, { ts: plan!.ts, thread_ts: plan!.thread });
+    expect(res.status).toBe(200);
+    await adapter.idle();
+    const text = posts(plan!.thread).map((c) => String(c.params.text)).join('\n');
+    expect(text).toMatch(/Dry run with the scenario executor \(nothing was executed\)[\s\S]*\[dry-run\] would/);
+    expect(text).toMatch(/pre-checks pass now/);
+    expect(adapter.copilot.session(incidentId)!.execution).toBeNull();
+    expect(await runtime.store.listAudit({ incidentId })).toEqual(before);
   });
 
   it('refuses an unauthorised approver ephemerally and executes nothing', async () => {

@@ -79,12 +79,16 @@ describe('message builders', () => {
     expect(m.actions).toEqual([
       { id: 'approve', label: 'Approve', style: 'primary', value: `approve:plan-1:${plan.hash}` },
       { id: 'reject', label: 'Reject', style: 'danger', value: `reject:plan-1:${plan.hash}` },
+      { id: 'dryrun', label: 'Dry run', value: `dryrun:plan-1:${plan.hash}` },
     ]);
     const s = shown(m);
-    expect(s).toContain('1. roll back deploy on payment to=2.14.0 — Roll back the payment deploy chg-1042');
+    expect(s).toContain('1. 🟠 roll back deploy on payment to=2.14.0 — Roll back the payment deploy chg-1042');
+    expect(s).toContain("before: payment is in the CMDB; the executor's dry run succeeds");
+    expect(s).toContain('verify: payment error_rate within 10 min');
+    expect(s).toContain('rollback: redeploy 2.15.0');
     expect(s).toContain('Risk: 🟠 medium');
     expect(s).toContain('Approvers: team-payments, sre-oncall');
-    expect(s).toContain('[Approve] [Reject]');
+    expect(s).toContain('[Approve] [Reject] [Dry run]');
   });
 
   it('reports execution and verification', () => {

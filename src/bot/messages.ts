@@ -1,8 +1,9 @@
 import type { Expert, Finding, Hypothesis, Reflection } from '../model/evidence.js';
 import type { Incident, Severity } from '../model/incident.js';
-import type { Execution, RemediationPlan, Verification } from '../model/remediation.js';
+import type { Execution, RemediationPlan, Risk, Verification } from '../model/remediation.js';
+import type { RollbackOffer } from '../remediation/rollback.js';
 import type { Report } from '../model/report.js';
-import { actionLabel, anomalyLabel, faultLabel, formatClock, formatDuration, formatNumber, formatPercent, formatTime } from '../report/labels.js';
+import { actionLabel, preCheckLabel, anomalyLabel, faultLabel, formatClock, formatDuration, formatNumber, formatPercent, formatTime } from '../report/labels.js';
 import type { ChatAction, ChatMessage, MessageBlock } from './channel.js';
 import { bold, chatCode, clip, escapeChat, scoreBar } from './format.js';
 import { redact } from '../redaction/redact.js';
@@ -21,6 +22,7 @@ export interface ExpertProgress {
 
 const SEVERITY_ICON: Record<Severity, string> = { critical: '🔴', high: '🟠', warning: '🟡', info: '🔵' };
 const STATUS_ICON: Record<ExpertStatus, string> = { pending: '⏸️', running: '⏳', done: '✅', failed: '❌' };
+const RISK_ICON: Record<Risk, string> = { low: '🟢', medium: '🟠', high: '🔴' };
 const TOP_FINDINGS = 5;
 const TOP_HYPOTHESES = 5;
 const E = escapeChat;
@@ -140,9 +142,13 @@ export function reportMessage(report: Report): ChatMessage {
 
 export function planMessage(plan: RemediationPlan): ChatMessage {
   const steps = plan.steps.map((s, i) => {
-    const params = Object.entries(s.params).map(([k, v]) => `${k}=${String(v)}`);
-    const rollback = s.rollback ? `\n    ↩︎ rollback: ${E(s.rollback)}` : '';
-    return `${i + 1}. ${bold(actionLabel(s.action))} on ${chatCode(s.target)}${params.length ? ` ${chatCode(params.join(' '))}` : ''} — ${E(s.description)}${rollback}`;
+    // a script is shown in full in its own message; here only its name
+    const params = Object.entries(s.params).map(([k, v]) => (k === 'script' ? 'script=(below)' : `${k}=${String(v)}`));
+    const lines = [`${i + 1}. ${RISK_ICON[s.risk]} ${bold(actionLabel(s.action))} on ${chatCode(s.target)}${params.length ? ` ${chatCode(params.join(' '))}` : ''} — ${E(s.description)}`];
+    if (s.preChecks.length) lines.push(`    ☑︎ before: ${s.preChecks.map((c) => E(preCheckLabel(c))).join('; ')}`);
+    if (s.verification.length) lines.push(`    ⏱ verify: ${s.verification.map((v) => `${chatCode(`${v.entity} ${v.metric}`)} within ${v.recoverWithinMinutes} min`).join(', ')}`);
+    if (s.rollback) lines.push(`    ↩︎ rollback: ${E(s.rollback)}`);
+    return lines.join('\n');
   });
   const blocks: MessageBlock[] = [
     { type: 'header', text: `🛠️ Proposed fix: ${redact(plan.title)}` },
@@ -150,7 +156,7 @@ export function planMessage(plan: RemediationPlan): ChatMessage {
     {
       type: 'fields',
       fields: [
-        { label: 'Risk', value: `${plan.risk === 'high' ? '🔴' : plan.risk === 'medium' ? '🟠' : '🟢'} ${plan.risk}` },
+        { label: 'Risk', value: `${RISK_ICON[plan.risk]} ${plan.risk}` },
         { label: 'Approvers', value: plan.approvers.length ? plan.approvers.map(E).join(', ') : '—' },
         {
           label: 'Verify',
@@ -166,6 +172,7 @@ export function planMessage(plan: RemediationPlan): ChatMessage {
   const actions: ChatAction[] = [
     { id: 'approve', label: 'Approve', style: 'primary', value: `approve:${plan.id}:${plan.hash}` },
     { id: 'reject', label: 'Reject', style: 'danger', value: `reject:${plan.id}:${plan.hash}` },
+    { id: 'dryrun', label: 'Dry run', value: `dryrun:${plan.id}:${plan.hash}` },
   ];
   const text = `Proposed fix: ${plan.title} (risk ${plan.risk}). ${plan.steps.map((s, i) => `${i + 1}. ${actionLabel(s.action)} ${s.target}`).join('; ')}. Approve or reject.`;
   return message(text, blocks, { actions });
@@ -182,6 +189,10 @@ export function executionMessage(execution: Execution, plan?: RemediationPlan): 
     const step = steps.get(s.stepId);
     const what = step ? ` ${bold(actionLabel(step.action))} on ${chatCode(step.target)}` : '';
     blocks.push({ type: 'section', text: `${si} step ${chatCode(s.stepId)}${what} ${s.status}` });
+    const failedChecks = (s.preChecks ?? []).filter((c) => !c.ok);
+    if (s.preChecks?.length) {
+      blocks.push({ type: 'context', text: failedChecks.length ? `pre-check failed: ${failedChecks.map((c) => E(c.detail)).join('; ')}` : `pre-checks passed: ${s.preChecks.map((c) => E(c.detail)).join('; ')}` });
+    }
     if (s.output.trim()) blocks.push({ type: 'code', text: clip(redact(s.output.trim()), 1500) });
   }
   return message(`${head}\n${execution.steps.map((s) => `${s.stepId}: ${s.status}`).join('\n')}`, blocks);
@@ -195,8 +206,27 @@ export function verificationMessage(verification: Verification): ChatMessage {
   );
   const blocks: MessageBlock[] = [{ type: 'section', text: bold(head) }];
   if (checks.length) blocks.push({ type: 'section', text: checks.join('\n') });
+  const perStep = verification.steps ?? [];
+  if (perStep.length > 0) {
+    blocks.push({ type: 'context', text: perStep.map((s) => `${s.recovered ? '✅' : '❌'} ${chatCode(s.stepId)}: ${s.checks.filter((c) => c.recovered).length}/${s.checks.length} of its metrics recovered`).join(' · ') });
+  }
   blocks.push({ type: 'context', text: `checked ${formatTime(verification.checkedAt)} UTC` });
   return message(`${head}\n${verification.checks.map((c) => `${c.entity} ${c.metric}: ${c.recovered ? 'ok' : 'not recovered'}`).join('\n')}`, blocks);
+}
+
+/** After a failed step: what failed, what was skipped, and a Roll back button for the steps that had succeeded. */
+export function rollbackOfferMessage(offer: RollbackOffer, plan: RemediationPlan): ChatMessage {
+  const head = `❌ Step ${offer.failed.step.id} (${offer.failed.step.description}) failed; the remaining steps were skipped.`;
+  const blocks: MessageBlock[] = [{ type: 'section', text: bold(E(head)) }, { type: 'code', text: clip(redact(offer.failed.output.trim()), 800) }];
+  if (offer.undo.length === 0) {
+    blocks.push({ type: 'section', text: 'No earlier step succeeded, so there is nothing to roll back.' });
+    return message(`${head} No earlier step succeeded, so there is nothing to roll back.`, blocks);
+  }
+  const lines = offer.undo.map((s) => `• ${chatCode(s.id)} ${E(s.description)}: ${E(s.rollback ?? 'no rollback recorded')}`);
+  blocks.push({ type: 'section', text: `Rollback offered for the steps that succeeded (last first):\n${lines.join('\n')}` });
+  blocks.push({ type: 'context', text: 'Only an approver of this plan can run the rollback.' });
+  const text = `${head} Rollback offered (last first): ${offer.undo.map((s) => `${s.id}: ${s.rollback ?? 'no rollback recorded'}`).join('; ')}. An approver can run it with the Roll back button or \`rollback\`.`;
+  return message(text, blocks, { actions: [{ id: 'rollback', label: 'Roll back', style: 'danger', value: `rollback:${plan.id}:${plan.hash}` }] });
 }
 
 export function errorMessage(text: string): ChatMessage {

@@ -13,14 +13,13 @@ import type { Incident, Signal, ThreadRef } from '../model/incident.js';
 import type { Report } from '../model/report.js';
 import { type ApprovalPolicy, decide, eligibleApprovers, requiredApprovals } from '../remediation/approval.js';
 import type { Executor } from '../remediation/executors/types.js';
-import { type RollbackResult, rollbackOffer, rollbackOfferText, runRollback } from '../remediation/rollback.js';
-import { planScriptRemediation } from '../remediation/planner.js';
-import { runPlan } from '../remediation/runner.js';
+import type { RollbackResult } from '../remediation/rollback.js';
+import type { ScriptWriter } from '../remediation/script-writer.js';
 import { scriptsMessage } from '../remediation/scripts.js';
-import { verifyRecovery } from '../remediation/verify.js';
 import type { IncidentStore } from '../storage/types.js';
 import { openIncident } from './incident.js';
 import { ProgressTracker } from './progress.js';
+import { type DryRunOutcome, type RemediationOps, dryRunPlan, executeApproved, proposeScriptPlan, rollbackPlan } from './remediation.js';
 import { writeIncidentReport } from './reporting.js';
 
 /** Time as the copilot sees it: the wall clock in production, the simulated clock in the scenario world. */
@@ -43,6 +42,8 @@ export interface CopilotDeps {
   author: string;
   /** an LLM that explains the diagnosis, when one is configured */
   narrator?: Narrator | null;
+  /** who drafts a bash script when no registered action fits (default: the built-in templates) */
+  scriptWriters?: ScriptWriter[];
   /** who may approve plans proposed here (default: config.approvers) */
   approvers?: string[];
   /**
@@ -121,6 +122,8 @@ export class Copilot {
         experts: this.deps.experts,
         approvers: this.deps.approvers ?? this.deps.config.approvers,
         now: () => this.deps.clock.now(),
+        runbooks: this.deps.runbooks,
+        ...(this.deps.scriptWriters ? { scriptWriters: this.deps.scriptWriters } : {}),
         listener: {
           onExpertStart: (e) => progress.mark(e.id, 'running'),
           onExpertDone: async (o) => {
@@ -146,9 +149,12 @@ export class Copilot {
       ...(result.plan ? [store.put(incident.id, 'plan', result.plan)] : []),
     ]);
     await channel.post(thread, msg.reportMessage(session.report));
+    if (result.planNotes && result.planNotes.length > 0) await channel.post(thread, { text: `🧰 ${result.planNotes.join(' ')}` });
     if (result.plan) {
       await store.appendAudit({ type: 'proposed', incidentId: incident.id, planId: result.plan.id, planHash: result.plan.hash, actor: 'sre-copilot', at: this.deps.clock.now(), detail: result.plan.title });
       await channel.post(thread, msg.planMessage(result.plan));
+      const script = scriptsMessage(result.plan);
+      if (script) await channel.post(thread, script);
     }
     this.sessions.set(incident.id, session);
     return session;
@@ -183,149 +189,38 @@ export class Copilot {
       await channel.post(thread, { text: `Plan rejected by ${actor}; nothing was executed.` });
       return { ok: true, session };
     }
-    await channel.post(thread, { text: `✅ Approved by ${actor}. Executing ${plan.steps.length} step(s) with the ${this.deps.executor.name} executor…` });
-    const execution = await runPlan({ plan, approval: session.approval, coApprovals: pending, executor: this.deps.executor, actor, now: () => clock.now() });
-    session.execution = execution;
-    session.fixedAtMs = execution.finishedAt;
-    for (const step of execution.steps) {
-      const type = step.status === 'failed' ? 'step_failed' : 'executed';
-      if (step.status !== 'skipped') await store.appendAudit({ type, incidentId, planId: plan.id, planHash: plan.hash, actor, at: execution.finishedAt, detail: `${step.stepId}: ${step.output}` });
-    }
-    await store.put(incidentId, 'execution', execution);
-    await channel.post(thread, msg.executionMessage(execution, plan));
-    const offer = execution.status === 'failed' ? rollbackOffer(plan, execution) : null;
-    if (offer) await channel.post(thread, { text: rollbackOfferText(offer) });
-    if (execution.status === 'succeeded') await this.verify(session);
-    session.report = await this.writeReport(session);
-    await store.put(incidentId, 'report', session.report);
-    await channel.post(thread, msg.reportMessage(session.report));
+    await executeApproved(this.ops(), session, actor, pending);
     return { ok: true, session };
   }
 
-  /**
-   * A generated bash script, for when no registered action fits the diagnosis. The script is validated at planning
-   * time (deny-list, `bash -n`, shellcheck when installed): a blocked one is refused with the reason and audited; a
-   * valid one replaces the pending proposal as a high-risk plan, shown in full, that needs two distinct approvers.
-   */
+  /** A generated bash script replaces the pending proposal as a high-risk plan (see proposeScriptPlan). */
   async proposeScript(incidentId: string, input: { target: string; script: string; description: string; actor: string }): Promise<ActionOutcome> {
     const session = this.sessions.get(incidentId);
     if (!session) return { ok: false, error: `no incident ${incidentId}` };
-    const { store, channel, clock } = this.deps;
-    const thread = session.incident.thread;
-    if (session.approval || (session.approvals?.length ?? 0) > 0 || session.execution) {
-      const reason = 'the current plan was already decided or approved; a script cannot replace it';
-      await store.appendAudit({ type: 'refused', incidentId, actor: input.actor, at: clock.now(), detail: `script: ${reason}` });
-      await channel.post(thread, msg.errorMessage(`Refused: ${reason}`));
-      return { ok: false, error: reason };
-    }
-    const planned = await planScriptRemediation({
-      incident: session.incident,
-      hypothesisId: session.result.ranked[0]?.id ?? 'none',
-      target: input.target,
-      script: input.script,
-      description: input.description,
-      approvers: this.deps.approvers ?? this.deps.config.approvers,
-      verification: session.result.plan?.verification ?? [],
-      now: clock.now(),
-    });
-    if (!planned.ok) {
-      await store.appendAudit({ type: 'refused', incidentId, actor: input.actor, at: clock.now(), detail: `script: ${planned.reason}` });
-      await channel.post(thread, msg.errorMessage(`Refused: ${planned.reason}`));
-      return { ok: false, error: planned.reason };
-    }
-    const plan = planned.plan;
-    session.result = { ...session.result, plan };
-    await store.put(incidentId, 'plan', plan);
-    await store.appendAudit({ type: 'proposed', incidentId, planId: plan.id, planHash: plan.hash, actor: input.actor, at: clock.now(), detail: plan.title });
-    await channel.post(thread, msg.planMessage(plan));
-    const shown = scriptsMessage(plan);
-    if (shown) await channel.post(thread, shown);
-    return { ok: true, session };
+    return proposeScriptPlan(this.ops(), session, input);
   }
 
-  /**
-   * What the plan would do, step by step, with the executor's dry run: nothing is executed and nothing is decided,
-   * so the plan still awaits its approval afterwards.
-   */
-  async dryRun(incidentId: string): Promise<{ ok: true; steps: { stepId: string; ok: boolean; output: string }[] } | { ok: false; error: string }> {
+  /** What the plan would do now, with pre-checks and the executor's dry run; nothing runs and nothing is decided. */
+  async dryRun(incidentId: string): Promise<DryRunOutcome> {
     const session = this.sessions.get(incidentId);
-    const plan = session?.result.plan;
-    if (!session || !plan) return { ok: false, error: `no plan to dry-run for ${incidentId}` };
-    const { executor, channel } = this.deps;
-    const steps: { stepId: string; ok: boolean; output: string }[] = [];
-    for (const step of plan.steps) {
-      let outcome;
-      try {
-        outcome = await executor.execute(step, { dryRun: true });
-      } catch (err) {
-        outcome = { ok: false, output: `executor error: ${(err as Error).message}` };
-      }
-      steps.push({ stepId: step.id, ok: outcome.ok, output: outcome.output });
-    }
-    const lines = steps.map((s) => `${s.ok ? '•' : '❌'} ${s.stepId}: ${s.output}`);
-    await channel.post(session.incident.thread, { text: `🧪 Dry run with the ${executor.name} executor (nothing was executed):\n${lines.join('\n')}` });
-    return { ok: true, steps };
+    if (!session?.result.plan) return { ok: false, error: `no plan to dry-run for ${incidentId}` };
+    return dryRunPlan(this.ops(), session);
   }
 
-  /**
-   * An approver runs the rollback offered after a failed step: the steps that succeeded are undone, last first,
-   * with the executor's `rollback`. Audited as `rolled_back` (or `refused`).
-   */
+  /** An approver runs the rollback offered after a failed step. */
   async rollback(incidentId: string, actor: string): Promise<ActionOutcome> {
     const session = this.sessions.get(incidentId);
-    const plan = session?.result.plan;
-    if (!session || !plan) return { ok: false, error: `no plan to roll back for ${incidentId}` };
-    const { store, channel, clock, executor } = this.deps;
-    const thread = session.incident.thread;
-    const refuse = async (reason: string): Promise<ActionOutcome> => {
-      await store.appendAudit({ type: 'refused', incidentId, planId: plan.id, planHash: plan.hash, actor, at: clock.now(), detail: `rollback: ${reason}` });
-      await channel.post(thread, msg.errorMessage(`Refused: ${reason}`));
-      return { ok: false, error: reason };
-    };
-    const approvers = eligibleApprovers(plan, this.approvalPolicy());
-    const member = approvers.includes(actor) || (this.deps.isInApproverGroup ? await this.deps.isInApproverGroup(actor, approvers).catch(() => false) : false);
-    if (!member) return refuse(`${actor} may not roll back this plan; approvers: ${approvers.join(', ')}`);
-    const offer = session.execution ? rollbackOffer(plan, session.execution) : null;
-    if (!offer) return refuse('no step failed, so no rollback is on offer');
-    if (session.rollback) return refuse(`the rollback was already run by ${session.rollback.actor}`);
-    if (offer.undo.length === 0) return refuse('no earlier step succeeded; there is nothing to roll back');
-    if (!executor.rollback) return refuse(`the ${executor.name} executor cannot undo steps; undo them by hand: ${offer.undo.map((s) => s.rollback ?? s.id).join('; ')}`);
-    const result = await runRollback({ plan, offer, executor, actor, now: () => clock.now() });
-    session.rollback = result;
-    for (const step of result.steps) {
-      const type = step.ok ? 'rolled_back' : 'step_failed';
-      await store.appendAudit({ type, incidentId, planId: plan.id, planHash: plan.hash, actor, at: result.at, detail: `rollback ${step.stepId}: ${step.output}` });
-    }
-    const lines = result.steps.map((s) => `${s.ok ? '↩️' : '❌'} ${s.stepId}: ${s.output}`);
-    await channel.post(thread, { text: `${result.status === 'succeeded' ? '↩️ Rolled back' : '❌ Rollback failed'} (run by ${actor})\n${lines.join('\n')}` });
-    return { ok: true, session };
+    if (!session?.result.plan) return { ok: false, error: `no plan to roll back for ${incidentId}` };
+    return rollbackPlan(this.ops(), session, actor);
+  }
+
+  private ops(): RemediationOps {
+    return { deps: this.deps, policy: this.approvalPolicy(), writeReport: (s) => this.writeReport(s) };
   }
 
   private approvalPolicy(): ApprovalPolicy {
     const { approversByRisk, planTtlMinutes } = this.deps.config;
     return { ...(approversByRisk ? { approvers: approversByRisk } : {}), ttlMinutes: planTtlMinutes ?? 60 };
-  }
-
-  private async verify(session: IncidentSession): Promise<void> {
-    const plan = session.result.plan!;
-    const { clock, channel, store } = this.deps;
-    const waitMinutes = Math.max(...plan.verification.map((v) => v.recoverWithinMinutes), 5);
-    await channel.post(session.incident.thread, { text: `⏳ Waiting ${waitMinutes} minutes, then re-reading telemetry to verify recovery…` });
-    await clock.wait(waitMinutes);
-    const now = clock.now();
-    const verification = await verifyRecovery({
-      plan,
-      metrics: this.deps.connectors.metrics,
-      baseline: session.result.baseline,
-      during: { fromMs: session.incident.window.toMs - 5 * 60_000, toMs: session.incident.window.toMs + 60_000 },
-      after: { fromMs: now - 3 * 60_000, toMs: now + 60_000 },
-      now,
-    });
-    session.verification = verification;
-    session.incident = { ...session.incident, status: verification.recovered ? 'resolved' : 'unresolved' };
-    await store.appendAudit({ type: 'verified', incidentId: session.incident.id, planId: plan.id, planHash: plan.hash, actor: 'sre-copilot', at: now, detail: verification.recovered ? 'recovered' : 'not recovered' });
-    await Promise.all([store.put(session.incident.id, 'verification', verification), store.put(session.incident.id, 'incident', session.incident)]);
-    await channel.post(session.incident.thread, msg.verificationMessage(verification));
   }
 
   /** The LLM's explanation, when one is configured; the deterministic diagnosis stands either way. */

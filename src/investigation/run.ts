@@ -28,6 +28,7 @@ export async function runInvestigation(deps: WorkflowDeps, incident: Incident): 
     ranked: out.ranked,
     reflection: out.reflection,
     plan: out.plan,
+    planNotes: out.planNotes,
     planner: 'deterministic planner',
   };
 }

@@ -39,6 +39,8 @@ export interface InvestigationResult {
   ranked: Hypothesis[];
   reflection: Reflection;
   plan: RemediationPlan | null;
+  /** how the plan came about when it is not the runbook's registered actions (a generated script, or no plan) */
+  planNotes?: string[];
   /** who did the planning: the deterministic planner, or an LLM provider when one is configured */
   planner: string;
 }

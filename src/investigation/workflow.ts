@@ -8,7 +8,9 @@ import type { Cmdb } from '../model/telemetry.js';
 import { buildGraph } from '../rca/graph.js';
 import { rankHypotheses } from '../rca/rank.js';
 import { reflect } from '../rca/reflect.js';
-import { planRemediation } from '../remediation/planner.js';
+import type { Runbook } from '../knowledge/runbooks.js';
+import { proposeRemediation } from '../remediation/propose.js';
+import type { ScriptWriter } from '../remediation/script-writer.js';
 import type { ExpertOutcome, ExpertRunner, InvestigationListener } from './types.js';
 import { investigationWindows } from './windows.js';
 
@@ -18,6 +20,10 @@ export interface WorkflowDeps {
   approvers: string[];
   now: () => number;
   listener?: InvestigationListener;
+  /** runbooks whose typed remediation steps the planner follows */
+  runbooks?: Runbook[];
+  /** who drafts a script when no registered action fits (default: the built-in templates) */
+  scriptWriters?: ScriptWriter[];
 }
 
 const WindowSchema = z.object({ fromMs: z.number(), toMs: z.number() });
@@ -97,12 +103,21 @@ export function createInvestigationWorkflow(deps: WorkflowDeps) {
   const plan = createStep({
     id: 'plan',
     inputSchema: RankedSchema,
-    outputSchema: RankedSchema.extend({ plan: RemediationPlanSchema.nullable() }),
+    outputSchema: RankedSchema.extend({ plan: RemediationPlanSchema.nullable(), planNotes: z.array(z.string()) }),
     execute: async ({ inputData, getStepResult }) => {
       const { incident } = getStepResult(triage);
       const top = inputData.ranked[0];
-      const remediation = top ? planRemediation({ incident, hypothesis: top, cmdb: cmdb!, approvers: deps.approvers, now: deps.now() }) : null;
-      return { ...inputData, plan: remediation };
+      if (!top) return { ...inputData, plan: null, planNotes: [] };
+      const proposal = await proposeRemediation({
+        incident,
+        hypothesis: top,
+        cmdb: cmdb!,
+        approvers: deps.approvers,
+        now: deps.now(),
+        ...(deps.runbooks ? { runbooks: deps.runbooks } : {}),
+        ...(deps.scriptWriters ? { scriptWriters: deps.scriptWriters } : {}),
+      });
+      return { ...inputData, plan: proposal.plan, planNotes: proposal.notes };
     },
   });
 

@@ -4,11 +4,33 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FaultKindSchema, type FaultKind } from '../model/evidence.js';
+import { ActionKindSchema, RiskSchema } from '../model/remediation.js';
 
 /** Bundled runbooks (knowledge/runbooks/*.md with YAML front matter), cited by the report and the plan. */
 export const DEFAULT_RUNBOOK_DIR = fileURLToPath(new URL('../../knowledge/runbooks', import.meta.url));
 
-const FrontMatterSchema = z.object({ id: z.string(), title: z.string(), faults: z.array(FaultKindSchema) });
+/**
+ * A runbook's mitigation as typed steps, which the planner turns into plan steps on the diagnosed component. The
+ * parameters here are reviewed text in the repository; the planner adds what only the CMDB knows (versions, change ids).
+ */
+export const RunbookStepSchema = z.object({
+  action: ActionKindSchema,
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** raises the action's own risk level; a runbook can never lower it */
+  risk: RiskSchema.optional(),
+  /** metrics of the target that must recover after this step (default: the fault kind's key metric) */
+  verify: z.array(z.string().min(1)).optional(),
+  /** minutes they have to recover (default 10) */
+  within: z.number().positive().max(240).optional(),
+});
+export type RunbookStep = z.infer<typeof RunbookStepSchema>;
+
+const FrontMatterSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  faults: z.array(FaultKindSchema),
+  remediation: z.array(RunbookStepSchema).optional(),
+});
 
 export interface Runbook {
   id: string;
@@ -16,6 +38,7 @@ export interface Runbook {
   faults: FaultKind[];
   path: string;
   body: string;
+  remediation?: RunbookStep[];
 }
 
 export async function loadRunbooks(dir = DEFAULT_RUNBOOK_DIR): Promise<Runbook[]> {
@@ -25,7 +48,9 @@ export async function loadRunbooks(dir = DEFAULT_RUNBOOK_DIR): Promise<Runbook[]
       const text = await readFile(path.join(dir, file), 'utf8');
       const match = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(text);
       if (!match) throw new Error(`runbook ${file} has no front matter`);
-      const meta = FrontMatterSchema.parse(parseYaml(match[1]!));
+      const parsed = FrontMatterSchema.safeParse(parseYaml(match[1]!));
+      if (!parsed.success) throw new Error(`runbook ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const meta = parsed.data;
       return { ...meta, path: path.join(dir, file), body: match[2]!.trim() };
     }),
   );

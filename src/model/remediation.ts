@@ -12,6 +12,10 @@ export const ActionKindSchema = z.enum([
   'enable_circuit_breaker',
   /** a generated bash script (params.script), for when no registered action fits; always high risk */
   'run_script',
+  /** POST to an automation endpoint named in config (params.hook), never a URL taken from text */
+  'call_webhook',
+  /** a typed kubectl operation on the target's deployment (params.verb: rollout_restart | rollout_undo | scale) */
+  'kubectl',
 ]);
 export type ActionKind = z.infer<typeof ActionKindSchema>;
 
@@ -25,12 +29,32 @@ export const VerificationTargetSchema = z.object({
 });
 export type VerificationTarget = z.infer<typeof VerificationTargetSchema>;
 
+/**
+ * A condition checked right before a step runs; a failing pre-check stops the plan before the step changes anything.
+ * Typed, so nothing from alert or log text can become a check.
+ */
+export const PreCheckSchema = z.discriminatedUnion('kind', [
+  /** the target is still a component of the CMDB (a renamed or removed service is not acted on) */
+  z.object({ kind: z.literal('component_exists'), component: z.string() }),
+  /** the trouble is still there (at least one of these metrics is off its baseline); a recovered system needs no fix */
+  z.object({ kind: z.literal('still_degraded'), targets: z.array(z.object({ entity: z.string(), metric: z.string() })).min(1) }),
+  /** the version to roll back from is still the one deployed (nobody rolled back or forward meanwhile) */
+  z.object({ kind: z.literal('version_still_deployed'), component: z.string(), version: z.string() }),
+  /** the executor's dry run of the step succeeds (allow-lists, binaries, targets) */
+  z.object({ kind: z.literal('dry_run') }),
+]);
+export type PreCheck = z.infer<typeof PreCheckSchema>;
+
 export const PlanStepSchema = z.object({
   id: z.string(),
   action: ActionKindSchema,
   target: z.string(),
   params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   description: z.string(),
+  risk: RiskSchema.default('medium'),
+  preChecks: z.array(PreCheckSchema).default([]),
+  /** which metrics must recover after this step, and within how long */
+  verification: z.array(VerificationTargetSchema).default([]),
   rollback: z.string().optional().describe('how to undo this step'),
 });
 export type PlanStep = z.infer<typeof PlanStepSchema>;
@@ -59,10 +83,15 @@ export const ApprovalSchema = z.object({
 });
 export type Approval = z.infer<typeof ApprovalSchema>;
 
+export const PreCheckResultSchema = z.object({ kind: z.string(), ok: z.boolean(), detail: z.string() });
+export type PreCheckResult = z.infer<typeof PreCheckResultSchema>;
+
 export const StepResultSchema = z.object({
   stepId: z.string(),
   status: z.enum(['succeeded', 'failed', 'skipped']),
   output: z.string(),
+  /** the pre-checks run before the step (a failed one means the step itself never ran) */
+  preChecks: z.array(PreCheckResultSchema).optional(),
 });
 
 export const ExecutionSchema = z.object({
@@ -89,6 +118,8 @@ export const VerificationSchema = z.object({
   checkedAt: z.number(),
   recovered: z.boolean(),
   checks: z.array(VerificationCheckSchema),
+  /** each step's own verification targets, judged on the same reads */
+  steps: z.array(z.object({ stepId: z.string(), recovered: z.boolean(), checks: z.array(VerificationCheckSchema) })).optional(),
 });
 export type Verification = z.infer<typeof VerificationSchema>;
 

@@ -1,90 +1,111 @@
 import { createHash } from 'node:crypto';
 import type { Finding, FaultKind, Hypothesis } from '../model/evidence.js';
 import type { Incident } from '../model/incident.js';
-import type { PlanStep, RemediationPlan, VerificationTarget } from '../model/remediation.js';
+import { type Runbook, runbooksFor } from '../knowledge/runbooks.js';
+import type { ActionKind, PlanStep, PreCheck, RemediationPlan, Risk, VerificationTarget } from '../model/remediation.js';
 import type { Cmdb } from '../model/telemetry.js';
 import { parseLink } from '../rca/graph.js';
-import { ACTIONS, maxRisk } from './actions.js';
+import { ACTIONS, type TargetKind, maxRisk, whyUnfit } from './actions.js';
 import { validateScript } from './scripts.js';
 
 /**
- * The deterministic remediation planner: fault kind → a typed plan of registered actions. Nothing from alert or log
- * text reaches a step: targets come from the ranked hypothesis (a CMDB component) and parameters from the CMDB.
+ * The deterministic remediation planner: the top hypothesis and its runbook → a typed plan of registered actions.
+ * Nothing from alert or log text reaches a step: targets come from the ranked hypothesis (a CMDB component),
+ * actions and their fixed parameters from reviewed runbooks, and the rest (versions, change ids) from the CMDB.
  */
-type StepDraft = Omit<PlanStep, 'id' | 'description' | 'rollback'>;
-
-function draftSteps(h: Hypothesis, cmdb: Cmdb): StepDraft[] {
-  const lastChange = (kind: 'deploy' | 'config') =>
-    [...cmdb.changes].filter((c) => c.target === h.component && c.kind === kind && c.ts <= h.onsetMs + 5 * 60_000).sort((a, b) => b.ts - a.ts)[0];
-  switch (h.kind) {
-    case 'cpu_saturation':
-      return [{ action: 'scale_out', target: h.component, params: { addReplicas: 2 } }];
-    case 'memory_leak':
-      return [{ action: 'restart_service', target: h.component, params: { strategy: 'rolling' } }];
-    case 'disk_full':
-      return [{ action: 'free_disk', target: h.component, params: { paths: 'rotated logs, /tmp' } }];
-    case 'network_latency':
-      return [{ action: 'failover', target: h.component, params: { to: 'the route through the other zone' } }];
-    case 'db_connection_exhaustion':
-      return [{ action: 'kill_slow_queries', target: h.component, params: { olderThanSeconds: 30 } }];
-    case 'bad_deploy': {
-      const deploy = lastChange('deploy');
-      return [
-        {
-          action: 'rollback_deploy',
-          target: h.component,
-          params: { ...(deploy?.from ? { toVersion: deploy.from } : {}), ...(deploy?.to ? { fromVersion: deploy.to } : {}) },
-        },
-      ];
-    }
-    case 'config_change': {
-      const change = lastChange('config');
-      return [{ action: 'revert_config', target: h.component, params: change ? { changeId: change.id } : {} }];
-    }
-    case 'third_party_timeout':
-      return [{ action: 'failover', target: h.component, params: { to: 'the backup acquirer' } }];
-    case 'cache_outage':
-      return [{ action: 'restart_service', target: h.component, params: { strategy: 'rolling' } }];
-  }
+export interface StepDraft {
+  action: ActionKind;
+  params: PlanStep['params'];
+  risk?: Risk;
+  /** metric names on the target that must recover after the step */
+  verify?: string[];
+  within?: number;
 }
 
-/** Which metrics must come back, and where: the cause itself (or what it serves) and the alerted symptom. */
-export function verificationTargets(h: Hypothesis, incident: Incident, cmdb: Cmdb): VerificationTarget[] {
-  const targets: VerificationTarget[] = [];
-  const add = (entity: string, metric: string) => {
-    if (!targets.some((t) => t.entity === entity && t.metric === metric)) targets.push({ entity, metric, recoverWithinMinutes: 10 });
-  };
-  const link = parseLink(h.component);
-  const kindOf = (name: string) => cmdb.services.find((s) => s.name === name)?.kind;
-  if (link) add(link.caller, 'latency_p95_ms');
-  else if (kindOf(h.component) === 'external') {
-    for (const caller of cmdb.services.filter((s) => s.dependsOn.includes(h.component))) add(caller.name, 'error_rate');
-  } else {
-    add(h.component, KEY_METRIC[h.kind]);
-    add(h.component, 'error_rate');
+/** Used when no runbook for the fault kind lists remediation steps. */
+const DEFAULT_STEPS: Record<FaultKind, StepDraft[]> = {
+  cpu_saturation: [{ action: 'scale_out', params: { addReplicas: 2 }, verify: ['cpu_util', 'error_rate'] }],
+  memory_leak: [{ action: 'restart_service', params: { strategy: 'rolling' }, verify: ['latency_p95_ms', 'error_rate'] }],
+  disk_full: [{ action: 'free_disk', params: { paths: 'rotated logs, /tmp' }, verify: ['error_rate'] }],
+  network_latency: [{ action: 'failover', params: { to: 'the route through the other zone' }, verify: ['latency_p95_ms'] }],
+  db_connection_exhaustion: [{ action: 'kill_slow_queries', params: { olderThanSeconds: 30 }, verify: ['pool_utilization', 'error_rate'] }],
+  bad_deploy: [{ action: 'rollback_deploy', params: {}, verify: ['error_rate'] }],
+  config_change: [{ action: 'revert_config', params: {}, verify: ['error_rate'] }],
+  third_party_timeout: [{ action: 'failover', params: { to: 'the backup acquirer' }, verify: ['error_rate'] }],
+  cache_outage: [{ action: 'restart_service', params: { strategy: 'rolling' }, verify: ['error_rate'] }],
+};
+
+/** The first matching runbook (the component's own first) that lists remediation steps, else the defaults. */
+export function stepDrafts(h: Hypothesis, cmdb: Cmdb, runbooks: Runbook[] = []): { drafts: StepDraft[]; runbook?: string } {
+  const own = cmdb.services.find((s) => s.name === h.component)?.runbook;
+  const rb = runbooksFor(runbooks, h.kind, own).find((r) => r.faults.includes(h.kind) && (r.remediation?.length ?? 0) > 0);
+  if (rb) return { drafts: rb.remediation!.map((r) => ({ action: r.action, params: r.params, risk: r.risk, verify: r.verify, within: r.within })), runbook: rb.id };
+  return { drafts: DEFAULT_STEPS[h.kind] };
+}
+
+/** What only the CMDB knows: the versions around the last deploy, the last config change. */
+function cmdbParams(action: ActionKind, h: Hypothesis, cmdb: Cmdb): PlanStep['params'] {
+  const lastChange = (kind: 'deploy' | 'config') =>
+    [...cmdb.changes].filter((c) => c.target === h.component && c.kind === kind && c.ts <= h.onsetMs + 5 * 60_000).sort((a, b) => b.ts - a.ts)[0];
+  if (action === 'rollback_deploy') {
+    const deploy = lastChange('deploy');
+    return { ...(deploy?.from ? { toVersion: deploy.from } : {}), ...(deploy?.to ? { fromVersion: deploy.to } : {}) };
   }
+  if (action === 'revert_config') {
+    const change = lastChange('config');
+    return change ? { changeId: change.id } : {};
+  }
+  return {};
+}
+
+export function targetKind(component: string, cmdb: Cmdb): TargetKind | undefined {
+  if (parseLink(component)) return 'link';
+  return cmdb.services.find((s) => s.name === component)?.kind;
+}
+
+/** Where a metric "of the target" is read: a link's caller, an external provider's callers, else the target. */
+export function metricEntities(component: string, cmdb: Cmdb): string[] {
+  const link = parseLink(component);
+  if (link) return [link.caller];
+  if (targetKind(component, cmdb) === 'external') return cmdb.services.filter((s) => s.dependsOn.includes(component)).map((s) => s.name);
+  return [component];
+}
+
+/** The alerted symptoms that must come back too: the business KPI, and errors and latency of alerted services. */
+export function symptomTargets(incident: Incident, cmdb: Cmdb): VerificationTarget[] {
+  const targets: VerificationTarget[] = [];
   for (const s of incident.services) {
-    if (s === 'business') add('business', 'payment_success_rate');
+    if (s === 'business') targets.push({ entity: 'business', metric: 'payment_success_rate', recoverWithinMinutes: 10 });
     else if (cmdb.services.some((c) => c.name === s && c.kind !== 'external')) {
-      add(s, 'error_rate');
-      add(s, 'latency_p95_ms');
+      targets.push({ entity: s, metric: 'error_rate', recoverWithinMinutes: 10 }, { entity: s, metric: 'latency_p95_ms', recoverWithinMinutes: 10 });
     }
   }
   return targets;
 }
 
-const KEY_METRIC: Record<FaultKind, string> = {
-  cpu_saturation: 'cpu_util',
-  memory_leak: 'latency_p95_ms',
-  disk_full: 'error_rate',
-  network_latency: 'latency_p95_ms',
-  db_connection_exhaustion: 'pool_utilization',
-  bad_deploy: 'error_rate',
-  config_change: 'error_rate',
-  third_party_timeout: 'error_rate',
-  cache_outage: 'error_rate',
-};
+const dedupeTargets = (targets: VerificationTarget[]): VerificationTarget[] =>
+  targets.filter((t, i) => targets.findIndex((o) => o.entity === t.entity && o.metric === t.metric) === i);
 
+/** Which metrics must come back, and where: what each step addresses, then the alerted symptoms. */
+export function verificationTargets(h: Hypothesis, incident: Incident, cmdb: Cmdb, runbooks: Runbook[] = []): VerificationTarget[] {
+  const steps = stepDrafts(h, cmdb, runbooks).drafts.flatMap((d) => stepVerification(d, h.component, cmdb));
+  return dedupeTargets([...steps, ...symptomTargets(incident, cmdb)]);
+}
+
+function stepVerification(d: StepDraft, target: string, cmdb: Cmdb): VerificationTarget[] {
+  const metrics = d.verify ?? ['error_rate'];
+  return dedupeTargets(metricEntities(target, cmdb).flatMap((entity) => metrics.map((metric) => ({ entity, metric, recoverWithinMinutes: d.within ?? 10 }))));
+}
+
+function preChecksFor(action: ActionKind, target: string, params: PlanStep['params'], symptoms: VerificationTarget[]): PreCheck[] {
+  const checks: PreCheck[] = [];
+  const link = parseLink(target);
+  for (const component of link ? [link.caller, link.callee] : [target]) checks.push({ kind: 'component_exists', component });
+  if (action === 'rollback_deploy' && typeof params.fromVersion === 'string') checks.push({ kind: 'version_still_deployed', component: target, version: params.fromVersion });
+  if (symptoms.length > 0) checks.push({ kind: 'still_degraded', targets: symptoms.map(({ entity, metric }) => ({ entity, metric })) });
+  checks.push({ kind: 'dry_run' });
+  return checks;
+}
 export function hashPlan(plan: Omit<RemediationPlan, 'hash'>): string {
   const content = { incidentId: plan.incidentId, hypothesisId: plan.hypothesisId, steps: plan.steps, risk: plan.risk, approvers: plan.approvers, verification: plan.verification };
   return createHash('sha256').update(canonicalJson(content)).digest('hex');
@@ -105,27 +126,51 @@ export interface PlanInput {
   cmdb: Cmdb;
   approvers: string[];
   findings?: Finding[];
+  /** runbooks whose `remediation` steps drive the plan (default: the built-in mapping) */
+  runbooks?: Runbook[];
   now: number;
 }
 
+/** No registered action fits the diagnosis (wrong kind of target, a parameter the CMDB does not have). */
+export class NoFittingActionError extends Error {
+  override name = 'NoFittingActionError';
+}
+
+/** Builds the typed plan; throws NoFittingActionError when a step's action cannot act on the target. */
 export function planRemediation(input: PlanInput): RemediationPlan {
   const { incident, hypothesis: h, cmdb } = input;
-  const steps: PlanStep[] = draftSteps(h, cmdb).map((d, i) => {
+  const { drafts, runbook } = stepDrafts(h, cmdb, input.runbooks);
+  const kind = targetKind(h.component, cmdb);
+  const symptoms = symptomTargets(incident, cmdb);
+  const steps: PlanStep[] = drafts.map((d, i) => {
+    const params = { ...cmdbParams(d.action, h, cmdb), ...d.params };
+    const unfit = whyUnfit(d.action, kind, params);
+    if (unfit) throw new NoFittingActionError(`${unfit} (${h.kind.replaceAll('_', ' ')} on ${h.component})`);
     const spec = ACTIONS[d.action];
-    return { ...d, id: `step-${i + 1}`, description: spec.title(d.target, d.params), rollback: spec.rollback(d.target, d.params) };
+    const verification = stepVerification(d, h.component, cmdb);
+    return {
+      id: `step-${i + 1}`,
+      action: d.action,
+      target: h.component,
+      params,
+      description: spec.title(h.component, params),
+      risk: maxRisk([spec.risk, d.risk ?? spec.risk]),
+      preChecks: preChecksFor(d.action, h.component, params, dedupeTargets([...verification, ...symptoms])),
+      verification,
+      rollback: spec.rollback(h.component, params),
+    };
   });
-  // The fault kind's runbook from the knowledge base; the component's own CMDB runbook is cited in the report.
-  const runbook = `rb-${h.kind.replaceAll('_', '-')}`;
   const draft: Omit<RemediationPlan, 'hash'> = {
     id: `plan-${incident.id}-${h.component}-${h.kind}`.replaceAll('>', ''),
     incidentId: incident.id,
     hypothesisId: h.id,
     title: `${steps.map((s) => s.description).join(', then ')} (${h.kind.replaceAll('_', ' ')} on ${h.component})`,
     steps,
-    risk: maxRisk(steps.map((s) => ACTIONS[s.action].risk)),
+    risk: maxRisk(steps.map((s) => s.risk)),
     approvers: input.approvers,
-    verification: verificationTargets(h, incident, cmdb),
-    runbook,
+    verification: dedupeTargets([...steps.flatMap((s) => s.verification), ...symptoms]),
+    // the runbook whose steps these are; else the fault kind's (the component's own is cited in the report)
+    runbook: runbook ?? `rb-${h.kind.replaceAll('_', '-')}`,
     createdAt: input.now,
   };
   return { ...draft, hash: hashPlan(draft) };
@@ -149,12 +194,20 @@ export async function planScriptRemediation(input: {
   const check = await validateScript(input.script);
   if (!check.ok) return { ok: false, reason: check.reason };
   const params = { script: input.script };
+  const verification = input.verification ?? [];
   const step: PlanStep = {
     id: 'step-1',
     action: 'run_script',
     target: input.target,
     params,
     description: `${ACTIONS.run_script.title(input.target, params)}: ${input.description}`,
+    risk: 'high',
+    preChecks: [
+      ...(parseLink(input.target) ? [] : [{ kind: 'component_exists' as const, component: input.target }]),
+      ...(verification.length > 0 ? [{ kind: 'still_degraded' as const, targets: verification.map(({ entity, metric }) => ({ entity, metric })) }] : []),
+      { kind: 'dry_run' as const },
+    ],
+    verification,
     rollback: ACTIONS.run_script.rollback(input.target, params),
   };
   const draft: Omit<RemediationPlan, 'hash'> = {
@@ -165,7 +218,7 @@ export async function planScriptRemediation(input: {
     steps: [step],
     risk: 'high',
     approvers: input.approvers,
-    verification: input.verification ?? [],
+    verification,
     createdAt: input.now,
   };
   return { ok: true, plan: { ...draft, hash: hashPlan(draft) }, notes: check.notes };

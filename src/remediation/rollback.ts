@@ -42,10 +42,3 @@ export async function runRollback(input: { plan: RemediationPlan; offer: Rollbac
   const ok = steps.length === input.offer.undo.length && steps.every((s) => s.ok);
   return { planId: input.plan.id, actor: input.actor, at: input.now(), status: ok ? 'succeeded' : 'failed', steps };
 }
-
-export function rollbackOfferText(offer: RollbackOffer): string {
-  const head = `❌ Step ${offer.failed.step.id} (${offer.failed.step.description}) failed: ${offer.failed.output.trim().slice(0, 500)}. The remaining steps were skipped.`;
-  if (offer.undo.length === 0) return `${head}\nNo earlier step succeeded, so there is nothing to roll back.`;
-  const lines = offer.undo.map((s) => `• ${s.id} (${s.description}): ${s.rollback ?? 'no rollback recorded'}`);
-  return `${head}\nRollback offered for the steps that succeeded (last first):\n${lines.join('\n')}\nAn approver can run it with \`rollback\`.`;
-}

@@ -1,4 +1,4 @@
-import type { Approval, Execution, RemediationPlan } from '../model/remediation.js';
+import type { Approval, Execution, PlanStep, PreCheckResult, RemediationPlan } from '../model/remediation.js';
 import { approvalCovers } from './approval.js';
 import type { Executor } from './executors/types.js';
 
@@ -16,6 +16,8 @@ export async function runPlan(input: {
   actor: string;
   now: () => number;
   onStep?: (stepId: string, ok: boolean, output: string) => void | Promise<void>;
+  /** runs the step's pre-checks right before it; a failed one stops the plan before the step changes anything */
+  preChecks?: (step: PlanStep) => Promise<PreCheckResult[]>;
 }): Promise<Execution> {
   const refusal = approvalCovers(input.plan, input.approval, input.coApprovals ?? []);
   if (refusal) throw new NotApprovedError(refusal);
@@ -27,13 +29,19 @@ export async function runPlan(input: {
       steps.push({ stepId: step.id, status: 'skipped', output: 'skipped: an earlier step failed' });
       continue;
     }
+    const checks = input.preChecks && step.preChecks.length > 0 ? await input.preChecks(step) : undefined;
+    const blocked = checks?.filter((c) => !c.ok) ?? [];
     let outcome;
-    try {
-      outcome = await input.executor.execute(step, { dryRun: false });
-    } catch (err) {
-      outcome = { ok: false, output: `executor error: ${(err as Error).message}` };
+    if (blocked.length > 0) {
+      outcome = { ok: false, output: `pre-check failed, the step did not run: ${blocked.map((c) => `${c.kind}: ${c.detail}`).join('; ')}` };
+    } else {
+      try {
+        outcome = await input.executor.execute(step, { dryRun: false });
+      } catch (err) {
+        outcome = { ok: false, output: `executor error: ${(err as Error).message}` };
+      }
     }
-    steps.push({ stepId: step.id, status: outcome.ok ? 'succeeded' : 'failed', output: outcome.output });
+    steps.push({ stepId: step.id, status: outcome.ok ? 'succeeded' : 'failed', output: outcome.output, ...(checks ? { preChecks: checks } : {}) });
     await input.onStep?.(step.id, outcome.ok, outcome.output);
     failed = !outcome.ok;
   }

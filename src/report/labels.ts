@@ -1,5 +1,5 @@
 import type { AnomalyKind, FaultKind } from '../model/evidence.js';
-import type { ActionKind } from '../model/remediation.js';
+import type { ActionKind, PreCheck } from '../model/remediation.js';
 
 /** Human wording for enum values, shared by the report and chat messages. */
 
@@ -23,6 +23,8 @@ const ACTION_LABELS: Record<ActionKind, string> = {
   clear_cache: 'clear cache',
   revert_config: 'revert config',
   free_disk: 'free disk space',
+  call_webhook: 'call automation hook',
+  kubectl: 'kubectl',
   kill_slow_queries: 'kill slow queries',
   enable_circuit_breaker: 'enable circuit breaker',
   run_script: 'run script',
@@ -34,6 +36,20 @@ export function faultLabel(kind: FaultKind): string {
 
 export function actionLabel(action: ActionKind): string {
   return ACTION_LABELS[action] ?? action;
+}
+
+/** A pre-check in words, as the plan shows it before anyone approves. */
+export function preCheckLabel(check: PreCheck): string {
+  switch (check.kind) {
+    case 'component_exists':
+      return `${check.component} is in the CMDB`;
+    case 'version_still_deployed':
+      return `${check.component} still runs ${check.version}`;
+    case 'still_degraded':
+      return `the trouble is still there (${check.targets.slice(0, 3).map((t) => `${t.entity} ${t.metric}`).join(', ')}${check.targets.length > 3 ? ', …' : ''})`;
+    case 'dry_run':
+      return "the executor's dry run succeeds";
+  }
 }
 
 export function anomalyLabel(kind: AnomalyKind): string {

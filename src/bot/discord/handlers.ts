@@ -202,13 +202,19 @@ export async function handleButton(ctx: DiscordContext, interaction: ButtonInter
     await interaction.deferUpdate();
     acked = true;
     const parsed = parseCustomId(interaction.customId);
-    if (!parsed || (parsed.verb !== 'approve' && parsed.verb !== 'reject')) return 'ignored';
+    if (!parsed || !['approve', 'reject', 'dryrun', 'rollback'].includes(parsed.verb)) return 'ignored';
     const found = findPlan(ctx, parsed.planId, parsed.hash);
     if (!found) {
       await tell('⚠️ This plan is no longer awaiting a decision here (it changed, or the copilot restarted). Nothing was executed.');
       return 'refused';
     }
     const actor = interaction.user.id;
+    if (parsed.verb === 'dryrun') {
+      // read-only: pre-checks and the executor's dry run, posted in the thread; anyone in the channel may ask
+      const outcome = await ctx.copilot.dryRun(found.incidentId);
+      if (!outcome.ok) await tell(`Not done: ${outcome.error}`);
+      return outcome.ok ? 'decided' : 'refused';
+    }
     if (!isApprover(ctx.config, actor, interaction.memberRoles)) {
       ctx.log.warn(`discord: ${actor} may not ${parsed.verb} ${found.planId}; refused`);
       await ctx.audit
@@ -224,7 +230,10 @@ export async function handleButton(ctx: DiscordContext, interaction: ButtonInter
     ctx.deciding.add(found.incidentId);
     try {
       ctx.roles.remember(actor, interaction.memberRoles);
-      const outcome = await ctx.copilot.decide(found.incidentId, actor, parsed.verb === 'approve' ? 'approved' : 'rejected');
+      const outcome =
+        parsed.verb === 'rollback'
+          ? await ctx.copilot.rollback(found.incidentId, actor)
+          : await ctx.copilot.decide(found.incidentId, actor, parsed.verb === 'approve' ? 'approved' : 'rejected');
       if (!outcome.ok) {
         await tell(`Not done: ${outcome.error}`);
         return 'refused';

@@ -260,8 +260,8 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
     }
   });
 
-  // ---- Approve / Reject buttons: ack within 3 s, decide in the background
-  app.action<BlockAction<ButtonAction>>(/^(approve|reject)$/, async ({ ack, body, action }) => {
+  // ---- Approve / Reject / Dry run / Roll back buttons: ack within 3 s, act in the background
+  app.action<BlockAction<ButtonAction>>(/^(approve|reject|dryrun|rollback)$/, async ({ ack, body, action }) => {
     await ack();
     const user = body.user.id;
     const channelId = body.channel?.id ?? '';
@@ -276,16 +276,22 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
       const plan = session?.result.plan;
       if (!session || !plan) return ephemeral(`I know no pending plan ${planId ?? ''} (was I restarted?). Nothing was executed.`);
       if (plan.hash !== hash) return ephemeral('That button belongs to a different version of the plan. Nothing was executed.');
+      if (verb === 'dryrun') {
+        // read-only: pre-checks and the executor's dry run, posted in the thread; anyone in the channel may ask
+        const outcome = await copilot.dryRun(session.incident.id);
+        return outcome.ok ? undefined : ephemeral(`Not done: ${outcome.error}`);
+      }
       const authorised = slack.approvers.includes(user) || (await isInApproverGroup(user, slack.approvers).catch(() => false));
       if (!authorised) {
         await runtime.store.appendAudit({ type: 'refused', incidentId: session.incident.id, planId: plan.id, planHash: plan.hash, actor: user, at: runtime.world.now(), detail: `${user} is not an approver (Slack)` });
         return ephemeral(`Sorry <@${user}>, only ${slack.approvers.map((a) => (a.startsWith('S') ? `<!subteam^${a}>` : `<@${a}>`)).join(', ') || 'configured approvers'} may decide on this plan. Nothing was executed.`);
       }
-      const outcome = await copilot.decide(session.incident.id, user, verb === 'approve' ? 'approved' : 'rejected');
+      const outcome =
+        verb === 'rollback' ? await copilot.rollback(session.incident.id, user) : await copilot.decide(session.incident.id, user, verb === 'approve' ? 'approved' : 'rejected');
       if (!outcome.ok) return ephemeral(`Not done: ${outcome.error}`);
       if (messageTs && channelId) {
         const blocks = ((body.message?.blocks ?? []) as { type: string }[]).filter((b) => b.type !== 'actions');
-        const note = `${verb === 'approve' ? '✅ Approved' : '❌ Rejected'} by <@${user}>`;
+        const note = `${verb === 'approve' ? '✅ Approved' : verb === 'rollback' ? '↩️ Rollback run' : '❌ Rejected'} by <@${user}>`;
         await client.chat.update({ channel: channelId, ts: messageTs, text: note, blocks: [...blocks, { type: 'context', elements: [{ type: 'mrkdwn', text: note }] }] as never });
       }
       return undefined;

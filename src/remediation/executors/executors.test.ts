@@ -10,7 +10,7 @@ import { createExecutor } from './registry.js';
 import { argvFromStep, createShellExecutor } from './shell.js';
 import { createWebhookExecutor } from './webhook.js';
 
-const step = (params: PlanStep['params']): PlanStep => ({ id: 'step-1', action: 'restart_service', target: 'api', params, description: 'Rolling restart of api', rollback: 'none' });
+const step = (params: PlanStep['params']): PlanStep => ({ id: 'step-1', action: 'restart_service', target: 'api', params, description: 'Rolling restart of api', risk: 'low', preChecks: [], verification: [], rollback: 'none' });
 
 describe('shell executor', () => {
   const base = { enabled: true, allow: ['echo', 'true', 'sleep', 'false'], cwd: os.tmpdir(), timeoutMs: 5_000 };

@@ -11,6 +11,9 @@ const step = (action: PlanStep['action'], target = 'payment-service', params: Pl
   target,
   params,
   description: `${action} ${target}`,
+  risk: 'medium',
+  preChecks: [],
+  verification: [],
 });
 
 /** A stand-in kubectl that records its arguments, so the executor's real execFile path is exercised. */

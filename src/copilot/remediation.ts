@@ -1,0 +1,204 @@
+import * as msg from '../bot/messages.js';
+import type { Approval } from '../model/remediation.js';
+import type { Report } from '../model/report.js';
+import { type ApprovalPolicy, eligibleApprovers } from '../remediation/approval.js';
+import { planScriptRemediation } from '../remediation/planner.js';
+import { runPreChecks } from '../remediation/prechecks.js';
+import { rollbackOffer, runRollback } from '../remediation/rollback.js';
+import { runPlan } from '../remediation/runner.js';
+import { scriptsMessage } from '../remediation/scripts.js';
+import { verifyRecovery } from '../remediation/verify.js';
+import type { ActionOutcome, CopilotDeps, IncidentSession } from './copilot.js';
+
+/** What the copilot's remediation operations need: its dependencies, the approval policy, and its report writer. */
+export interface RemediationOps {
+  deps: CopilotDeps;
+  policy: ApprovalPolicy;
+  writeReport(session: Omit<IncidentSession, 'report'>): Promise<Report>;
+}
+
+export type DryRunOutcome =
+  | { ok: true; steps: { stepId: string; ok: boolean; output: string; preChecks: { kind: string; ok: boolean; detail: string }[] }[] }
+  | { ok: false; error: string };
+
+const preCheckContext = (ops: RemediationOps, session: IncidentSession) => ({
+  cmdb: () => ops.deps.connectors.cmdb.snapshot(),
+  metrics: ops.deps.connectors.metrics,
+  baseline: session.result.baseline,
+  now: ops.deps.clock.now(),
+  executor: ops.deps.executor,
+});
+
+/**
+ * Runs a plan whose approvals are complete: step by step, each after its pre-checks; every step's outcome audited;
+ * a failed step offers the rollback (with a button); a successful run is verified on fresh telemetry.
+ */
+export async function executeApproved(ops: RemediationOps, session: IncidentSession, actor: string, coApprovals: Approval[]): Promise<void> {
+  const { store, channel, clock, executor } = ops.deps;
+  const plan = session.result.plan!;
+  const incidentId = session.incident.id;
+  const thread = session.incident.thread;
+  await channel.post(thread, { text: `✅ Approved by ${actor}. Executing ${plan.steps.length} step(s) with the ${executor.name} executor, each after its pre-checks…` });
+  const execution = await runPlan({
+    plan,
+    approval: session.approval,
+    coApprovals,
+    executor,
+    actor,
+    now: () => clock.now(),
+    preChecks: (step) => runPreChecks(step, preCheckContext(ops, session)),
+  });
+  session.execution = execution;
+  session.fixedAtMs = execution.finishedAt;
+  for (const step of execution.steps) {
+    const type = step.status === 'failed' ? 'step_failed' : 'executed';
+    if (step.status !== 'skipped') await store.appendAudit({ type, incidentId, planId: plan.id, planHash: plan.hash, actor, at: execution.finishedAt, detail: `${step.stepId}: ${step.output}` });
+  }
+  await store.put(incidentId, 'execution', execution);
+  await channel.post(thread, msg.executionMessage(execution, plan));
+  const offer = execution.status === 'failed' ? rollbackOffer(plan, execution) : null;
+  if (offer) await channel.post(thread, msg.rollbackOfferMessage(offer, plan));
+  if (execution.status === 'succeeded') await verifySession(ops, session);
+  session.report = await ops.writeReport(session);
+  await store.put(incidentId, 'report', session.report);
+  await channel.post(thread, msg.reportMessage(session.report));
+}
+
+/**
+ * After the longest recovery window of the plan, re-reads telemetry and judges every verification target, the
+ * plan's and each step's; posts recovered / not recovered and audits it.
+ */
+export async function verifySession(ops: RemediationOps, session: IncidentSession): Promise<void> {
+  const plan = session.result.plan!;
+  const { clock, channel, store } = ops.deps;
+  const windows = [...plan.verification, ...plan.steps.flatMap((s) => s.verification)].map((v) => v.recoverWithinMinutes);
+  const waitMinutes = Math.max(...windows, 5);
+  await channel.post(session.incident.thread, { text: `⏳ Waiting ${waitMinutes} minutes, then re-reading telemetry to verify recovery…` });
+  await clock.wait(waitMinutes);
+  const now = clock.now();
+  const verification = await verifyRecovery({
+    plan,
+    metrics: ops.deps.connectors.metrics,
+    baseline: session.result.baseline,
+    during: { fromMs: session.incident.window.toMs - 5 * 60_000, toMs: session.incident.window.toMs + 60_000 },
+    after: { fromMs: now - 3 * 60_000, toMs: now + 60_000 },
+    now,
+  });
+  session.verification = verification;
+  session.incident = { ...session.incident, status: verification.recovered ? 'resolved' : 'unresolved' };
+  const perStep = (verification.steps ?? []).map((s) => `${s.stepId} ${s.recovered ? 'recovered' : 'not recovered'}`).join(', ');
+  await store.appendAudit({
+    type: 'verified',
+    incidentId: session.incident.id,
+    planId: plan.id,
+    planHash: plan.hash,
+    actor: 'sre-copilot',
+    at: now,
+    detail: `${verification.recovered ? 'recovered' : 'not recovered'}${perStep ? ` (${perStep})` : ''}`,
+  });
+  await Promise.all([store.put(session.incident.id, 'verification', verification), store.put(session.incident.id, 'incident', session.incident)]);
+  await channel.post(session.incident.thread, msg.verificationMessage(verification));
+}
+
+/**
+ * A generated bash script, for when no registered action fits the diagnosis. The script is validated at planning
+ * time (deny-list, `bash -n`, shellcheck when installed): a blocked one is refused with the reason and audited; a
+ * valid one replaces the pending proposal as a high-risk plan, shown in full, that needs two distinct approvers.
+ */
+export async function proposeScriptPlan(
+  ops: RemediationOps,
+  session: IncidentSession,
+  input: { target: string; script: string; description: string; actor: string },
+): Promise<ActionOutcome> {
+  const { store, channel, clock } = ops.deps;
+  const incidentId = session.incident.id;
+  const thread = session.incident.thread;
+  const refuse = async (reason: string): Promise<ActionOutcome> => {
+    await store.appendAudit({ type: 'refused', incidentId, actor: input.actor, at: clock.now(), detail: `script: ${reason}` });
+    await channel.post(thread, msg.errorMessage(`Refused: ${reason}`));
+    return { ok: false, error: reason };
+  };
+  if (session.approval || (session.approvals?.length ?? 0) > 0 || session.execution) {
+    return refuse('the current plan was already decided or approved; a script cannot replace it');
+  }
+  const planned = await planScriptRemediation({
+    incident: session.incident,
+    hypothesisId: session.result.ranked[0]?.id ?? 'none',
+    target: input.target,
+    script: input.script,
+    description: input.description,
+    approvers: ops.deps.approvers ?? ops.deps.config.approvers,
+    verification: session.result.plan?.verification ?? [],
+    now: clock.now(),
+  });
+  if (!planned.ok) return refuse(planned.reason);
+  const plan = planned.plan;
+  session.result = { ...session.result, plan };
+  await store.put(incidentId, 'plan', plan);
+  await store.appendAudit({ type: 'proposed', incidentId, planId: plan.id, planHash: plan.hash, actor: input.actor, at: clock.now(), detail: plan.title });
+  await channel.post(thread, msg.planMessage(plan));
+  const shown = scriptsMessage(plan);
+  if (shown) await channel.post(thread, shown);
+  return { ok: true, session };
+}
+
+/**
+ * What the plan would do now, step by step: its pre-checks on fresh reads and the executor's dry run. Nothing is
+ * executed and nothing is decided, so the plan still awaits its approval afterwards.
+ */
+export async function dryRunPlan(ops: RemediationOps, session: IncidentSession): Promise<DryRunOutcome> {
+  const plan = session.result.plan!;
+  const { executor, channel } = ops.deps;
+  const steps: Extract<DryRunOutcome, { ok: true }>['steps'] = [];
+  for (const step of plan.steps) {
+    // the dry_run pre-check would only repeat the dry run below
+    const preChecks = await runPreChecks({ ...step, preChecks: step.preChecks.filter((c) => c.kind !== 'dry_run') }, preCheckContext(ops, session));
+    let outcome;
+    try {
+      outcome = await executor.execute(step, { dryRun: true });
+    } catch (err) {
+      outcome = { ok: false, output: `executor error: ${(err as Error).message}` };
+    }
+    steps.push({ stepId: step.id, ok: outcome.ok && preChecks.every((c) => c.ok), output: outcome.output, preChecks });
+  }
+  const lines = steps.map((s) => {
+    const failed = s.preChecks.filter((c) => !c.ok);
+    const checks = failed.length ? `\n   ⚠️ pre-check would fail: ${failed.map((c) => c.detail).join('; ')}` : s.preChecks.length ? `\n   pre-checks pass now` : '';
+    return `${s.ok ? '•' : '❌'} ${s.stepId}: ${s.output}${checks}`;
+  });
+  await channel.post(session.incident.thread, { text: `🧪 Dry run with the ${executor.name} executor (nothing was executed):\n${lines.join('\n')}` });
+  return { ok: true, steps };
+}
+
+/**
+ * An approver runs the rollback offered after a failed step: the steps that succeeded are undone, last first,
+ * with the executor's `rollback`. Audited as `rolled_back` (or `refused`).
+ */
+export async function rollbackPlan(ops: RemediationOps, session: IncidentSession, actor: string): Promise<ActionOutcome> {
+  const plan = session.result.plan!;
+  const incidentId = session.incident.id;
+  const { store, channel, clock, executor } = ops.deps;
+  const thread = session.incident.thread;
+  const refuse = async (reason: string): Promise<ActionOutcome> => {
+    await store.appendAudit({ type: 'refused', incidentId, planId: plan.id, planHash: plan.hash, actor, at: clock.now(), detail: `rollback: ${reason}` });
+    await channel.post(thread, msg.errorMessage(`Refused: ${reason}`));
+    return { ok: false, error: reason };
+  };
+  const approvers = eligibleApprovers(plan, ops.policy);
+  const member = approvers.includes(actor) || (ops.deps.isInApproverGroup ? await ops.deps.isInApproverGroup(actor, approvers).catch(() => false) : false);
+  if (!member) return refuse(`${actor} may not roll back this plan; approvers: ${approvers.join(', ')}`);
+  const offer = session.execution ? rollbackOffer(plan, session.execution) : null;
+  if (!offer) return refuse('no step failed, so no rollback is on offer');
+  if (session.rollback) return refuse(`the rollback was already run by ${session.rollback.actor}`);
+  if (offer.undo.length === 0) return refuse('no earlier step succeeded; there is nothing to roll back');
+  if (!executor.rollback) return refuse(`the ${executor.name} executor cannot undo steps; undo them by hand: ${offer.undo.map((s) => s.rollback ?? s.id).join('; ')}`);
+  const result = await runRollback({ plan, offer, executor, actor, now: () => clock.now() });
+  session.rollback = result;
+  for (const step of result.steps) {
+    const type = step.ok ? 'rolled_back' : 'step_failed';
+    await store.appendAudit({ type, incidentId, planId: plan.id, planHash: plan.hash, actor, at: result.at, detail: `rollback ${step.stepId}: ${step.output}` });
+  }
+  const lines = result.steps.map((s) => `${s.ok ? '↩️' : '❌'} ${s.stepId}: ${s.output}`);
+  await channel.post(thread, { text: `${result.status === 'succeeded' ? '↩️ Rolled back' : '❌ Rollback failed'} (run by ${actor})\n${lines.join('\n')}` });
+  return { ok: true, session };
+}
