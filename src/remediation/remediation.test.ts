@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Hypothesis } from '../model/evidence.js';
-import type { Incident } from '../model/incident.js';
 import type { MetricSeries } from '../model/telemetry.js';
 import { decide } from './approval.js';
 import type { Executor } from './executors/types.js';
@@ -8,39 +6,8 @@ import { planRemediation } from './planner.js';
 import { NotApprovedError, runPlan } from './runner.js';
 import { verifyRecovery } from './verify.js';
 
-const T = Date.UTC(2026, 10, 20, 9, 0);
-const incident: Incident = {
-  id: 'inc-1',
-  title: 'HighErrorRate api-gateway',
-  severity: 'critical',
-  services: ['api-gateway'],
-  window: { fromMs: T - 3_600_000, toMs: T },
-  thread: { channel: 'console', threadId: 't1' },
-  status: 'diagnosed',
-  signal: { kind: 'question', text: 'why?', user: 'alice', receivedAt: T },
-  createdAt: T,
-};
-const cmdb = {
-  services: [
-    { name: 'api-gateway', kind: 'gateway' as const, tier: 0, owner: 'edge', hosts: ['h1'], dependsOn: ['payment-service'] },
-    { name: 'payment-service', kind: 'service' as const, tier: 0, owner: 'payments', hosts: ['h2'], dependsOn: [], version: '2.4.0', runbook: 'rb-payment' },
-  ],
-  hosts: [],
-  changes: [
-    { id: 'chg-7', ts: T - 20 * 60_000, kind: 'deploy' as const, target: 'payment-service', description: 'deploy', from: '2.3.9', to: '2.4.0', author: 'ci' },
-  ],
-};
-const hypothesis: Hypothesis = {
-  id: 'h-payment',
-  component: 'payment-service',
-  kind: 'bad_deploy',
-  score: 0.8,
-  confidence: 0.8,
-  onsetMs: T - 18 * 60_000,
-  evidence: [],
-  findingIds: [],
-  explains: ['api-gateway', 'payment-service'],
-};
+import { T, cmdb, hypothesis, incident } from './test-fixtures.js';
+
 const plan = planRemediation({ incident, hypothesis, cmdb, approvers: ['alice'], now: T });
 
 const recordingExecutor = (fail: string[] = []): Executor & { ran: string[] } => {
@@ -131,6 +98,31 @@ describe('verifyRecovery', () => {
     const values = [...Array(10).fill(40), ...Array(5).fill(95), ...Array(5).fill(22)];
     const v = await verifyRecovery({ plan: single, metrics: source(values), ...windows, now: T });
     expect(v.recovered).toBe(true);
+  });
+
+  it("judges each step on its own targets, and the plan on all of them", async () => {
+    const byMetric = {
+      async query(q: { metric?: string; fromMs: number; toMs: number }) {
+        const values = q.metric === 'fixed' ? [...Array(10).fill(0.01), ...Array(5).fill(0.3), ...Array(5).fill(0.01)] : [...Array(10).fill(0.01), ...Array(5).fill(0.3), ...Array(5).fill(0.28)];
+        const s = series(values);
+        return [{ ...s, points: s.points.filter((p) => p.ts >= q.fromMs && p.ts < q.toMs) }];
+      },
+    };
+    const target = (metric: string) => ({ entity: 'x', metric, recoverWithinMinutes: 10 });
+    const twoSteps = {
+      ...plan,
+      verification: [],
+      steps: [
+        { ...plan.steps[0]!, id: 'step-1', verification: [target('fixed')] },
+        { ...plan.steps[0]!, id: 'step-2', verification: [target('still-bad')] },
+      ],
+    };
+    const v = await verifyRecovery({ plan: twoSteps, metrics: byMetric, ...windows, now: T });
+    expect(v.steps!.map((s) => [s.stepId, s.recovered])).toEqual([
+      ['step-1', true],
+      ['step-2', false],
+    ]);
+    expect(v.recovered).toBe(false);
   });
 
   it('reports no recovery when the metric stays bad', async () => {
