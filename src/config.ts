@@ -27,6 +27,16 @@ const EnvSchema = z.object({
   SRE_COPILOT_SHELL_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   SRE_COPILOT_WEBHOOK_URL: z.url().optional(),
   SRE_COPILOT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  SRE_COPILOT_RUNBOOKS: z.string().optional(),
+  SRE_COPILOT_EXECUTOR: z.enum(['scenario', 'shell', 'webhook', 'kubectl']).default('scenario'),
+  SRE_COPILOT_HOOKS: csv.pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9_-]*=https?:\/\/\S+$/i, 'each hook is name=http(s)://url')
+        .refine((pair) => URL.canParse(pair.slice(pair.indexOf('=') + 1)), 'the hook URL does not parse'),
+    ),
+  ),
   LLM_PROVIDER: z.enum(['none', 'openai', 'anthropic', 'ollama']).default('none'),
   LLM_BASE_URL: z.url().optional(),
   LLM_API_KEY: z.string().optional(),
@@ -98,6 +108,12 @@ export interface Config {
   shell?: { enabled: boolean; allow: string[]; cwd: string; timeoutMs: number };
   /** the kubectl executor: the binary, namespace and context it acts in */
   kubectl?: { binary: string; namespace: string; context?: string; timeoutMs: number };
+  /** a folder of runbooks (Markdown with YAML front matter) replacing the bundled ones */
+  runbooksDir?: string;
+  /** which executor runs registered actions: the scenario world (default), shell, webhook or kubectl */
+  executor?: 'scenario' | 'shell' | 'webhook' | 'kubectl';
+  /** automation hooks that `call_webhook` steps name: hook name → URL (SRE_COPILOT_HOOKS) */
+  hooks?: Record<string, string>;
   /** the HTTP webhook executor, when SRE_COPILOT_WEBHOOK_URL is set */
   webhook?: { url: string; timeoutMs: number } | null;
   llm: LlmConfig | null;
@@ -184,6 +200,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ...(e.SRE_COPILOT_KUBECTL_CONTEXT ? { context: e.SRE_COPILOT_KUBECTL_CONTEXT } : {}),
       timeoutMs: 60_000,
     },
+    executor: e.SRE_COPILOT_EXECUTOR,
+    ...(e.SRE_COPILOT_RUNBOOKS ? { runbooksDir: path.resolve(cwd, e.SRE_COPILOT_RUNBOOKS) } : {}),
+    hooks: Object.fromEntries(e.SRE_COPILOT_HOOKS.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
     webhook: e.SRE_COPILOT_WEBHOOK_URL ? { url: e.SRE_COPILOT_WEBHOOK_URL, timeoutMs: e.SRE_COPILOT_WEBHOOK_TIMEOUT_MS } : null,
     llm,
     slack,

@@ -10,7 +10,7 @@ import { createConnectors } from './connectors/registry.js';
 import type { Connectors } from './connectors/types.js';
 import { Copilot } from './copilot/copilot.js';
 import { loadRunbooks } from './knowledge/runbooks.js';
-import { createScenarioExecutor } from './remediation/executors/scenario.js';
+import { createConfiguredExecutor } from './remediation/executors/registry.js';
 import { openStore } from './storage/registry.js';
 import type { IncidentStore } from './storage/types.js';
 import { createWorld } from './world/index.js';
@@ -78,8 +78,8 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
   const mastra = new Mastra({ agents: Object.fromEntries(experts.map((e) => [e.agent.id, e.agent])), logger: false });
   const narrator = createNarrator(model, config.llm?.timeoutMs ?? 30_000);
   const store = await openStore(config.storage, config.home);
-  const runbooks = await loadRunbooks();
-  const executor = createScenarioExecutor(world);
+  const runbooks = await loadRunbooks(config.runbooksDir);
+  const executor = createConfiguredExecutor({ config, world });
   const author = narrator ? `${DETERMINISTIC_AUTHOR}; the explanation by ${narrator.label}` : DETERMINISTIC_AUTHOR;
   return {
     world,

@@ -32,6 +32,18 @@ export function kubectlArgv(step: PlanStep, opts: Pick<KubectlExecutorOptions, '
       const replicas = Number(step.params.replicas);
       return Number.isInteger(replicas) && replicas > 0 ? [...base, 'scale', deployment, `--replicas=${replicas}`] : null;
     }
+    case 'kubectl':
+      // the typed kubectl action: a closed set of verbs, each mapped to fixed argv
+      switch (step.params.verb) {
+        case 'rollout_restart':
+          return kubectlArgv({ ...step, action: 'restart_service' }, opts);
+        case 'rollout_undo':
+          return kubectlArgv({ ...step, action: 'rollback_deploy' }, opts);
+        case 'scale':
+          return kubectlArgv({ ...step, action: 'scale_out' }, opts);
+        default:
+          return null;
+      }
     default:
       return null;
   }
@@ -39,7 +51,8 @@ export function kubectlArgv(step: PlanStep, opts: Pick<KubectlExecutorOptions, '
 
 /** The undo of a kubectl step, where Kubernetes has one. */
 export function kubectlRollbackArgv(step: PlanStep, opts: Pick<KubectlExecutorOptions, 'binary' | 'namespace' | 'context'>): string[] | null {
-  return step.action === 'rollback_deploy' ? kubectlArgv({ ...step, action: 'rollback_deploy' }, opts) : null;
+  const undoesRollout = step.action === 'rollback_deploy' || (step.action === 'kubectl' && step.params.verb === 'rollout_undo');
+  return undoesRollout ? kubectlArgv({ ...step, action: 'rollback_deploy' }, opts) : null;
 }
 
 export function createKubectlExecutor(opts: KubectlExecutorOptions): Executor {

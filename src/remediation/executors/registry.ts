@@ -4,7 +4,8 @@ import { createKubectlExecutor } from './kubectl.js';
 import { createScenarioExecutor } from './scenario.js';
 import { createShellExecutor } from './shell.js';
 import type { Executor } from './types.js';
-import { createWebhookExecutor } from './webhook.js';
+import { createRoutingExecutor } from './routing.js';
+import { createHookExecutor, createWebhookExecutor } from './webhook.js';
 
 export const EXECUTOR_NAMES = ['scenario', 'shell', 'webhook', 'kubectl'] as const;
 export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
@@ -37,4 +38,21 @@ export function createExecutor(name: string, ctx: ExecutorContext): Executor {
     throw new Error(`unknown executor "${name}"; known: ${EXECUTOR_NAMES.join(', ')}`);
   }
   return FACTORIES[name as ExecutorName](ctx);
+}
+
+/**
+ * The executor a copilot runs plans with: the configured one (SRE_COPILOT_EXECUTOR, default the scenario world) for
+ * registered actions, with generated scripts routed to the shell executor (off unless enabled), `call_webhook`
+ * steps to the configured hooks, and `kubectl` steps to kubectl — except in the scenario world, which simulates its
+ * own cluster.
+ */
+export function createConfiguredExecutor(ctx: ExecutorContext): Executor {
+  const baseName = ctx.config.executor ?? (ctx.world ? 'scenario' : 'shell');
+  const base = createExecutor(baseName, ctx);
+  const hooks = createHookExecutor({ hooks: ctx.config.hooks ?? {}, timeoutMs: ctx.config.webhook?.timeoutMs ?? 10_000 });
+  return createRoutingExecutor(base, {
+    call_webhook: hooks,
+    ...(baseName === 'shell' ? {} : { run_script: createExecutor('shell', ctx) }),
+    ...(baseName === 'scenario' || baseName === 'kubectl' ? {} : { kubectl: createExecutor('kubectl', ctx) }),
+  });
 }

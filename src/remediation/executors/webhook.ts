@@ -3,7 +3,11 @@ import { truncate } from './shell.js';
 import type { Executor, StepOutcome } from './types.js';
 
 export interface WebhookExecutorOptions {
-  url: string;
+  /** one URL for every step, or per step (null: the step has no URL here, and fails with `noUrl`'s reason) */
+  url: string | ((step: PlanStep) => string | null);
+  noUrl?: (step: PlanStep) => string;
+  /** how the executor names itself (default `webhook`) */
+  name?: string;
   timeoutMs: number;
   headers?: Record<string, string>;
   maxOutputChars?: number;
@@ -19,10 +23,12 @@ export function createWebhookExecutor(opts: WebhookExecutorOptions): Executor {
   const doFetch = opts.fetch ?? fetch;
   const max = opts.maxOutputChars ?? 4000;
   const send = async (step: PlanStep, operation: 'execute' | 'rollback', dryRun: boolean): Promise<StepOutcome> => {
+    const url = typeof opts.url === 'string' ? opts.url : opts.url(step);
+    if (!url) return { ok: false, output: opts.noUrl?.(step) ?? `no URL for step ${step.id}` };
     const body = JSON.stringify({ operation, step });
-    if (dryRun) return { ok: true, output: `[dry-run] would POST to ${opts.url}: ${truncate(body, max)}` };
+    if (dryRun) return { ok: true, output: `[dry-run] would POST to ${url}: ${truncate(body, max)}` };
     try {
-      const res = await doFetch(opts.url, {
+      const res = await doFetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...opts.headers },
         body,
@@ -33,12 +39,30 @@ export function createWebhookExecutor(opts: WebhookExecutorOptions): Executor {
     } catch (err) {
       const e = err as Error;
       const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timed out after ${opts.timeoutMs} ms` : e.message;
-      return { ok: false, output: `POST ${opts.url} failed: ${why}` };
+      return { ok: false, output: `POST ${url} failed: ${why}` };
     }
   };
   return {
-    name: 'webhook',
+    name: opts.name ?? 'webhook',
     execute: (step, { dryRun }) => send(step, 'execute', dryRun),
     rollback: (step, { dryRun }) => send(step, 'rollback', dryRun),
   };
+}
+
+/**
+ * `call_webhook` steps: the step names a hook (params.hook) and the URL comes from configuration
+ * (SRE_COPILOT_HOOKS), so no text from an alert, a log or a chat message can choose where a request goes.
+ */
+export function createHookExecutor(opts: { hooks: Record<string, string>; timeoutMs: number; fetch?: typeof fetch }): Executor {
+  const names = Object.keys(opts.hooks);
+  return createWebhookExecutor({
+    name: 'hooks',
+    timeoutMs: opts.timeoutMs,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    url: (step) => (step.action === 'call_webhook' && Object.hasOwn(opts.hooks, String(step.params.hook)) ? opts.hooks[String(step.params.hook)]! : null),
+    noUrl: (step) =>
+      step.action !== 'call_webhook'
+        ? `the hooks executor only runs call_webhook steps, not ${step.action}`
+        : `no automation hook named "${String(step.params.hook)}" is configured (SRE_COPILOT_HOOKS: ${names.join(', ') || 'none'})`,
+  });
 }
