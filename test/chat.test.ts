@@ -23,6 +23,10 @@ describe('console chat', () => {
       expect(changes).toMatch(/config\s+order-service/);
 
       expect(await answer(runtime, config, 'rm -rf / please')).toMatch(/I did not understand/);
+      expect(await answer(runtime, config, 'dry run')).toMatch(/Dry run posted above; nothing was executed/);
+      expect(channel.transcript()).toMatch(/Dry run with the scenario executor \(nothing was executed\):\n.*step-1: \[dry-run\] would run: Revert configuration change/);
+      expect(runtime.copilot.latest!.execution).toBeNull();
+      expect(await answer(runtime, config, 'rollback')).toMatch(/Not done: no step failed/);
       expect(await answer(runtime, config, 'approve')).toMatch(/Done/);
       expect(await answer(runtime, config, 'status')).toMatch(/resolved: fixed and recovery verified/);
       expect(await answer(runtime, config, 'show the report')).toMatch(/# Incident report/);

@@ -36,4 +36,15 @@ describe('bin/sre-copilot', () => {
     const audit = JSON.parse((await cli(['audit', '--json'], home)).stdout);
     expect(audit.map((e: { type: string }) => e.type)).toEqual(['proposed', 'approved', 'executed', 'verified']);
   });
+
+  it('--dry-run shows what the fix would do, executes nothing, and records only the proposal', async () => {
+    const { home } = await testConfig();
+    const r = await cli(['demo', '--scenario', 'memory-leak-cart', '--seed', '4', '--dry-run'], home);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Dry run with the scenario executor \(nothing was executed\):\n.*step-1: \[dry-run\] would run: Rolling restart of cart-service/);
+    expect(r.stdout).toMatch(/fixed 0 %[\s\S]*Dry run only: nothing was executed/);
+    const audit = JSON.parse((await cli(['audit', '--json'], home)).stdout);
+    expect(audit.map((e: { type: string }) => e.type)).toEqual(['proposed']);
+    expect((await cli(['demo', '--dry-run', '--yes'], home)).stderr).toMatch(/--dry-run and --yes exclude each other/);
+  });
 });

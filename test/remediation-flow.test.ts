@@ -129,8 +129,8 @@ describe('dry run', () => {
       const apply = vi.spyOn(runtime.world, 'applyAction');
       const [before, at, auditBefore] = [await snapshot(runtime.world.dir), runtime.world.now(), (await runtime.store.listAudit({ incidentId: id })).length];
       const dry = await runtime.copilot.dryRun(id);
-      expect(dry).toMatchObject({ ok: true, steps: [{ stepId: 'step-1', ok: true, output: expect.stringMatching(/^\[dry-run\] would Roll back payment-service/) }] });
-      expect(channel.transcript()).toMatch(/Dry run with the scenario executor \(nothing was executed\):\n.*step-1: \[dry-run\] would Roll back payment-service/);
+      expect(dry).toMatchObject({ ok: true, steps: [{ stepId: 'step-1', ok: true, output: expect.stringMatching(/^\[dry-run\] would run: Roll back payment-service/) }] });
+      expect(channel.transcript()).toMatch(/Dry run with the scenario executor \(nothing was executed\):\n.*step-1: \[dry-run\] would run: Roll back payment-service/);
       expect(apply).not.toHaveBeenCalled();
       expect(await snapshot(runtime.world.dir)).toBe(before);
       expect(runtime.world.now()).toBe(at);

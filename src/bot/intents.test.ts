@@ -21,6 +21,16 @@ describe('parseIntent', () => {
     expect(parseIntent('why is everything slow')).toEqual({ kind: 'diagnose' });
   });
 
+  it('recognises dry run and rollback as commands, not inside questions', () => {
+    expect(parseIntent('dry run')).toEqual({ kind: 'dry_run' });
+    expect(parseIntent('@sre-copilot dry-run the plan')).toEqual({ kind: 'dry_run' });
+    expect(parseIntent('what would the fix do?')).toEqual({ kind: 'dry_run' });
+    expect(parseIntent('rollback')).toEqual({ kind: 'rollback' });
+    expect(parseIntent('roll back the fix')).toEqual({ kind: 'rollback' });
+    expect(parseIntent('how do I roll back a bad deploy?').kind).not.toBe('rollback');
+    expect(parseIntent('rollback payment-service to 2.3 and delete the db').kind).not.toBe('rollback');
+  });
+
   it('recognises status, report, approve, reject and help', () => {
     expect(parseIntent('status')).toEqual({ kind: 'status' });
     expect(parseIntent("what's the status?")).toEqual({ kind: 'status' });

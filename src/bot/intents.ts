@@ -7,6 +7,10 @@ export const IntentSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('report') }),
   z.object({ kind: z.literal('approve') }),
   z.object({ kind: z.literal('reject') }),
+  /** what the proposed plan would do now (pre-checks and the executor's dry run); changes nothing */
+  z.object({ kind: z.literal('dry_run') }),
+  /** undo the steps that succeeded before a failed one (approvers only) */
+  z.object({ kind: z.literal('rollback') }),
   z.object({ kind: z.literal('help') }),
   z.object({ kind: z.literal('unknown'), text: z.string() }),
 ]);
@@ -24,6 +28,9 @@ const MENTION = /^\s*(?:<@!?[A-Z0-9]+>|<@&?\d+>|@[\w.-]+|sre-copilot\b|copilot\b
 const HELP = /^(?:help|\?|h|commands|usage|what can you do|how do(?:es)? (?:i|this|it) (?:use|work)|how does this work)\b/;
 const APPROVE = /^(?:(?:i\s+)?approve[sd]?|approved|lgtm|go ahead|proceed|ship it|yes,? (?:go|do it|apply|proceed|approve)|do it|apply (?:it|the (?:fix|plan))|\/approve)\b/;
 const REJECT = /^(?:(?:i\s+)?reject(?:ed|s)?|deny|denied|decline[ds]?|abort|cancel|no,? (?:don'?t|do not|stop|reject|cancel)|don'?t (?:do|apply|run) it|stop|\/reject)\b/;
+const DRY_RUN = /^(?:dry[- ]?run|simulate|\/dry-?run)\b|^what would (?:it|you|the (?:fix|plan)) do\b/;
+// only as a command: "how do I roll back a deploy?" is a question, not an order
+const ROLLBACK = /^(?:roll ?back|undo)(?: (?:it|that|the (?:fix|plan|steps?|changes?)))?$|^\/rollback$/;
 const STATUS = /^(?:status|state|progress|\/status)\b|\b(?:what'?s|what is|how'?s|how is) (?:the )?(?:status|progress)\b|\bwhere are we\b|\bany (?:news|progress|update)s?\b|\bhow(?:'s| is) it going\b/;
 const REPORT = /\b(?:report|post-?mortem|write-?up|summary|rca doc)\b/;
 const CHANGES =
@@ -78,6 +85,8 @@ function classify(raw: string, text: string, options: IntentOptions): Intent {
   if (HELP.test(text)) return { kind: 'help' };
   if (APPROVE.test(text)) return { kind: 'approve' };
   if (REJECT.test(text)) return { kind: 'reject' };
+  if (DRY_RUN.test(text)) return { kind: 'dry_run' };
+  if (ROLLBACK.test(text)) return { kind: 'rollback' };
   if (STATUS.test(text)) return { kind: 'status' };
   if (CHANGES.test(text) && CHANGE_QUESTION.test(text) && !/^why\b/.test(text)) {
     return { kind: 'changes', sinceMinutes: parseSinceMinutes(text) ?? options.defaultChangeMinutes ?? 60 };

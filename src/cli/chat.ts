@@ -13,6 +13,8 @@ const HELP = `Ask me things like:
   what changed in the last hour?
   show the report
   approve | reject              decide on the proposed fix
+  dry run                       what the fix would do now (pre-checks and a dry run; nothing changes)
+  rollback                      after a failed step: undo the steps that succeeded
   quit`;
 
 /** Answers one chat line. Exported for tests: the interactive loop below only does I/O. */
@@ -51,6 +53,16 @@ export async function answer(runtime: ScenarioRuntime, config: Config, line: str
       if (!latest) return 'There is no plan to decide on yet.';
       const decided = await runtime.copilot.decide(latest.incident.id, config.user, intent.kind === 'approve' ? 'approved' : 'rejected');
       return decided.ok ? 'Done; see the thread above.' : `Not done: ${decided.error}`;
+    }
+    case 'dry_run': {
+      if (!latest?.result.plan) return 'There is no plan to dry-run yet.';
+      const dry = await runtime.copilot.dryRun(latest.incident.id);
+      return dry.ok ? 'Dry run posted above; nothing was executed.' : `Not done: ${dry.error}`;
+    }
+    case 'rollback': {
+      if (!latest) return 'There is nothing to roll back.';
+      const rolled = await runtime.copilot.rollback(latest.incident.id, config.user);
+      return rolled.ok ? 'Rollback done; see the thread above.' : `Not done: ${rolled.error}`;
     }
     default: {
       if (runtime.narrator) {

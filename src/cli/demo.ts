@@ -28,6 +28,8 @@ export interface DemoOptions {
   scenarios: string[];
   seed: number;
   approve: 'yes' | 'ask' | 'no';
+  /** show what the plan would do (pre-checks and the executor's dry run) instead of deciding on it */
+  dryRun?: boolean;
   channelFor: (scenario: string) => ChatChannel;
   onScenarioDone?: (score: ScenarioScore, index: number, total: number) => void;
 }
@@ -57,7 +59,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       const matches = (c: { target: string; kind: string }) => c.target === truth.fault.target && c.kind === truth.fault.kind;
       score.hit1 = score.topCauses.length > 0 && matches(score.topCauses[0]!);
       score.hit3 = score.topCauses.some(matches);
-      if (session.result.plan && (await shouldApprove(opts.approve, session.result.plan.title))) {
+      if (session.result.plan && opts.dryRun) {
+        const dry = await runtime.copilot.dryRun(session.incident.id);
+        if (!dry.ok) throw new Error(dry.error);
+      } else if (session.result.plan && (await shouldApprove(opts.approve, session.result.plan.title))) {
         const decided = await runtime.copilot.decide(session.incident.id, opts.config.user, 'approved');
         if (decided.ok) {
           const steps = session.result.plan.steps;

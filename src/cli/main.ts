@@ -24,16 +24,19 @@ program
   .option('-s, --scenario <name>', 'scenario name, or "all"', 'bad-deploy-payment')
   .option('--seed <n>', 'random seed of the scenario world', seedOption, 1)
   .option('-y, --yes', 'approve the proposed fix without asking')
+  .option('--dry-run', "show what the fix would do (pre-checks and the executor's dry run) and execute nothing")
   .option('--json', 'print one JSON document with the scores instead of the thread')
-  .action(async (opts: { scenario: string; seed: number; yes?: boolean; json?: boolean }) => {
+  .action(async (opts: { scenario: string; seed: number; yes?: boolean; json?: boolean; dryRun?: boolean }) => {
     const config = loadConfig();
     const scenarios = resolveScenarios(opts.scenario);
-    const approve = opts.yes ? 'yes' : process.stdin.isTTY && !opts.json ? 'ask' : 'no';
+    if (opts.dryRun && opts.yes) throw new InvalidArgumentError('--dry-run and --yes exclude each other');
+    const approve = opts.yes ? 'yes' : process.stdin.isTTY && !opts.json && !opts.dryRun ? 'ask' : 'no';
     const result = await runDemo({
       config,
       scenarios,
       seed: opts.seed,
       approve,
+      dryRun: opts.dryRun === true,
       channelFor: () => createChannel('console', { stream: opts.json ? null : process.stdout }),
       onScenarioDone: (s, i, n) => {
         if (!opts.json && !process.stderr.isTTY) return;
@@ -45,7 +48,8 @@ program
     else {
       const s = result.summary;
       process.stdout.write(`\n${s.n} scenario(s): root cause first ${pct(s.top1)}, in top 3 ${pct(s.top3)}, fixed ${pct(s.fixed)}, recovery verified ${pct(s.recovered)}\n`);
-      if (approve === 'no' && !opts.yes) process.stdout.write('No fix was executed: run with --yes (or interactively) to approve the proposed plan.\n');
+      if (opts.dryRun) process.stdout.write('Dry run only: nothing was executed.\n');
+      else if (approve === 'no' && !opts.yes) process.stdout.write('No fix was executed: run with --yes (or interactively) to approve the proposed plan.\n');
     }
   });
 

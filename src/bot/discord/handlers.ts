@@ -175,8 +175,15 @@ async function answerMention(ctx: DiscordContext, message: MessageLike, text: st
       return 'replied';
     case 'approve':
     case 'reject':
-      await message.reply('Use the Approve / Reject buttons on the proposed plan: they check who you are.');
+    case 'rollback':
+      await message.reply('Use the Approve / Reject (or Roll back) buttons on the plan: they check who you are.');
       return 'replied';
+    case 'dry_run': {
+      const session = latestSession(ctx, message.channelId);
+      if (session?.result.plan) await ctx.copilot.dryRun(session.incident.id);
+      else await message.reply('There is no proposed plan to dry-run yet.');
+      return 'replied';
+    }
     default:
       await message.reply(HELP);
       return 'replied';

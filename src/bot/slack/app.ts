@@ -46,7 +46,8 @@ const HELP = [
   '• `status` — where the incident stands',
   '• `report <incident>` — the incident report',
   '• `kb <question>` — runbooks that match',
-  'Alerts posted in watched channels are diagnosed automatically; approve or reject the proposed fix with the buttons.',
+  '• `dry run` — what the proposed fix would do now (pre-checks and a dry run; nothing changes)',
+  'Alerts posted in watched channels are diagnosed automatically; approve, reject, dry-run or roll back a fix with the buttons.',
 ].join('\n');
 
 const DEDUPE_WINDOW = 1000;
@@ -188,6 +189,13 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
         case 'approve':
         case 'reject':
           return channel.post(thread, { text: 'Use the Approve / Reject buttons on the proposed fix: they record exactly which plan you decided on.' });
+        case 'rollback':
+          return channel.post(thread, { text: 'Use the Roll back button under the failed step: it checks that you may approve this plan.' });
+        case 'dry_run': {
+          const s = sessionFor(thread);
+          if (!s?.result.plan) return channel.post(thread, { text: 'There is no proposed fix to dry-run yet: ask me to diagnose first.' });
+          return copilot.dryRun(s.incident.id);
+        }
         case 'changes': {
           const since = runtime.world.now() - intent.sinceMinutes * 60_000;
           const changes = cmdb.changes.filter((c) => c.ts >= since).sort((a, b) => a.ts - b.ts);

@@ -14,7 +14,7 @@ export function createScenarioExecutor(world: ScenarioWorld): Executor {
       if (step.action === 'call_webhook') return { ok: false, output: 'the scenario world has no automation hooks; configure SRE_COPILOT_HOOKS' };
       const action = step.action === 'kubectl' ? KUBECTL_IN_WORLD[String(step.params.verb)] : step.action;
       if (!action) return { ok: false, output: `the scenario world knows no kubectl verb "${String(step.params.verb)}"` };
-      if (dryRun) return { ok: true, output: `[dry-run] would ${step.description}` };
+      if (dryRun) return { ok: true, output: `[dry-run] would run: ${step.description}` };
       const result = world.applyAction(action, step.target, step.params);
       return { ok: result.ok, output: result.output };
     },
