@@ -4,6 +4,8 @@ import { Mastra } from '@mastra/core';
 import { buildExperts } from './agents/registry.js';
 import { chooseModel } from './agents/model.js';
 import { createNarrator, type Narrator } from './agents/narrator.js';
+import { createLlmScriptWriter } from './agents/script-agent.js';
+import { templateScriptWriter } from './remediation/script-writer.js';
 import type { ChatChannel } from './bot/channel.js';
 import type { Config } from './config.js';
 import { createConnectors } from './connectors/registry.js';
@@ -80,6 +82,9 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
   const store = await openStore(config.storage, config.home);
   const runbooks = await loadRunbooks(config.runbooksDir);
   const executor = createConfiguredExecutor({ config, world });
+  // an LLM drafts scripts first when one is configured; the reviewed templates are the fallback either way
+  const llmWriter = createLlmScriptWriter(model, config.llm?.timeoutMs ?? 30_000);
+  const scriptWriters = llmWriter ? [llmWriter, templateScriptWriter] : [templateScriptWriter];
   const author = narrator ? `${DETERMINISTIC_AUTHOR}; the explanation by ${narrator.label}` : DETERMINISTIC_AUTHOR;
   return {
     world,
@@ -99,6 +104,7 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
         channel,
         executor,
         runbooks,
+        scriptWriters,
         clock: { now: () => world.now(), wait: (minutes) => world.advance(minutes) },
         author,
         narrator,

@@ -1,3 +1,6 @@
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '../model/incident.js';
 import { decide } from './approval.js';
@@ -41,6 +44,32 @@ describe('generated scripts', () => {
 
   it('covers every deny-list entry in the tests above', () => {
     expect(new Set(BLOCKED.map(([n]) => n))).toEqual(new Set(SCRIPT_DENY_LIST.map((d) => d.name)));
+  });
+
+  it('refuses on shellcheck errors, notes its warnings, and says when shellcheck is missing', async () => {
+    // a stand-in shellcheck speaking its gcc output format, so this branch runs whether or not it is installed
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fake-shellcheck-'));
+    const binary = path.join(dir, 'shellcheck');
+    await writeFile(
+      binary,
+      [
+        '#!/bin/sh',
+        'if [ "$1" = "--version" ]; then echo "ShellCheck - stand-in"; exit 0; fi',
+        'input=$(cat)',
+        'case "$input" in *UNQUOTED*) echo "-:3:6: warning: Double quote to prevent globbing and word splitting. [SC2086]"; exit 1;; esac',
+        'case "$input" in *BROKEN*) echo "-:3:1: error: Couldn\'t parse this function. [SC1073]"; exit 1;; esac',
+        'exit 0',
+      ].join('\n'),
+    );
+    await chmod(binary, 0o755);
+    const script = (line: string) => `#!/usr/bin/env bash\nset -euo pipefail\n${line}\n`;
+    expect(await validateScript(script('echo clean'), { shellcheckBinary: binary })).toEqual({ ok: true, notes: [] });
+    expect(await validateScript(script('echo $UNQUOTED'), { shellcheckBinary: binary })).toEqual({ ok: true, notes: ['shellcheck: 1 warning(s)'] });
+    expect(await validateScript(script('echo BROKEN'), { shellcheckBinary: binary })).toEqual({
+      ok: false,
+      reason: "shellcheck reports errors: -:3:1: error: Couldn't parse this function. [SC1073]",
+    });
+    expect(await validateScript(script('echo BROKEN'), { shellcheckBinary: path.join(dir, 'missing') })).toEqual({ ok: true, notes: ['shellcheck is not installed; checked with bash -n only'] });
   });
 
   it('passes a benign script, and refuses a syntax error via bash -n', async () => {

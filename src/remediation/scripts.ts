@@ -30,15 +30,21 @@ function runWithStdin(command: string, args: string[], input: string, timeoutMs 
   });
 }
 
-let shellcheckPresent: Promise<boolean> | null = null;
-const hasShellcheck = () =>
-  (shellcheckPresent ??= new Promise((resolve) => execFile('shellcheck', ['--version'], { timeout: 5_000 }, (err) => resolve(!err))));
+const shellcheckPresent = new Map<string, Promise<boolean>>();
+const hasShellcheck = (binary: string): Promise<boolean> => {
+  let known = shellcheckPresent.get(binary);
+  if (!known) {
+    known = new Promise((resolve) => execFile(binary, ['--version'], { timeout: 5_000 }, (err) => resolve(!err)));
+    shellcheckPresent.set(binary, known);
+  }
+  return known;
+};
 
 /**
  * Validates a generated bash script before it may be proposed: the destructive-pattern deny-list, `bash -n`, and
  * `shellcheck` (errors refuse; warnings are noted) when it is installed.
  */
-export async function validateScript(script: string, opts: { shellcheck?: boolean } = {}): Promise<ScriptCheck> {
+export async function validateScript(script: string, opts: { shellcheck?: boolean; shellcheckBinary?: string } = {}): Promise<ScriptCheck> {
   if (script.trim() === '') return { ok: false, reason: 'the script is empty' };
   const denied = SCRIPT_DENY_LIST.find((d) => d.pattern.test(script));
   if (denied) return { ok: false, reason: `the script contains a destructive pattern (${denied.name}) and is refused` };
@@ -46,8 +52,9 @@ export async function validateScript(script: string, opts: { shellcheck?: boolea
   if (syntax.missing) return { ok: false, reason: 'bash is not installed, so the script cannot be checked' };
   if (syntax.code !== 0) return { ok: false, reason: `bash -n rejects the script: ${syntax.out.replaceAll('bash: line', 'line')}` };
   const notes: string[] = [];
-  if (opts.shellcheck !== false && (await hasShellcheck())) {
-    const sc = await runWithStdin('shellcheck', ['-s', 'bash', '-f', 'gcc', '-'], script);
+  const shellcheck = opts.shellcheckBinary ?? 'shellcheck';
+  if (opts.shellcheck !== false && (await hasShellcheck(shellcheck))) {
+    const sc = await runWithStdin(shellcheck, ['-s', 'bash', '-f', 'gcc', '-'], script);
     const errors = sc.out.split('\n').filter((l) => /: error:/.test(l));
     if (errors.length > 0) return { ok: false, reason: `shellcheck reports errors: ${errors.join('; ')}` };
     if (sc.out) notes.push(`shellcheck: ${sc.out.split('\n').length} warning(s)`);
