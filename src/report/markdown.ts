@@ -8,6 +8,7 @@ import { redact } from '../redaction/redact.js';
 import { codeSpan, escapeCell, escapeMarkdown, safeUrl, truncate } from './escape.js';
 import {
   actionLabel,
+  preCheckLabel,
   anomalyLabel,
   faultLabel,
   formatDuration,
@@ -287,10 +288,17 @@ function planLines(plan: RemediationPlan | undefined, approval: Approval | undef
   if (approval) out.push(`- **Decision:** ${approval.decision} by ${escapeMarkdown(approval.actor)} at ${formatTime(approval.at)} UTC`);
   out.push('', 'Steps:', '');
   plan.steps.forEach((s, i) => {
-    const params = Object.entries(s.params);
+    const params = Object.entries(s.params).filter(([k]) => k !== 'script');
     const paramText = params.length ? ` (${params.map(([k, v]) => codeSpan(`${k}=${String(v)}`)).join(', ')})` : '';
-    out.push(`${i + 1}. **${actionLabel(s.action)}** on ${codeSpan(s.target)}${paramText}: ${escapeMarkdown(s.description)}`);
+    out.push(`${i + 1}. **${actionLabel(s.action)}** on ${codeSpan(s.target)}${paramText}: ${escapeMarkdown(s.description)} (risk ${s.risk})`);
+    if (s.preChecks.length) out.push(`   - Before it runs: ${s.preChecks.map((c) => escapeMarkdown(preCheckLabel(c))).join('; ')}`);
+    if (s.verification.length) out.push(`   - Verify: ${s.verification.map((v) => `${codeSpan(`${v.entity} ${v.metric}`)} within ${v.recoverWithinMinutes} min`).join(', ')}`);
     if (s.rollback) out.push(`   - Rollback: ${escapeMarkdown(s.rollback)}`);
+    if (typeof s.params.script === 'string') {
+      // shown in full, as it was approved; a fence longer than any backtick run inside keeps it literal
+      const fence = '`'.repeat(Math.max(3, ...[...s.params.script.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+      out.push('', `   ${fence}bash`, ...redact(s.params.script).trimEnd().split('\n').map((l) => `   ${l}`), `   ${fence}`);
+    }
   });
   if (plan.verification.length) {
     out.push('', 'Verification targets:', '');
@@ -330,6 +338,12 @@ function verificationLines(verification: Verification | undefined): string[] {
       out.push(
         `| ${codeSpan(c.entity, true)} | ${codeSpan(c.metric, true)} | ${formatNumber(c.baseline)} | ${formatNumber(c.during)} | ${formatNumber(c.after)} | ${c.recovered ? '✅ yes' : '❌ no'} |`,
       );
+    }
+  }
+  if (verification.steps?.length) {
+    out.push('', 'By step:', '');
+    for (const s of verification.steps) {
+      out.push(`- ${codeSpan(s.stepId)}: ${s.recovered ? 'recovered' : 'not recovered'} (${s.checks.map((c) => `${codeSpan(`${c.entity} ${c.metric}`)} ${c.recovered ? '✅' : '❌'}`).join(', ')})`);
     }
   }
   return out;

@@ -85,7 +85,10 @@ describe('renderReportMarkdown', () => {
     expect(md).toContain('### Logs (1 finding)');
     expect(md).toContain('### CMDB and changes (1 finding)');
     expect(md).toContain('| Precedes the symptoms | ✅ pass |');
-    expect(md).toContain('1. **roll back deploy** on `payment` (`to=2.14.0`): Roll back the payment deploy chg-1042');
+    expect(md).toContain('1. **roll back deploy** on `payment` (`to=2.14.0`): Roll back the payment deploy chg-1042 (risk medium)');
+    expect(md).toContain("   - Before it runs: payment is in the CMDB; the executor's dry run succeeds");
+    expect(md).toContain('   - Verify: `payment error_rate` within 10 min');
+    expect(md).toContain('   - Rollback: redeploy 2.15.0');
     expect(md).toContain('- **Risk:** medium');
     expect(md).toContain('- **Approvers:** team-payments, sre-oncall');
     expect(md).toContain('Status: **succeeded** — run by alice');
