@@ -1,6 +1,7 @@
 import { median } from '../analytics/robust.js';
 import type { PlanStep, PreCheck, PreCheckResult } from '../model/remediation.js';
 import type { Cmdb, MetricSeries, TimeWindow } from '../model/telemetry.js';
+import { formatNumber as fmt } from '../report/labels.js';
 import type { Executor } from './executors/types.js';
 import { baselineNoise } from './verify.js';
 
@@ -77,4 +78,3 @@ async function stillDegraded(targets: { entity: string; metric: string }[], ctx:
   return { ok: false, detail: `every symptom is back within its baseline (${normal.join(', ')}); the trouble looks over, so the step is not run` };
 }
 
-const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2));
