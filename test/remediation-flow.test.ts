@@ -107,6 +107,26 @@ describe('remediation through the copilot', () => {
       await runtime.close();
     }
   });
+
+  it('offers the rollback of every step when they all ran but the metrics did not recover', async () => {
+    // the fake executor reports success but changes nothing, so the world stays broken
+    const fake = fakeExecutor();
+    const { channel, runtime, copilot, id } = await setup({ executor: fake.executor });
+    try {
+      expect((await copilot.decide(id, 'alice', 'approved')).ok).toBe(true);
+      const session = copilot.session(id)!;
+      expect(session.execution!.status).toBe('succeeded');
+      expect(session.verification!.recovered).toBe(false);
+      expect(channel.transcript()).toMatch(/Not recovered[\s\S]*Every step ran, but the metrics did not recover[\s\S]*Rollback offered for the steps that ran[\s\S]*\[Roll back\]/);
+      expect((await copilot.rollback(id, 'alice')).ok).toBe(true);
+      expect(fake.undone).toEqual(['step-1']);
+      const audit = (await runtime.store.listAudit({ incidentId: id })).map((e) => e.type);
+      expect(audit).toEqual(['proposed', 'approved', 'executed', 'verified', 'rolled_back']);
+      expect((await runtime.store.listAudit({ incidentId: id })).find((e) => e.type === 'verified')!.detail).toMatch(/^not recovered \(step-1 not recovered\)/);
+    } finally {
+      await runtime.close();
+    }
+  });
 });
 
 describe('dry run', () => {

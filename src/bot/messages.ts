@@ -214,16 +214,19 @@ export function verificationMessage(verification: Verification): ChatMessage {
   return message(`${head}\n${verification.checks.map((c) => `${c.entity} ${c.metric}: ${c.recovered ? 'ok' : 'not recovered'}`).join('\n')}`, blocks);
 }
 
-/** After a failed step: what failed, what was skipped, and a Roll back button for the steps that had succeeded. */
+/** After a failed step (or a fix that did not help): what happened, and a Roll back button for the steps that ran. */
 export function rollbackOfferMessage(offer: RollbackOffer, plan: RemediationPlan): ChatMessage {
-  const head = `❌ Step ${offer.failed.step.id} (${offer.failed.step.description}) failed; the remaining steps were skipped.`;
-  const blocks: MessageBlock[] = [{ type: 'section', text: bold(E(head)) }, { type: 'code', text: clip(redact(offer.failed.output.trim()), 800) }];
+  const head = offer.failed
+    ? `❌ Step ${offer.failed.step.id} (${offer.failed.step.description}) failed; the remaining steps were skipped.`
+    : '❌ Every step ran, but the metrics did not recover: the fix did not help.';
+  const blocks: MessageBlock[] = [{ type: 'section', text: bold(E(head)) }];
+  if (offer.failed) blocks.push({ type: 'code', text: clip(redact(offer.failed.output.trim()), 800) });
   if (offer.undo.length === 0) {
     blocks.push({ type: 'section', text: 'No earlier step succeeded, so there is nothing to roll back.' });
     return message(`${head} No earlier step succeeded, so there is nothing to roll back.`, blocks);
   }
   const lines = offer.undo.map((s) => `• ${chatCode(s.id)} ${E(s.description)}: ${E(s.rollback ?? 'no rollback recorded')}`);
-  blocks.push({ type: 'section', text: `Rollback offered for the steps that succeeded (last first):\n${lines.join('\n')}` });
+  blocks.push({ type: 'section', text: `Rollback offered for the steps that ${offer.failed ? 'succeeded' : 'ran'} (last first):\n${lines.join('\n')}` });
   blocks.push({ type: 'context', text: 'Only an approver of this plan can run the rollback.' });
   const text = `${head} Rollback offered (last first): ${offer.undo.map((s) => `${s.id}: ${s.rollback ?? 'no rollback recorded'}`).join('; ')}. An approver can run it with the Roll back button or \`rollback\`.`;
   return message(text, blocks, { actions: [{ id: 'rollback', label: 'Roll back', style: 'danger', value: `rollback:${plan.id}:${plan.hash}` }] });

@@ -56,9 +56,10 @@ export async function executeApproved(ops: RemediationOps, session: IncidentSess
   }
   await store.put(incidentId, 'execution', execution);
   await channel.post(thread, msg.executionMessage(execution, plan));
-  const offer = execution.status === 'failed' ? rollbackOffer(plan, execution) : null;
-  if (offer) await channel.post(thread, msg.rollbackOfferMessage(offer, plan));
   if (execution.status === 'succeeded') await verifySession(ops, session);
+  // a failed step, or a fix that ran but did not help: offer to undo what ran
+  const offer = rollbackOffer(plan, execution, session.verification);
+  if (offer) await channel.post(thread, msg.rollbackOfferMessage(offer, plan));
   session.report = await ops.writeReport(session);
   await store.put(incidentId, 'report', session.report);
   await channel.post(thread, msg.reportMessage(session.report));
@@ -187,8 +188,8 @@ export async function rollbackPlan(ops: RemediationOps, session: IncidentSession
   const approvers = eligibleApprovers(plan, ops.policy);
   const member = approvers.includes(actor) || (ops.deps.isInApproverGroup ? await ops.deps.isInApproverGroup(actor, approvers).catch(() => false) : false);
   if (!member) return refuse(`${actor} may not roll back this plan; approvers: ${approvers.join(', ')}`);
-  const offer = session.execution ? rollbackOffer(plan, session.execution) : null;
-  if (!offer) return refuse('no step failed, so no rollback is on offer');
+  const offer = session.execution ? rollbackOffer(plan, session.execution, session.verification) : null;
+  if (!offer) return refuse('no step failed and recovery was not refuted, so no rollback is on offer');
   if (session.rollback) return refuse(`the rollback was already run by ${session.rollback.actor}`);
   if (offer.undo.length === 0) return refuse('no earlier step succeeded; there is nothing to roll back');
   if (!executor.rollback) return refuse(`the ${executor.name} executor cannot undo steps; undo them by hand: ${offer.undo.map((s) => s.rollback ?? s.id).join('; ')}`);

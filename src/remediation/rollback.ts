@@ -1,19 +1,26 @@
-import type { Execution, PlanStep, RemediationPlan } from '../model/remediation.js';
+import type { Execution, PlanStep, RemediationPlan, Verification } from '../model/remediation.js';
 import type { Executor } from './executors/types.js';
 
 export interface RollbackOffer {
-  failed: { step: PlanStep; output: string };
-  /** the steps that succeeded before the failure, in the order they are undone (last first) */
+  /** why a rollback is on offer: a step failed, or every step ran but the system did not recover */
+  failed: { step: PlanStep; output: string } | null;
+  notRecovered?: boolean;
+  /** the steps that succeeded, in the order they are undone (last first) */
   undo: PlanStep[];
 }
 
-/** After a failed execution: the step that failed and the steps to undo, newest first. Null when nothing failed. */
-export function rollbackOffer(plan: RemediationPlan, execution: Execution): RollbackOffer | null {
+/**
+ * After a failed execution (the step that failed), or a complete one whose verification says not recovered: the
+ * steps to undo, newest first. Null when nothing failed and the system recovered (or was not verified yet).
+ */
+export function rollbackOffer(plan: RemediationPlan, execution: Execution, verification?: Verification | null): RollbackOffer | null {
+  const succeeded = new Set(execution.steps.filter((s) => s.status === 'succeeded').map((s) => s.stepId));
+  const undo = plan.steps.filter((s) => succeeded.has(s.id)).reverse();
   const failed = execution.steps.find((s) => s.status === 'failed');
   const failedStep = failed && plan.steps.find((s) => s.id === failed.stepId);
-  if (!failed || !failedStep) return null;
-  const succeeded = new Set(execution.steps.filter((s) => s.status === 'succeeded').map((s) => s.stepId));
-  return { failed: { step: failedStep, output: failed.output }, undo: plan.steps.filter((s) => succeeded.has(s.id)).reverse() };
+  if (failed && failedStep) return { failed: { step: failedStep, output: failed.output }, undo };
+  if (execution.status === 'succeeded' && verification && !verification.recovered) return { failed: null, notRecovered: true, undo };
+  return null;
 }
 
 export interface RollbackResult {
