@@ -7,19 +7,9 @@ import { decide } from './approval.js';
 import { createShellExecutor } from './executors/shell.js';
 import { planScriptRemediation } from './planner.js';
 import { SCRIPT_DENY_LIST, scriptsMessage, validateScript } from './scripts.js';
+import { T, incident as fixtureIncident } from './test-fixtures.js';
 
-const T = Date.UTC(2026, 10, 20, 9, 0);
-const incident: Incident = {
-  id: 'inc-1',
-  title: 'disk pressure',
-  severity: 'critical',
-  services: ['api-gateway'],
-  window: { fromMs: T - 3_600_000, toMs: T },
-  thread: { channel: 'console', threadId: 't1' },
-  status: 'diagnosed',
-  signal: { kind: 'question', text: 'why?', user: 'alice', receivedAt: T },
-  createdAt: T,
-};
+const incident: Incident = { ...fixtureIncident, title: 'disk pressure' };
 
 const BLOCKED: [string, string][] = [
   ['rm -rf /', 'rm -rf /'],
