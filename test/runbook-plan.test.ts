@@ -82,3 +82,50 @@ describe('a runbook-driven, multi-step plan through the copilot', () => {
     }
   });
 });
+
+describe('an escalation ladder (stopIfRecovered)', () => {
+  const ladder = async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'runbooks-'));
+    const rung = (action: string, extra: string[] = []) => [`  - action: ${action}`, ...extra.map((l) => `    ${l}`)];
+    const runbook = (kind: string, verify: string) =>
+      ['---', `id: rb-ladder-${kind}`, 'title: Restart first, scale out if that was not enough', `faults: [${kind}]`, 'remediation:',
+        ...rung('restart_service', ['params: { strategy: rolling }', `verify: [${verify}]`, 'within: 5', 'stopIfRecovered: true']),
+        ...rung('scale_out', ['params: { addReplicas: 2 }', `verify: [${verify}]`]), '---', 'Ladder.'].join('\n');
+    await writeFile(path.join(dir, 'memory.md'), runbook('memory_leak', 'latency_p95_ms, error_rate'));
+    await writeFile(path.join(dir, 'cpu.md'), runbook('cpu_saturation', 'cpu_util'));
+    return dir;
+  };
+
+  const play = async (scenario: string, seed: number) => {
+    const channel = new ConsoleChannel({ stream: null });
+    const config = await testConfig({ SRE_COPILOT_RUNBOOKS: await ladder() });
+    const runtime = await createScenarioRuntime({ config, scenario, seed, channel });
+    try {
+      const opened = await runtime.copilot.handleAlertText(JSON.stringify(runtime.world.alertPayload()));
+      if (!opened.ok) throw new Error(opened.error);
+      expect(opened.session.result.plan!.steps.map((s) => [s.action, s.stopIfRecovered ?? false])).toEqual([
+        ['restart_service', true],
+        ['scale_out', false],
+      ]);
+      expect((await runtime.copilot.decide(opened.session.incident.id, 'alice', 'approved')).ok).toBe(true);
+      return { session: runtime.copilot.session(opened.session.incident.id)!, transcript: channel.transcript() };
+    } finally {
+      await runtime.close();
+    }
+  };
+
+  it('stops after the restart when it brought a leaking service back', async () => {
+    const { session, transcript } = await play('memory-leak-cart', 3);
+    expect(session.execution!.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped']);
+    expect(session.execution!.steps[1]!.output).toMatch(/^not needed: step-1 already brought the system back/);
+    expect(transcript).toMatch(/escalation ladder: waiting 5 minutes[\s\S]*The remaining steps are not needed/);
+    expect(session.verification!.recovered).toBe(true);
+  });
+
+  it('goes on to scale out when the restart did not relieve a saturated CPU', async () => {
+    const { session, transcript } = await play('cpu-saturation-catalog', 3);
+    expect(transcript).toMatch(/After step-1: catalog-service cpu_util still off\. Going on with the next step/);
+    expect(session.execution!.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+    expect(session.verification!.recovered).toBe(true);
+  });
+});

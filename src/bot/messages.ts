@@ -148,6 +148,7 @@ export function planMessage(plan: RemediationPlan): ChatMessage {
     if (s.preChecks.length) lines.push(`    ☑︎ before: ${s.preChecks.map((c) => E(preCheckLabel(c))).join('; ')}`);
     if (s.verification.length) lines.push(`    ⏱ verify: ${s.verification.map((v) => `${chatCode(`${v.entity} ${v.metric}`)} within ${v.recoverWithinMinutes} min`).join(', ')}`);
     if (s.rollback) lines.push(`    ↩︎ rollback: ${E(s.rollback)}`);
+    if (s.stopIfRecovered) lines.push(`    ⏸ then: if those metrics recovered, the steps after it are not run`);
     return lines.join('\n');
   });
   const blocks: MessageBlock[] = [

@@ -1,5 +1,5 @@
 import * as msg from '../bot/messages.js';
-import type { Approval } from '../model/remediation.js';
+import type { Approval, Verification, VerificationTarget } from '../model/remediation.js';
 import type { Report } from '../model/report.js';
 import { type ApprovalPolicy, eligibleApprovers } from '../remediation/approval.js';
 import { planScriptRemediation } from '../remediation/planner.js';
@@ -47,6 +47,15 @@ export async function executeApproved(ops: RemediationOps, session: IncidentSess
     actor,
     now: () => clock.now(),
     preChecks: (step) => runPreChecks(step, preCheckContext(ops, session)),
+    recoveredAfter: async (step) => {
+      const minutes = Math.max(...step.verification.map((v) => v.recoverWithinMinutes));
+      await channel.post(thread, { text: `⏸ ${step.id} is a rung of an escalation ladder: waiting ${minutes} minutes, then re-reading its metrics before the next step…` });
+      await clock.wait(minutes);
+      const check = await recheck(ops, session, step.verification);
+      const detail = check.checks.map((c) => `${c.entity} ${c.metric} ${c.recovered ? 'back to baseline' : 'still off'}`).join(', ') || 'no telemetry to judge by';
+      await channel.post(thread, { text: check.recovered ? `✅ After ${step.id}: ${detail}. The remaining steps are not needed.` : `↪ After ${step.id}: ${detail}. Going on with the next step.` });
+      return { recovered: check.recovered, detail };
+    },
   });
   session.execution = execution;
   session.fixedAtMs = execution.finishedAt;
@@ -77,14 +86,7 @@ export async function verifySession(ops: RemediationOps, session: IncidentSessio
   await channel.post(session.incident.thread, { text: `⏳ Waiting ${waitMinutes} minutes, then re-reading telemetry to verify recovery…` });
   await clock.wait(waitMinutes);
   const now = clock.now();
-  const verification = await verifyRecovery({
-    plan,
-    metrics: ops.deps.connectors.metrics,
-    baseline: session.result.baseline,
-    during: { fromMs: session.incident.window.toMs - 5 * 60_000, toMs: session.incident.window.toMs + 60_000 },
-    after: { fromMs: now - 3 * 60_000, toMs: now + 60_000 },
-    now,
-  });
+  const verification = await recheck(ops, session, plan.verification);
   session.verification = verification;
   session.incident = { ...session.incident, status: verification.recovered ? 'resolved' : 'unresolved' };
   const perStep = (verification.steps ?? []).map((s) => `${s.stepId} ${s.recovered ? 'recovered' : 'not recovered'}`).join(', ');
@@ -99,6 +101,21 @@ export async function verifySession(ops: RemediationOps, session: IncidentSessio
   });
   await Promise.all([store.put(session.incident.id, 'verification', verification), store.put(session.incident.id, 'incident', session.incident)]);
   await channel.post(session.incident.thread, msg.verificationMessage(verification));
+}
+
+/** Reads the targets again now: the incident's baseline, its last minutes ("during"), and the last three minutes. */
+function recheck(ops: RemediationOps, session: IncidentSession, targets: VerificationTarget[]): Promise<Verification> {
+  const plan = session.result.plan!;
+  const now = ops.deps.clock.now();
+  const sameTargets = targets === plan.verification;
+  return verifyRecovery({
+    plan: sameTargets ? plan : { ...plan, verification: targets, steps: [] },
+    metrics: ops.deps.connectors.metrics,
+    baseline: session.result.baseline,
+    during: { fromMs: session.incident.window.toMs - 5 * 60_000, toMs: session.incident.window.toMs + 60_000 },
+    after: { fromMs: now - 3 * 60_000, toMs: now + 60_000 },
+    now,
+  });
 }
 
 /**

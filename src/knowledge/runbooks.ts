@@ -22,6 +22,8 @@ export const RunbookStepSchema = z.object({
   verify: z.array(z.string().min(1)).optional(),
   /** minutes they have to recover (default 10) */
   within: z.number().positive().max(240).optional(),
+  /** wait `within` after this step and skip the rest of the runbook when its metrics recovered */
+  stopIfRecovered: z.boolean().optional(),
 });
 export type RunbookStep = z.infer<typeof RunbookStepSchema>;
 

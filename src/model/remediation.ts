@@ -55,6 +55,8 @@ export const PlanStepSchema = z.object({
   preChecks: z.array(PreCheckSchema).default([]),
   /** which metrics must recover after this step, and within how long */
   verification: z.array(VerificationTargetSchema).default([]),
+  /** an escalation ladder: after this step, wait its window and re-check its metrics; recovered → later steps are not run */
+  stopIfRecovered: z.boolean().optional(),
   rollback: z.string().optional().describe('how to undo this step'),
 });
 export type PlanStep = z.infer<typeof PlanStepSchema>;

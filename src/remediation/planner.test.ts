@@ -51,6 +51,12 @@ describe('planner: steps from runbooks', () => {
     expect(lowered.steps[0]!.risk).toBe('medium');
   });
 
+  it('keeps an escalation-ladder rung only where a next step follows', () => {
+    const rb = runbook({ remediation: [{ action: 'rollback_deploy', params: {}, stopIfRecovered: true }, { action: 'restart_service', params: {}, stopIfRecovered: true }] });
+    const plan = planRemediation({ incident, hypothesis, cmdb, approvers: ['a'], runbooks: [rb], now: T });
+    expect(plan.steps.map((s) => s.stopIfRecovered ?? false)).toEqual([true, false]);
+  });
+
   it('refuses an action that cannot act on the target, or lacks what only the CMDB could give', () => {
     expect(() => planRemediation({ incident, hypothesis: on('orders-db', 'cpu_saturation'), cmdb: withDb, approvers: ['a'], now: T })).toThrow(NoFittingActionError);
     expect(() => planRemediation({ incident, hypothesis: on('orders-db', 'cpu_saturation'), cmdb: withDb, approvers: ['a'], now: T })).toThrow(/scale_out cannot act on a database/);

@@ -20,6 +20,7 @@ export interface StepDraft {
   /** metric names on the target that must recover after the step */
   verify?: string[];
   within?: number;
+  stopIfRecovered?: boolean;
 }
 
 /** Used when no runbook for the fault kind lists remediation steps. */
@@ -39,7 +40,7 @@ const DEFAULT_STEPS: Record<FaultKind, StepDraft[]> = {
 export function stepDrafts(h: Hypothesis, cmdb: Cmdb, runbooks: Runbook[] = []): { drafts: StepDraft[]; runbook?: string } {
   const own = cmdb.services.find((s) => s.name === h.component)?.runbook;
   const rb = runbooksFor(runbooks, h.kind, own).find((r) => r.faults.includes(h.kind) && (r.remediation?.length ?? 0) > 0);
-  if (rb) return { drafts: rb.remediation!.map((r) => ({ action: r.action, params: r.params, risk: r.risk, verify: r.verify, within: r.within })), runbook: rb.id };
+  if (rb) return { drafts: rb.remediation!.map((r) => ({ ...r })), runbook: rb.id };
   return { drafts: DEFAULT_STEPS[h.kind] };
 }
 
@@ -157,6 +158,8 @@ export function planRemediation(input: PlanInput): RemediationPlan {
       risk: maxRisk([spec.risk, d.risk ?? spec.risk]),
       preChecks: preChecksFor(d.action, h.component, params, dedupeTargets([...verification, ...symptoms])),
       verification,
+      // a ladder only makes sense when there is a next step and something to re-check
+      ...(d.stopIfRecovered && i < drafts.length - 1 && verification.length > 0 ? { stopIfRecovered: true } : {}),
       rollback: spec.rollback(h.component, params),
     };
   });

@@ -18,15 +18,18 @@ export async function runPlan(input: {
   onStep?: (stepId: string, ok: boolean, output: string) => void | Promise<void>;
   /** runs the step's pre-checks right before it; a failed one stops the plan before the step changes anything */
   preChecks?: (step: PlanStep) => Promise<PreCheckResult[]>;
+  /** for a `stopIfRecovered` step that succeeded: did its metrics recover (so the later steps are not needed)? */
+  recoveredAfter?: (step: PlanStep) => Promise<{ recovered: boolean; detail: string }>;
 }): Promise<Execution> {
   const refusal = approvalCovers(input.plan, input.approval, input.coApprovals ?? []);
   if (refusal) throw new NotApprovedError(refusal);
   const startedAt = input.now();
   const steps: Execution['steps'] = [];
   let failed = false;
-  for (const step of input.plan.steps) {
-    if (failed) {
-      steps.push({ stepId: step.id, status: 'skipped', output: 'skipped: an earlier step failed' });
+  let notNeeded: string | null = null;
+  for (const [index, step] of input.plan.steps.entries()) {
+    if (failed || notNeeded) {
+      steps.push({ stepId: step.id, status: 'skipped', output: failed ? 'skipped: an earlier step failed' : `not needed: ${notNeeded}` });
       continue;
     }
     const checks = input.preChecks && step.preChecks.length > 0 ? await input.preChecks(step) : undefined;
@@ -44,6 +47,10 @@ export async function runPlan(input: {
     steps.push({ stepId: step.id, status: outcome.ok ? 'succeeded' : 'failed', output: outcome.output, ...(checks ? { preChecks: checks } : {}) });
     await input.onStep?.(step.id, outcome.ok, outcome.output);
     failed = !outcome.ok;
+    if (outcome.ok && step.stopIfRecovered && input.recoveredAfter && index < input.plan.steps.length - 1) {
+      const check = await input.recoveredAfter(step);
+      if (check.recovered) notNeeded = `${step.id} already brought the system back (${check.detail})`;
+    }
   }
   return { planId: input.plan.id, actor: input.actor, startedAt, finishedAt: input.now(), status: failed ? 'failed' : 'succeeded', steps };
 }

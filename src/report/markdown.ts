@@ -294,6 +294,7 @@ function planLines(plan: RemediationPlan | undefined, approval: Approval | undef
     if (s.preChecks.length) out.push(`   - Before it runs: ${s.preChecks.map((c) => escapeMarkdown(preCheckLabel(c))).join('; ')}`);
     if (s.verification.length) out.push(`   - Verify: ${s.verification.map((v) => `${codeSpan(`${v.entity} ${v.metric}`)} within ${v.recoverWithinMinutes} min`).join(', ')}`);
     if (s.rollback) out.push(`   - Rollback: ${escapeMarkdown(s.rollback)}`);
+    if (s.stopIfRecovered) out.push('   - Then: if those metrics recovered, the steps after it are not run');
     if (typeof s.params.script === 'string') {
       // shown in full, as it was approved; a fence longer than any backtick run inside keeps it literal
       const fence = '`'.repeat(Math.max(3, ...[...s.params.script.matchAll(/`+/g)].map((m) => m[0].length + 1)));
