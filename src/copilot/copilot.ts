@@ -19,6 +19,7 @@ import { scriptsMessage } from '../remediation/scripts.js';
 import type { IncidentStore } from '../storage/types.js';
 import { openIncident } from './incident.js';
 import { ProgressTracker } from './progress.js';
+import { restoreSession } from './restore.js';
 import { type DryRunOutcome, type RemediationOps, dryRunPlan, executeApproved, proposeScriptPlan, rollbackPlan } from './remediation.js';
 import { writeIncidentReport } from './reporting.js';
 
@@ -82,6 +83,24 @@ export class Copilot {
 
   session(incidentId: string): IncidentSession | undefined {
     return this.sessions.get(incidentId);
+  }
+
+  /**
+   * After a restart: brings back this channel's recent incidents from storage and the audit log (oldest first, so
+   * `latest` stays the newest), so their pending plans can still be decided and decided ones stay decided.
+   */
+  async restore(limit = 50): Promise<IncidentSession[]> {
+    const ids = (await this.deps.store.listIncidents()).slice(0, limit).reverse();
+    const cmdb = await this.deps.connectors.cmdb.snapshot();
+    const restored: IncidentSession[] = [];
+    for (const id of ids) {
+      if (this.sessions.has(id)) continue;
+      const session = await restoreSession(this.deps.store, id, cmdb);
+      if (!session || session.incident.thread.channel !== this.deps.channel.name) continue;
+      this.sessions.set(id, session);
+      restored.push(session);
+    }
+    return restored;
   }
 
   /** An alert landed in a channel. Malformed alerts get a clear reply, never an exception. */

@@ -88,6 +88,8 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     ...(options.audit ? { audit: options.audit } : {}),
     log,
   });
+  // pending plans and threads from before a restart keep working
+  for (const s of await copilot.restore()) context.incidents.push({ id: s.incident.id, threadId: s.incident.thread.threadId });
   wireClient(client, context);
   if (options.login !== false) {
     try {

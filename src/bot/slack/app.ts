@@ -318,6 +318,8 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
     mode: socketMode ? 'socket' : 'http',
     port: () => (server ? (server.address() as AddressInfo).port : null),
     async start() {
+      // pending plans and threads from before a restart keep working
+      for (const s of await copilot.restore()) remember(s);
       // fail fast, with a sentence, on a wrong token or API URL (Bolt's own check would retry for minutes)
       const probe = new webApi.WebClient(slack.botToken, { ...(clientOptions.slackApiUrl ? { slackApiUrl: clientOptions.slackApiUrl } : {}), retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
       const auth = await probe.auth.test().catch((err: unknown) => {
