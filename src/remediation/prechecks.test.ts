@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MetricSeries } from '../model/telemetry.js';
 import { decide } from './approval.js';
 import type { Executor } from './executors/types.js';
-import { planRemediation } from './planner.js';
+import { hashPlan, planRemediation } from './planner.js';
 import { type PreCheckContext, runPreChecks } from './prechecks.js';
 import { runPlan } from './runner.js';
 import { T, cmdb, hypothesis, incident } from './test-fixtures.js';
@@ -95,5 +95,27 @@ describe('pre-checks', () => {
     expect(execution.status).toBe('failed');
     expect(execution.steps[0]).toMatchObject({ status: 'failed', output: expect.stringMatching(/^pre-check failed, the step did not run: still_degraded/) });
     expect(execution.steps[0]!.preChecks!.filter((c) => !c.ok).map((c) => c.kind)).toEqual(['still_degraded']);
+  });
+
+  it('skip the later steps as not needed, rather than fail, when earlier steps already ended the trouble', async () => {
+    const { hash: _h, ...content } = plan;
+    const twoSteps = { ...content, steps: [step, { ...step, id: 'step-2', action: 'restart_service' as const }] };
+    const plan2 = { ...twoSteps, hash: hashPlan(twoSteps) };
+    const d = decide(plan2, 'alice', 'approved', { previous: null, now: T });
+    if (!d.ok) throw new Error(d.reason);
+    const exec = executor();
+    // the world heals as soon as step-1 has run
+    const execution = await runPlan({
+      plan: plan2,
+      approval: d.approval,
+      executor: exec,
+      actor: 'alice',
+      now: () => T,
+      preChecks: (s) => runPreChecks(s, ctx({ metrics: exec.ran.length > 0 ? metrics(0.01, 0.0101) : metrics(0.01, 0.3), executor: exec })),
+    });
+    expect(exec.ran).toEqual(['step-1']);
+    expect(execution.status).toBe('succeeded');
+    expect(execution.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped']);
+    expect(execution.steps[1]!.output).toMatch(/^not needed: the trouble is over before step-2/);
   });
 });

@@ -34,6 +34,12 @@ export async function runPlan(input: {
     }
     const checks = input.preChecks && step.preChecks.length > 0 ? await input.preChecks(step) : undefined;
     const blocked = checks?.filter((c) => !c.ok) ?? [];
+    if (index > 0 && blocked.length > 0 && blocked.every((c) => c.kind === 'still_degraded')) {
+      // the steps before this one already ended the trouble: the rest is not needed (and nothing should be undone)
+      notNeeded = `the trouble is over before ${step.id} (${blocked[0]!.detail})`;
+      steps.push({ stepId: step.id, status: 'skipped', output: `not needed: ${notNeeded}`, preChecks: checks! });
+      continue;
+    }
     let outcome;
     if (blocked.length > 0) {
       outcome = { ok: false, output: `pre-check failed, the step did not run: ${blocked.map((c) => `${c.kind}: ${c.detail}`).join('; ')}` };
