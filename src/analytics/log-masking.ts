@@ -1,0 +1,267 @@
+/**
+ * Masking and tokenising of log messages for the template miner (log-templates.ts): variable pieces of each
+ * whitespace token become `<*>` so messages of one template line up token by token.
+ */
+export const WILDCARD = '<*>';
+
+/** Characters that split a token into pieces; a piece is a maximal run of other characters. */
+export const DELIMS = new Set(' \t,;:=|"\'[](){}.-+@#$%&/\\<>!?*~^`'.split(''));
+const UNIT = /^\d+(?:ms|us|µs|ns|s|sec|secs|min|mins|h|hrs|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|b|bytes|px|x)$/i;
+const CONSTANT_WORDS = new Set(['true', 'false', 'null', 'TRUE', 'FALSE', 'NULL', 'True', 'False', 'Null']);
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+function isHexLetter(c: number): boolean {
+  return (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/** Whether one piece (no delimiters inside) is a variable: numbers, hex, ids, numbers with units, booleans/null. */
+export function isVariablePiece(p: string): boolean {
+  if (CONSTANT_WORDS.has(p)) return true;
+  let digits = 0;
+  let hex = 0;
+  let run = 0;
+  let maxRun = 0;
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (isDigit(c)) {
+      digits++;
+      hex++;
+      if (++run > maxRun) maxRun = run;
+    } else {
+      run = 0;
+      if (isHexLetter(c)) hex++;
+    }
+  }
+  if (digits === 0) return false;
+  if (digits === p.length) return true; // decimal number
+  if (hex === p.length && p.length >= 4) return true; // hex id
+  if (p.length > 2 && p.charCodeAt(0) === 48 && (p[1] === 'x' || p[1] === 'X') && hex === p.length - 1) return true; // 0x…
+  if (maxRun >= 4) return true; // long digit run inside an id: blk_123456, application_1445087491445_0005
+  if (p.length >= 8 && digits >= 2) return true; // random alphanumeric ids
+  return UNIT.test(p); // 35ms, 2KB
+}
+
+export function collapse(s: string): string {
+  let t = s;
+  if (t.includes('>-<')) t = t.replace(/<\*>(?:-<\*>){4}/g, WILDCARD); // UUIDs
+  if (t.includes('_-<*>')) t = t.replace(/[A-Za-z0-9]+_-<\*>/g, WILDCARD); // blk_-123
+  while (t.includes('<*>.<*>')) t = t.replaceAll('<*>.<*>', '<*>');
+  while (t.includes('<*><*>')) t = t.replaceAll('<*><*>', '<*>');
+  return t;
+}
+
+/** Path-like pieces between path delimiters (`/a/b`, `/x/1.log`) → `<*>`. */
+function maskPaths(tok: string): string {
+  return tok.replace(/(?<![^\s,;:=|"'[\](){}!])(?:\/[^\s,;:=|"'[\](){}!/]+){2,}\/?(?=$|[\s,;:=|"'[\](){}!])|(?<![^\s,;:=|"'[\](){}!])\/[^\s,;:=|"'[\](){}!/]*\d[^\s,;:=|"'[\](){}!/]*(?=$|[\s,;:=|"'[\](){}!])/g, WILDCARD);
+}
+
+/** host names: dotted labels ending in a common top-level domain */
+const DOMAIN = /(?<![\w.-])(?:[A-Za-z0-9-]+\.)+(?:com|net|org|edu|gov|mil|io|hk|cn|uk|de|jp|fr|ru|br|in|au|kr|tw|local|internal|lan)(?![\w.-])/g;
+
+const DOMAIN_TEST = new RegExp(DOMAIN.source);
+
+const MONTHS = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*';
+const DATE = new RegExp(`(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\\s+)?${MONTHS}\\s+\\d{1,2},?\\s+(?:\\d{4}\\s+)?\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?(?:\\s+\\d{4}(?!\\d))?`, 'g');
+const DATE_TEST = new RegExp(DATE.source);
+
+const tokenCache = new Map<string, string>();
+const TOKEN_CACHE_MAX = 200_000;
+
+/** One whitespace-free token with its variable pieces replaced by `<*>` (`uid=0` → `uid=<*>`, `10.0.0.1:80` → `<*>:<*>`). */
+export function maskToken(tok: string): string {
+  let digits = 0;
+  let special = false; // '/' or '.': paths and host names
+  for (let i = 0; i < tok.length; i++) {
+    const c = tok.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 47 || c === 46) special = true;
+  }
+  if (digits === tok.length) return WILDCARD; // a plain number, the commonest variable
+  if (digits === 0 && !special) {
+    // words: only booleans and null are variables
+    return tok.length >= 4 && BOOL_HINT.test(tok) ? maskPieces(tok) : tok;
+  }
+  // tokens with digits are mostly unique (no cache); words with '/' or '.' repeat (cached)
+  if (digits === 0) {
+    const hit = tokenCache.get(tok);
+    if (hit !== undefined) return hit;
+  }
+  let out = tok;
+  if (special) {
+    if (out.includes('/')) out = maskPaths(out);
+    if (letterAfterLastDot(out) && DOMAIN_TEST.test(out)) out = out.replace(DOMAIN, WILDCARD);
+  }
+  out = maskPieces(out);
+  if (digits === 0) {
+    if (tokenCache.size >= TOKEN_CACHE_MAX) tokenCache.clear();
+    tokenCache.set(tok, out);
+  }
+  return out;
+}
+
+const BOOL_HINT = /true|false|null/i;
+function letterAfterLastDot(s: string): boolean {
+  const i = s.lastIndexOf('.');
+  if (i < 0 || i + 1 >= s.length) return false;
+  const c = s.charCodeAt(i + 1) | 32;
+  return c >= 97 && c <= 122;
+}
+const HOST_WITH_PORT = /(?<![\w.-])[\w.-]*<\*>[\w.-]*(?=(?:\/<\*>)?:<\*>)/g;
+const DELIM_CODES = new Uint8Array(128);
+for (const ch of DELIMS) if (ch.charCodeAt(0) < 128) DELIM_CODES[ch.charCodeAt(0)] = 1;
+
+/** Replaces the variable pieces of a token (see isVariablePiece) and merges adjacent masks. */
+function maskPieces(tok: string): string {
+  let res = '';
+  let flushed = 0; // tok[flushed, start) is constant text not yet copied into res
+  let start = 0;
+  let masks = 0;
+  let digits = 0;
+  let hex = 0;
+  let run = 0;
+  let maxRun = 0;
+  const n = tok.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? tok.charCodeAt(i) : 32;
+    if (c < 128 && DELIM_CODES[c]) {
+      const len = i - start;
+      if (len > 0) {
+        let variable: boolean;
+        if (digits === 0) variable = len >= 4 && len <= 5 && CONSTANT_WORDS.has(tok.slice(start, i));
+        else if (digits === len || maxRun >= 4 || (hex === len && len >= 4) || (len >= 8 && digits >= 2)) variable = true;
+        else variable = isVariablePiece(tok.slice(start, i)); // 0x…, units
+        if (variable) {
+          res += tok.slice(flushed, start) + WILDCARD;
+          flushed = i;
+          masks++;
+        }
+      }
+      start = i + 1;
+      digits = hex = run = maxRun = 0;
+    } else if (c >= 48 && c <= 57) {
+      digits++;
+      hex++;
+      if (++run > maxRun) maxRun = run;
+    } else {
+      run = 0;
+      if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) hex++;
+    }
+  }
+  if (masks) res += tok.slice(flushed);
+  if (!masks) return tok;
+  // a mask already in the token was split by its own < * > delimiters: put it back together
+  if (res.includes('<<*>>')) res = res.replaceAll('<<*>>', WILDCARD);
+  if (res.includes('-<*>')) res = res.replace(/(^|[=:,(\[])-<\*>/g, `$1${WILDCARD}`);
+  // a host name with a number before a port or an address (`msra-sa-41:9000`, `node-7/10.0.0.1:80`) is one variable
+  if (masks > 1 || res.includes('_-<')) res = collapse(res);
+  return masks > 1 && res.includes(':<*>') ? collapse(res.replace(HOST_WITH_PORT, WILDCARD)) : res;
+}
+
+/** Replaces variable parts of a message with `<*>`. */
+export function maskMessage(message: string): string {
+  return maskTokens(message).join(' ');
+}
+
+/** Whitespace tokens of a message, each masked; a calendar timestamp (`Fri Jun 17 07:07:00 2005`) is one `<*>`. */
+export function maskTokens(message: string): string[] {
+  const out = splitMask(message);
+  if (out === DATE_SEEN) return splitMask(message.replace(DATE, WILDCARD), true) as string[];
+  return out.length ? out : ['<empty>'];
+}
+
+const DATE_SEEN: string[] = [];
+const MONTH_NAMES = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']);
+
+/** Masked whitespace tokens; DATE_SEEN when a month name followed by a timestamp calls for the slower path. */
+function splitMask(text: string, datesDone = false): string[] {
+  const out: string[] = [];
+  let start = -1;
+  const n = text.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 32;
+    if (c === 32 || (c >= 9 && c <= 13) || c === 160) {
+      if (start >= 0) {
+        const tok = text.slice(start, i);
+        if (!datesDone && i - start === 3 && MONTH_NAMES.has(tok) && DATE_TEST.test(text)) return DATE_SEEN;
+        out.push(maskToken(tok));
+      }
+      start = -1;
+    } else if (start < 0) start = i;
+  }
+  return out;
+}
+
+export function tokenize(masked: string): string[] {
+  const t = masked.split(/\s+/).filter(Boolean);
+  return t.length ? t : ['<empty>'];
+}
+
+
+/** Whether a token with masks (`user=<*>`) accepts a token: same text before the first and after the last mask. */
+export function accepts(pattern: string, tok: string): boolean {
+  const first = pattern.indexOf(WILDCARD);
+  if (first < 0) return false;
+  const last = pattern.lastIndexOf(WILDCARD);
+  const tail = pattern.length - last - 3;
+  return tok.length >= first + tail && tok.startsWith(pattern.slice(0, first)) && tok.endsWith(pattern.slice(last + 3));
+}
+
+/** Splits a token into pieces and the delimiters between them: `uid=<*>` → ['uid', '=', '<*>']. */
+function pieces(tok: string): string[] {
+  const out: string[] = [];
+  let piece = '';
+  for (let i = 0; i < tok.length; i++) {
+    if (tok.startsWith(WILDCARD, i)) {
+      if (piece) out.push(piece);
+      piece = '';
+      out.push(WILDCARD);
+      i += 2;
+      continue;
+    }
+    const ch = tok[i]!;
+    if (DELIMS.has(ch)) {
+      if (piece) out.push(piece);
+      piece = '';
+      out.push(ch);
+    } else piece += ch;
+  }
+  if (piece) out.push(piece);
+  return out;
+}
+
+/**
+ * The most specific token covering both: tokens with the same delimiters keep their common pieces
+ * (`user=root`, `user=guest` → `user=<*>`), anything else becomes `<*>`.
+ */
+export function generalize(a: string, b: string): string {
+  if (a === b) return a;
+  if (a === WILDCARD || b === WILDCARD) return WILDCARD;
+  const pa = pieces(a);
+  const pb = pieces(b);
+  const isDelim = (x: string) => x.length === 1 && DELIMS.has(x);
+  let out = '';
+  if (pa.length === pb.length && pa.every((x, i) => isDelim(x) === isDelim(pb[i]!) && (!isDelim(x) || x === pb[i]))) {
+    // same delimiter skeleton: keep the common pieces
+    for (let i = 0; i < pa.length; i++) {
+      const x = pa[i]!;
+      if (x === pb[i]) {
+        out += x;
+      } else out += WILDCARD;
+    }
+    return collapse(out);
+  }
+  // otherwise keep the common leading and trailing pieces that end/start at a delimiter (`rhost=…` → `rhost=<*>`)
+  let pre = 0;
+  while (pre < pa.length && pre < pb.length && pa[pre] === pb[pre]) pre++;
+  while (pre > 0 && !isDelim(pa[pre - 1]!)) pre--;
+  let suf = 0;
+  while (suf < pa.length - pre && suf < pb.length - pre && pa[pa.length - 1 - suf] === pb[pb.length - 1 - suf]) suf++;
+  while (suf > 0 && !isDelim(pa[pa.length - suf]!)) suf--;
+  const head = pa.slice(0, pre);
+  const tail = pa.slice(pa.length - suf);
+  if (!head.concat(tail).some((x) => x !== WILDCARD && !isDelim(x)) && !head.length && !tail.length) return WILDCARD;
+  if (!head.length && !tail.length) return WILDCARD;
+  return collapse(head.join('') + WILDCARD + tail.join(''));
+}
