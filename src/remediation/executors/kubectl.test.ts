@@ -21,7 +21,19 @@ async function fakeKubectl(): Promise<{ binary: string; log: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fake-kubectl-'));
   const binary = path.join(dir, 'kubectl');
   const log = path.join(dir, 'calls.log');
-  await writeFile(binary, `#!/bin/sh\nprintf '%s\\n' "$*" >> "${log}"\necho "deployment.apps/$5 done"\n`);
+  await writeFile(
+    binary,
+    [
+      '#!/bin/sh',
+      // kubeconfig questions: one context, "prod", which is also the current one
+      'if [ "$1" = config ]; then',
+      '  if [ "$2" = current-context ] || [ "$3" = prod ]; then echo prod; exit 0; fi',
+      '  echo "error: context not found" >&2; exit 1',
+      'fi',
+      `printf '%s\\n' "$*" >> "${log}"`,
+      'echo "deployment.apps/$5 done"',
+    ].join('\n') + '\n',
+  );
   await chmod(binary, 0o755);
   return { binary, log };
 }
@@ -49,5 +61,16 @@ describe('kubectl executor', () => {
     expect(real).toMatchObject({ ok: true, output: expect.stringContaining('deployment.apps/') });
     expect(await readFile(log, 'utf8')).toBe('-n shop rollout restart deployment/payment-service\n');
     expect(await exec.execute(step('free_disk'), { dryRun: false })).toMatchObject({ ok: false, output: expect.stringMatching(/has no command for the kubectl executor/) });
+  });
+
+  it('refuses to act, even in a dry run, without the binary or the named context', async () => {
+    const { binary, log } = await fakeKubectl();
+    const missingContext = createKubectlExecutor({ binary, namespace: 'shop', context: 'staging', timeoutMs: 5_000 });
+    expect(await missingContext.execute(step('restart_service'), { dryRun: true })).toEqual({ ok: false, output: 'the kubectl executor cannot act: kubeconfig has no context "staging"' });
+    const missingBinary = createKubectlExecutor({ binary: path.join(path.dirname(binary), 'nope'), namespace: 'shop', timeoutMs: 5_000 });
+    expect(await missingBinary.execute(step('restart_service'), { dryRun: false })).toMatchObject({ ok: false, output: expect.stringMatching(/nope is not installed/) });
+    const named = createKubectlExecutor({ binary, namespace: 'shop', context: 'prod', timeoutMs: 5_000 });
+    expect(await named.execute(step('rollback_deploy'), { dryRun: false })).toMatchObject({ ok: true });
+    expect(await readFile(log, 'utf8')).toBe('--context prod -n shop rollout undo deployment/payment-service\n');
   });
 });

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import type { PlanStep } from '../../model/remediation.js';
 import { createShellExecutor } from './shell.js';
 import type { Executor } from './types.js';
@@ -55,8 +56,28 @@ export function kubectlRollbackArgv(step: PlanStep, opts: Pick<KubectlExecutorOp
   return undoesRollout ? kubectlArgv({ ...step, action: 'rollback_deploy' }, opts) : null;
 }
 
+/**
+ * Whether kubectl is there and knows the context to act in: the named one, else a current context. Asked once per
+ * executor (kubeconfig rarely changes under a running bot); null when usable, else why not.
+ */
+function probeKubectl(opts: KubectlExecutorOptions): Promise<string | null> {
+  const args = opts.context ? ['config', 'get-contexts', opts.context, '-o', 'name'] : ['config', 'current-context'];
+  return new Promise((resolve) => {
+    execFile(opts.binary, args, { timeout: 10_000, shell: false }, (err, stdout) => {
+      const e = err as NodeJS.ErrnoException | null;
+      if (e?.code === 'ENOENT') return resolve(`${opts.binary} is not installed (or not on PATH)`);
+      if (e || !String(stdout).trim()) {
+        return resolve(opts.context ? `kubeconfig has no context "${opts.context}"` : 'kubeconfig has no current context; set SRE_COPILOT_KUBECTL_CONTEXT');
+      }
+      resolve(null);
+    });
+  });
+}
+
 export function createKubectlExecutor(opts: KubectlExecutorOptions): Executor {
-  return createShellExecutor({
+  let probed: Promise<string | null> | null = null;
+  const usable = () => (probed ??= probeKubectl(opts));
+  const shell = createShellExecutor({
     name: 'kubectl',
     enabled: true,
     allow: [opts.binary],
@@ -65,4 +86,11 @@ export function createKubectlExecutor(opts: KubectlExecutorOptions): Executor {
     argvFor: (step) => kubectlArgv(step, opts),
     rollbackArgvFor: (step) => kubectlRollbackArgv(step, opts),
   });
+  const guarded =
+    (run: Executor['execute']): Executor['execute'] =>
+    async (step, options) => {
+      const problem = await usable();
+      return problem ? { ok: false, output: `the kubectl executor cannot act: ${problem}` } : run(step, options);
+    };
+  return { name: 'kubectl', execute: guarded(shell.execute), rollback: guarded(shell.rollback!) };
 }
