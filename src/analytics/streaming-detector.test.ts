@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ContextNovelty } from './streaming-context.js';
 import { RobustStreamingDetector, scoreSeries } from './streaming-detector.js';
+import { BlockNeighbours } from './streaming-knn.js';
 import { gauss, rng } from './test-util.js';
 
 const STEP = 5 * 60_000;
@@ -60,5 +62,38 @@ describe('RobustStreamingDetector', () => {
     const { ts, values } = series((i, r) => 50 + 20 * Math.sin((2 * Math.PI * i) / day) + gauss(r) * 0.5 - (i >= 2300 && i < 2300 + day ? 20 * Math.sin((2 * Math.PI * i) / day) : 0));
     const scores = scoreSeries(ts, values, { probation: PROBATION });
     expect(max(scores, 2300, 2300 + day)).toBeGreaterThan(max(scores, PROBATION, 2300));
+  });
+});
+
+describe('ContextNovelty', () => {
+  it('learns a repeating sequence and flags a step it has never seen after a familiar context', () => {
+    const c = new ContextNovelty({ bins: 8, maxOrder: 4 });
+    const cycle = [0, 2, 4, 6, 7, 5, 3, 1];
+    expect(c.update(0)).toBe(0); // nothing familiar yet: nothing to say
+    let late = 0;
+    for (let i = 1; i < 400; i++) {
+      const v = c.update(cycle[i % cycle.length]!);
+      if (i >= 200) late = Math.max(late, v);
+    }
+    expect(late).toBe(0);
+    // after ...6, 7 the cycle goes on to 5; going back to 0 breaks every familiar context
+    for (const v of [0, 2, 4, 6, 7]) c.update(v);
+    expect(c.update(0)).toBe(1);
+  });
+});
+
+describe('BlockNeighbours', () => {
+  it('speaks once per block, finds a familiar rhythm close and a new shape far', () => {
+    const b = new BlockNeighbours({ block: 4, length: 8, k: 2, references: 200 });
+    const wave = (i: number) => 10 * Math.sin((2 * Math.PI * i) / 32);
+    const out: (number | undefined)[] = [];
+    for (let i = 0; i < 3000; i++) out.push(b.update(wave(i)));
+    expect(out.slice(1000).filter((v) => v !== undefined)).toHaveLength(500);
+    const familiar = Math.max(...out.slice(2000).filter((v): v is number => v !== undefined));
+    expect(familiar).toBeLessThan(1e-6);
+    // the rhythm stops: the value stays at its last level
+    let novel = 0;
+    for (let i = 3000; i < 3064; i++) novel = Math.max(novel, b.update(wave(2999)) ?? 0);
+    expect(novel).toBeGreaterThan(5);
   });
 });

@@ -5,22 +5,28 @@
  * How it scores a point:
  * 1. A robust baseline: median and scale (MAD, with floors from the inter-quantile range and the series' own
  *    resolution) of a long lagged window of raw values. The lag keeps an ongoing excursion out of its own baseline.
- * 2. Evidence, as robust z's against that baseline: the point itself (spikes), the median of the last few points
- *    (level shifts / change points), and — when the timestamps show a daily rhythm — the point against the same time
- *    of day in earlier days (seasonal-aware: a flat line where a daily peak belongs counts).
- * 3. A pattern channel: a second-order Markov model of the series quantised into bins over its running range; the
- *    average surprise −log P(bin | two bins before) of the last points is high when a familiar level is reached in
- *    an unfamiliar way (a broken rhythm, a new pattern) even though no single value is extreme.
- * 4. An anomaly likelihood per channel (after Numenta's HTM anomaly likelihood): the evidence is ranked among its own
- *    recent history, with an exponential tail fitted to the largest values beyond it (peaks over threshold); the two
- *    channels' tail probabilities combine by Bonferroni into p, and the score is log(p)/log(1e-10) clipped to [0,1],
- *    so scores mean the same across series of different noise (pure noise: occasional records ≈ 0.3–0.6; a real
- *    level shift or spike ≈ 1).
- * 5. Alarm suppression: a score only stands if it beats every score of the last few hundred points, otherwise it is
+ * 2. Level evidence, as robust z's against that baseline: the point itself (spikes), the median of the last few
+ *    points (level shifts / change points), and — when the timestamps show a daily rhythm — the point against the
+ *    same time of day in earlier days (seasonal-aware: a flat line where a daily peak belongs counts).
+ * 3. Context novelty (streaming-context.ts): the series quantised into a few levels over its running range; the share
+ *    of familiar contexts (the last 1..6 levels) that have never been followed by the current level — a familiar
+ *    level reached in an unfamiliar way (a broken rhythm, a new pattern) even though no single value is extreme.
+ * 4. Shape novelty (streaming-knn.ts): once per block of 4 points, the distance of the last 16 block means to their
+ *    nearest neighbours among recent earlier shapes — slower changes of shape that no single point shows.
+ * 5. An anomaly likelihood per channel (after Numenta's HTM anomaly likelihood): the evidence is ranked among its own
+ *    recent history, with an exponential tail fitted to the largest values beyond it (peaks over threshold); the
+ *    channels' tail probabilities combine by Bonferroni (k · the smallest) into p, and the score is
+ *    log(p)/log(1e-10) clipped to [0,1], so scores mean the same across series of different noise (pure noise:
+ *    occasional records ≈ 0.3–0.6; a real level shift or spike ≈ 1).
+ * 6. Alarm suppression: a score only stands if it beats every score of the last few hundred points, otherwise it is
  *    damped — one excursion is one alarm, not a burst.
  *
- * Work per point is O(window) (sorted-window insert/remove, a linear MAD walk); memory O(window + history).
+ * Work per point is O(window) plus O(references · length) per block; memory O(window + history + references).
  */
+
+import { BlockNeighbours } from './streaming-knn.js';
+import { ContextNovelty, PatternModel } from './streaming-context.js';
+import { RollingMoments, SortedWindow, TailModel } from './streaming-window.js';
 
 export interface StreamingDetectorOptions {
   /** points that only train (score 0); NAB calls it the probationary period (default 0 = score from the start) */
@@ -45,7 +51,7 @@ export interface StreamingDetectorOptions {
   seasonalGain?: number;
   /** rank the evidence among its history instead of a Gaussian fit (default true) */
   rank?: boolean;
-  /** bins of the pattern model; 0 turns it off (default 20) */
+  /** bins of the order-2 Markov pattern channel; 0 turns it off (default 0: off, context novelty does its job) */
   patternBins?: number;
   /** surprises averaged by the pattern channel (default 20) */
   patternWindow?: number;
@@ -55,7 +61,22 @@ export interface StreamingDetectorOptions {
   tailCount?: number;
   /** evidence on a log scale, log(1 + z) (default true) */
   logEvidence?: boolean;
+  /** levels of the context-novelty channel; 0 turns it off (default 8) */
+  contextBins?: number;
+  /** longest context of the context-novelty channel, points (default 6) */
+  contextOrder?: number;
+  /** novelties averaged by the context channel (default 5) */
+  contextWindow?: number;
+  /** points per block of the shape channel; 0 turns it off (default 4) */
+  shapeBlock?: number;
+  /** block means per shape (default 16) */
+  shapeLength?: number;
+  /** nearest neighbours averaged by the shape channel (default 3) */
+  shapeNeighbours?: number;
+  /** earlier shapes kept as references (default 400) */
+  shapeReferences?: number;
 }
+
 
 const DEFAULTS: Required<StreamingDetectorOptions> = {
   probation: 0,
@@ -69,105 +90,20 @@ const DEFAULTS: Required<StreamingDetectorOptions> = {
   maxPeriod: 2000,
   seasonalGain: 0.7,
   rank: true,
-  patternBins: 20,
+  patternBins: 0,
   patternWindow: 20,
   spikeWeight: 0.5,
   tailCount: 5,
   logEvidence: true,
+  contextBins: 8,
+  contextOrder: 6,
+  contextWindow: 5,
+  shapeBlock: 4,
+  shapeLength: 16,
+  shapeNeighbours: 3,
+  shapeReferences: 400,
 };
 
-/** A window of numbers kept sorted as well as in arrival order. */
-class SortedWindow {
-  private sorted: number[] = [];
-  private fifo: number[] = [];
-  private head = 0;
-  constructor(readonly capacity: number) {}
-  get size(): number {
-    return this.sorted.length;
-  }
-  push(x: number): void {
-    if (this.size >= this.capacity) this.remove(this.fifo[this.head++]!);
-    this.fifo.push(x);
-    if (this.head > 4096) {
-      this.fifo = this.fifo.slice(this.head);
-      this.head = 0;
-    }
-    this.sorted.splice(lowerBound(this.sorted, x), 0, x);
-  }
-  private remove(x: number): void {
-    const i = lowerBound(this.sorted, x);
-    this.sorted.splice(i, 1);
-  }
-  /** mean of the values above x */
-  meanAbove(x: number): number {
-    const s = this.sorted;
-    let sum = 0;
-    let n = 0;
-    for (let i = s.length - 1; i >= 0 && s[i]! > x; i--) {
-      sum += s[i]!;
-      n++;
-    }
-    return n ? sum / n : x;
-  }
-  /** the k-th largest value, k = 0 the largest */
-  largest(k: number): number {
-    return this.sorted[Math.max(0, this.sorted.length - 1 - k)]!;
-  }
-  /** how many values are < x */
-  countBelow(x: number): number {
-    return lowerBound(this.sorted, x);
-  }
-  quantile(q: number): number {
-    const s = this.sorted;
-    const pos = (s.length - 1) * q;
-    const lo = Math.floor(pos);
-    const hi = Math.min(s.length - 1, lo + 1);
-    return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-  }
-  /** median absolute deviation from `center`, by walking outwards from the center through the sorted values */
-  mad(center: number): number {
-    const s = this.sorted;
-    const n = s.length;
-    if (n === 0) return 0;
-    let r = lowerBound(s, center);
-    let l = r - 1;
-    const k = Math.floor((n - 1) / 2);
-    let d = 0;
-    for (let taken = 0; taken <= k; taken++) {
-      const dl = l >= 0 ? center - s[l]! : Infinity;
-      const dr = r < n ? s[r]! - center : Infinity;
-      if (dl <= dr) {
-        d = dl;
-        l--;
-      } else {
-        d = dr;
-        r++;
-      }
-    }
-    return d;
-  }
-  /** smallest positive gap between distinct values (the series' resolution), sampled cheaply */
-  resolution(): number {
-    const s = this.sorted;
-    let best = Infinity;
-    for (let i = 1; i < s.length; i++) {
-      const g = s[i]! - s[i - 1]!;
-      if (g > 0 && g < best) best = g;
-    }
-    return Number.isFinite(best) ? best : 0;
-  }
-}
-
-function lowerBound(s: number[], x: number): number {
-  let lo = 0;
-  let hi = s.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (s[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Upper tail of the standard normal, Q(z) = P(Z > z). */
 export function normalTail(z: number): number {
@@ -186,39 +122,6 @@ function erfc(x: number): number {
   return x >= 0 ? r : 2 - r;
 }
 
-/** Rolling mean and variance over a fixed number of recent values. */
-class RollingMoments {
-  private buf: Float64Array;
-  private i = 0;
-  private n = 0;
-  private sum = 0;
-  private sum2 = 0;
-  constructor(capacity: number) {
-    this.buf = new Float64Array(capacity);
-  }
-  push(x: number): void {
-    if (this.n === this.buf.length) {
-      const old = this.buf[this.i]!;
-      this.sum -= old;
-      this.sum2 -= old * old;
-    } else this.n++;
-    this.buf[this.i] = x;
-    this.i = (this.i + 1) % this.buf.length;
-    this.sum += x;
-    this.sum2 += x * x;
-  }
-  get count(): number {
-    return this.n;
-  }
-  get mean(): number {
-    return this.n ? this.sum / this.n : 0;
-  }
-  get std(): number {
-    if (this.n < 2) return 0;
-    const m = this.mean;
-    return Math.sqrt(Math.max(0, this.sum2 / this.n - m * m));
-  }
-}
 
 /** Robust z's of a stream against a lagged rolling baseline: the point (spikes) and the recent median (shifts). */
 class RobustChannel {
@@ -253,66 +156,6 @@ class RobustChannel {
   }
 }
 
-/**
- * Tail probability of a value among the recent history of its kind: the empirical share of history at or above it;
- * above the history's upper quantile, an exponential tail fitted to the excesses over it (peaks over threshold).
- */
-class TailModel {
-  private readonly h: SortedWindow;
-  constructor(
-    size: number,
-    private readonly tailCount: number,
-  ) {
-    this.h = new SortedWindow(size);
-  }
-  push(x: number): void {
-    this.h.push(x);
-  }
-  tail(x: number): number {
-    const h = this.h;
-    if (h.size <= this.tailCount) return 1;
-    const u = h.largest(this.tailCount);
-    if (x <= u) return (h.size - h.countBelow(x) + 1) / (h.size + 1);
-    const excess = Math.max(h.meanAbove(u) - u, 1e-6);
-    return (this.tailCount / (h.size + 1)) * Math.exp(-(x - u) / excess);
-  }
-}
-
-/**
- * A second-order Markov model of the series quantised into bins over its running range: the surprise of a point is
- * −log P(its bin | the two bins before), so a familiar level reached in an unfamiliar way (a broken rhythm, a new
- * pattern) is surprising even when no single value is extreme.
- */
-class PatternModel {
-  private min = Infinity;
-  private max = -Infinity;
-  private b1 = -1;
-  private b2 = -1;
-  private readonly counts = new Map<number, Float64Array>();
-  constructor(private readonly bins: number) {}
-  update(x: number): number {
-    if (x < this.min) this.min = x;
-    if (x > this.max) this.max = x;
-    const span = this.max - this.min;
-    const b = span > 0 ? Math.min(this.bins - 1, Math.floor(((x - this.min) / span) * this.bins)) : 0;
-    let surprise = 0;
-    if (this.b2 >= 0) {
-      const key = this.b2 * this.bins + this.b1;
-      let c = this.counts.get(key);
-      if (!c) {
-        c = new Float64Array(this.bins + 1);
-        this.counts.set(key, c);
-      }
-      const alpha = 0.1;
-      surprise = -Math.log((c[b]! + alpha) / (c[this.bins]! + alpha * this.bins));
-      c[b]!++;
-      c[this.bins]!++;
-    }
-    this.b2 = this.b1;
-    this.b1 = b;
-    return surprise;
-  }
-}
 
 const DAY_MS = 86_400_000;
 
@@ -332,6 +175,11 @@ export class RobustStreamingDetector {
   private readonly patternTail: TailModel;
   private readonly pattern: PatternModel;
   private readonly surprises: number[] = [];
+  private readonly context: ContextNovelty;
+  private readonly contextTail: TailModel;
+  private readonly novelties: number[] = [];
+  private readonly shape: BlockNeighbours | undefined;
+  private readonly shapeTail: TailModel;
 
   constructor(options: StreamingDetectorOptions = {}) {
     this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
@@ -341,6 +189,11 @@ export class RobustStreamingDetector {
     this.levelTail = new TailModel(this.o.historyWindow, this.o.tailCount);
     this.patternTail = new TailModel(this.o.historyWindow, this.o.tailCount);
     this.pattern = new PatternModel(Math.max(1, this.o.patternBins));
+    this.context = new ContextNovelty({ bins: Math.max(1, this.o.contextBins), maxOrder: this.o.contextOrder });
+    this.contextTail = new TailModel(this.o.historyWindow, this.o.tailCount);
+    const o = this.o;
+    if (o.shapeBlock > 0) this.shape = new BlockNeighbours({ block: o.shapeBlock, length: o.shapeLength, k: o.shapeNeighbours, references: o.shapeReferences });
+    this.shapeTail = new TailModel(o.historyWindow, o.tailCount);
   }
 
   private learnPeriod(ts: number): void {
@@ -384,19 +237,39 @@ export class RobustStreamingDetector {
       if (this.surprises.length > o.patternWindow) this.surprises.shift();
       patternEv = this.surprises.reduce((a, b) => a + b, 0) / this.surprises.length;
     }
+    let contextEv = 0;
+    if (o.contextBins > 0) {
+      this.novelties.push(this.context.update(value));
+      if (this.novelties.length > o.contextWindow) this.novelties.shift();
+      contextEv = this.novelties.reduce((a, b) => a + b, 0) / this.novelties.length;
+    }
+    // the shape channel speaks once per block (tail 1 in between); its history is ranked from the start
+    let shapeTail = 1;
+    const shapeEv = this.shape?.update(value);
+    if (shapeEv !== undefined) {
+      shapeTail = this.shapeTail.tail(shapeEv);
+      this.shapeTail.push(shapeEv);
+    }
     if (i < o.probation || !enough) {
       this.levelTail.push(avg);
       if (o.patternBins > 0) this.patternTail.push(patternEv);
+      if (o.contextBins > 0) this.contextTail.push(contextEv);
       return 0;
     }
 
-    let tail = o.rank ? this.levelTail.tail(avg) : normalTail(z);
+    const tails = [o.rank ? this.levelTail.tail(avg) : normalTail(z)];
     this.levelTail.push(avg);
     if (o.patternBins > 0) {
-      const pt = this.patternTail.tail(patternEv);
+      tails.push(this.patternTail.tail(patternEv));
       this.patternTail.push(patternEv);
-      tail = Math.min(1, 2 * Math.min(tail, pt)); // two looks at the same point: Bonferroni
     }
+    if (o.contextBins > 0) {
+      tails.push(this.contextTail.tail(contextEv));
+      this.contextTail.push(contextEv);
+    }
+    if (this.shape) tails.push(shapeTail);
+    // several looks at the same point: Bonferroni
+    const tail = Math.min(1, tails.length * Math.min(...tails));
     const raw = Math.min(1, Math.max(0, Math.log(tail + 1e-10) / Math.log(1e-10)));
     // one excursion, one alarm: a score only stands if it beats every score of the last `suppress` points
     let recentMax = 0;
@@ -414,3 +287,4 @@ export function scoreSeries(timestamps: ArrayLike<number>, values: ArrayLike<num
   for (let i = 0; i < values.length; i++) out[i] = d.update(timestamps[i]!, values[i]!);
   return out;
 }
+
