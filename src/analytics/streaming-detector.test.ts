@@ -56,6 +56,27 @@ describe('RobustStreamingDetector', () => {
     expect(max(scoreSeries(ts, values, { probation: PROBATION }))).toBe(0);
   });
 
+  it('gives a rising excursion few alarms: a record right after a record stands only if clearly higher', () => {
+    let fewer = 0;
+    for (let seed = 1; seed <= 3; seed++) {
+      const { ts, values } = series((i, r) => 100 + 3 * gauss(r) + (i >= 2000 ? Math.min(i - 2000, 300) * 0.2 : 0), seed);
+      const standing = (restPoints: number) =>
+        Array.from(scoreSeries(ts, values, { probation: PROBATION, restPoints }))
+          .map((s, i) => [i, s] as const)
+          .filter(([i, s]) => i >= 2000 && i < 2300 && s > 0.2);
+      const withRule = standing(20);
+      const without = standing(0);
+      expect(withRule[0]).toEqual(without[0]); // the first alarm is not delayed
+      for (let k = 1; k < withRule.length; k++) {
+        const [i, s] = withRule[k]!;
+        const [j, r] = withRule[k - 1]!;
+        if (i - j < 20) expect(s).toBeGreaterThanOrEqual(r + 0.05);
+      }
+      if (withRule.length < without.length) fewer++;
+    }
+    expect(fewer).toBeGreaterThan(0);
+  });
+
   it('sees a broken daily rhythm that stays within the usual range', () => {
     // 288 points a day; from point 2300 on, one day's curve is flat at its mean
     const day = 288;

@@ -19,7 +19,8 @@
  *    log(p)/log(1e-10) clipped to [0,1], so scores mean the same across series of different noise (pure noise:
  *    occasional records ≈ 0.3–0.6; a real level shift or spike ≈ 1).
  * 6. Alarm suppression: a score only stands if it beats every score of the last few hundred points, otherwise it is
- *    damped — one excursion is one alarm, not a burst.
+ *    damped — one excursion is one alarm, not a burst; within a few points of a standing score, a new record stands
+ *    only if it is clearly higher (a rising excursion sets record after record).
  *
  * Work per point is O(window) plus O(references · length) per block; memory O(window + history + references).
  */
@@ -45,6 +46,10 @@ export interface StreamingDetectorOptions {
   suppress?: number;
   /** factor on a score that does not beat the recent maximum (default 0.1) */
   damp?: number;
+  /** points after a record in which a new record counts as the same excursion (damped)... (default 20) */
+  restPoints?: number;
+  /** ...unless it beats the last record by this much (default 0.05) */
+  restMargin?: number;
   /** longest daily period, points, for the day-over-day channel (default 2000) */
   maxPeriod?: number;
   /** the day-over-day channel counts when its scale is below this share of the level's (default 0.7) */
@@ -87,6 +92,8 @@ const DEFAULTS: Required<StreamingDetectorOptions> = {
   historyWindow: 2000,
   suppress: 300,
   damp: 0.1,
+  restPoints: 20,
+  restMargin: 0.05,
   maxPeriod: 2000,
   seasonalGain: 0.7,
   rank: true,
@@ -171,6 +178,8 @@ export class RobustStreamingDetector {
   private period = -1;
   private readonly history: number[] = [];
   private n = 0;
+  private lastStanding = -Infinity;
+  private lastStandingScore = 0;
   private readonly levelTail: TailModel;
   private readonly patternTail: TailModel;
   private readonly pattern: PatternModel;
@@ -276,7 +285,12 @@ export class RobustStreamingDetector {
     for (const r of this.recentRaw) if (r > recentMax) recentMax = r;
     this.recentRaw.push(raw);
     if (this.recentRaw.length > o.suppress) this.recentRaw.shift();
-    return raw > recentMax ? raw : raw * o.damp;
+    if (raw <= recentMax) return raw * o.damp;
+    // a rising excursion sets record after record: one right after the last record stands only if clearly higher
+    const same = i - this.lastStanding < o.restPoints && raw < this.lastStandingScore + o.restMargin;
+    this.lastStanding = i;
+    this.lastStandingScore = raw;
+    return same ? raw * o.damp : raw;
   }
 }
 
