@@ -45,16 +45,31 @@ describe('after a restart', () => {
       await second.runtime.close();
     }
 
+    // a decided plan is not brought back: nothing can decide or run it again
     const third = await boot(config);
     try {
-      await third.runtime.copilot.restore();
-      const session = third.runtime.copilot.session(id)!;
-      expect(session.execution!.status).toBe('succeeded');
-      expect(await third.runtime.copilot.decide(id, 'alice', 'approved')).toEqual({ ok: false, error: expect.stringMatching(/already approved by bob/) });
-      const executed = (await third.runtime.store.listAudit({ incidentId: id })).filter((e) => e.type === 'executed');
-      expect(executed).toHaveLength(1);
+      expect(await third.runtime.copilot.restore()).toEqual([]);
+      expect(await third.runtime.copilot.decide(id, 'alice', 'approved')).toEqual({ ok: false, error: `no plan awaits a decision for ${id}` });
+      // the same alert firing again is proposed again, and only this proposal's approvals count
+      const again = await third.runtime.copilot.handleAlertText(JSON.stringify(third.runtime.world.alertPayload()));
+      if (!again.ok) throw new Error(again.error);
+      expect(again.session.incident.id).toBe(id);
+      expect((await third.runtime.copilot.decide(id, 'bob', 'approved')).ok).toBe(true);
+      expect(third.runtime.copilot.session(id)!.execution).toBeNull();
     } finally {
       await third.runtime.close();
+    }
+
+    const fourth = await boot(config);
+    try {
+      const [restored] = await fourth.runtime.copilot.restore();
+      expect(restored!.approvals!.map((a) => a.actor)).toEqual(['bob']);
+      expect(restored!.approval).toBeNull();
+      expect(restored!.execution).toBeNull();
+      const executed = (await fourth.runtime.store.listAudit({ incidentId: id })).filter((e) => e.type === 'executed');
+      expect(executed).toHaveLength(1);
+    } finally {
+      await fourth.runtime.close();
     }
   });
 

@@ -86,8 +86,9 @@ export class Copilot {
   }
 
   /**
-   * After a restart: brings back this channel's recent incidents from storage and the audit log (oldest first, so
-   * `latest` stays the newest), so their pending plans can still be decided and decided ones stay decided.
+   * After a restart: brings back this channel's recent incidents whose plan still awaits a decision (oldest first, so
+   * `latest` stays the newest), with the approvals already given. Decided plans are not restored, so they cannot be
+   * decided or run again; a new proposal (the alert firing again) starts afresh.
    */
   async restore(limit = 50): Promise<IncidentSession[]> {
     const ids = (await this.deps.store.listIncidents()).slice(0, limit).reverse();
@@ -97,6 +98,7 @@ export class Copilot {
       if (this.sessions.has(id)) continue;
       const session = await restoreSession(this.deps.store, id, cmdb);
       if (!session || session.incident.thread.channel !== this.deps.channel.name) continue;
+      if (!session.result.plan || session.approval || session.execution) continue;
       this.sessions.set(id, session);
       restored.push(session);
     }

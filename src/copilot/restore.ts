@@ -11,8 +11,9 @@ import type { IncidentSession } from './copilot.js';
 
 /**
  * Rebuilds an incident session from storage and the audit log after a restart, so a pending plan can still be
- * decided, dry-run or rolled back — and a decided or executed one cannot be run again. Records that do not parse are
- * not guessed at: the session is skipped (null).
+ * decided. Only the last proposal of the plan counts (an alert that fires again is proposed again): its approvals,
+ * execution, verification and rollback are the audit events after that proposal. Records that do not parse are not
+ * guessed at: the session is skipped (null).
  */
 export async function restoreSession(store: IncidentStore, incidentId: string, cmdb: Cmdb): Promise<IncidentSession | null> {
   const read = async <S extends z.ZodType>(kind: Parameters<IncidentStore['get']>[1], schema: S): Promise<z.infer<S> | null> => {
@@ -36,21 +37,24 @@ export async function restoreSession(store: IncidentStore, incidentId: string, c
     ]);
     if (!findings || !ranked || !reflection) return null;
     const { baseline, window } = investigationWindows(incident.window.toMs);
-    const audit = await store.listAudit({ incidentId });
-    const { approval, pending } = plan ? decisions(audit, plan.id, plan.hash, requiredApprovals(plan)) : { approval: null, pending: [] };
-    const rolledBack = audit.filter((e) => e.type === 'rolled_back' && e.planId === plan?.id);
+    const all = await store.listAudit({ incidentId });
+    const lastProposal = all.findLastIndex((e) => e.type === 'proposed' && e.planId === plan?.id && e.planHash === plan?.hash);
+    const round = lastProposal >= 0 ? all.slice(lastProposal + 1).filter((e) => e.planId === plan?.id) : [];
+    const { approval, pending } = plan ? decisions(round, plan.id, plan.hash, requiredApprovals(plan)) : { approval: null, pending: [] };
+    const ran = round.some((e) => e.type === 'executed' || e.type === 'step_failed');
+    const rolledBack = round.filter((e) => e.type === 'rolled_back');
     return {
       incident,
       result: { incident, cmdb, baseline, window, outcomes: [], findings, ranked, reflection, plan, planner: 'deterministic planner' },
       report,
       approval,
       approvals: pending,
-      execution,
-      verification,
+      execution: ran ? execution : null,
+      verification: ran && round.some((e) => e.type === 'verified') ? verification : null,
       ...(rolledBack.length > 0
         ? { rollback: { planId: plan!.id, actor: rolledBack[0]!.actor, at: rolledBack[0]!.at, status: 'succeeded' as const, steps: rolledBack.map((e) => ({ stepId: e.detail.split(':')[0]!.replace(/^rollback /, ''), ok: true, output: e.detail })) } }
         : {}),
-      ...(execution ? { fixedAtMs: execution.finishedAt } : {}),
+      ...(ran && execution ? { fixedAtMs: execution.finishedAt } : {}),
     };
   } catch {
     return null;
