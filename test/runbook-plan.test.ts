@@ -129,3 +129,35 @@ describe('an escalation ladder (stopIfRecovered)', () => {
     expect(session.verification!.recovered).toBe(true);
   });
 });
+
+describe('a script when the runbook action cannot act on the diagnosed component', () => {
+  it('proposes the template script in full as a high-risk plan; with the shell executor off, it cannot run', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'runbooks-'));
+    // scale_out cannot act on a cache, so no registered action fits
+    await writeFile(path.join(dir, 'cache.md'), ['---', 'id: rb-cache-scale', 'title: Scale the cache', 'faults: [cache_outage]', 'remediation:', '  - action: scale_out', '---', 'x'].join('\n'));
+    const channel = new ConsoleChannel({ stream: null });
+    const config = await testConfig({ SRE_COPILOT_RUNBOOKS: dir, SRE_COPILOT_APPROVERS: 'alice,bob' });
+    const runtime = await createScenarioRuntime({ config, scenario: 'cache-outage', seed: 2, channel });
+    try {
+      const opened = await runtime.copilot.handleAlertText(JSON.stringify(runtime.world.alertPayload()));
+      if (!opened.ok) throw new Error(opened.error);
+      const plan = opened.session.result.plan!;
+      expect(plan.risk).toBe('high');
+      expect(plan.steps.map((s) => `${s.action} ${s.target}`)).toEqual(['run_script redis-cache']);
+      const transcript = channel.transcript();
+      expect(transcript).toMatch(/No registered action fits: scale_out cannot act on a cache \(cache outage on redis-cache\)\.[\s\S]*built-in script templates is proposed instead/);
+      expect(transcript).toMatch(/generated script for redis-cache \(high risk; runs only after two distinct approvals\)[\s\S]*unit='redis-cache'[\s\S]*systemctl restart "\$unit"/);
+
+      const id = opened.session.incident.id;
+      expect((await runtime.copilot.decide(id, 'alice', 'approved')).ok).toBe(true);
+      expect(runtime.copilot.session(id)!.execution).toBeNull();
+      expect((await runtime.copilot.decide(id, 'bob', 'approved')).ok).toBe(true);
+      const execution = runtime.copilot.session(id)!.execution!;
+      expect(execution.status).toBe('failed');
+      expect(execution.steps[0]!.output).toMatch(/shell executor is off/);
+      expect(channel.transcript()).toMatch(/No earlier step succeeded, so there is nothing to roll back/);
+    } finally {
+      await runtime.close();
+    }
+  });
+});

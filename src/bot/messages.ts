@@ -215,6 +215,11 @@ export function verificationMessage(verification: Verification): ChatMessage {
   return message(`${head}\n${verification.checks.map((c) => `${c.entity} ${c.metric}: ${c.recovered ? 'ok' : 'not recovered'}`).join('\n')}`, blocks);
 }
 
+/** How the plan came about when it is not the runbook's registered actions: a generated script, or no plan at all. */
+export function planNotesMessage(notes: string[]): ChatMessage {
+  return message(`🧰 ${notes.join(' ')}`, [{ type: 'section', text: `🧰 ${notes.map((n) => E(clip(n, 500))).join('\n')}` }]);
+}
+
 /** After a failed step (or a fix that did not help): what happened, and a Roll back button for the steps that ran. */
 export function rollbackOfferMessage(offer: RollbackOffer, plan: RemediationPlan): ChatMessage {
   const head = offer.failed

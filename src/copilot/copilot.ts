@@ -170,7 +170,7 @@ export class Copilot {
       ...(result.plan ? [store.put(incident.id, 'plan', result.plan)] : []),
     ]);
     await channel.post(thread, msg.reportMessage(session.report));
-    if (result.planNotes && result.planNotes.length > 0) await channel.post(thread, { text: `🧰 ${result.planNotes.join(' ')}` });
+    if (result.planNotes && result.planNotes.length > 0) await channel.post(thread, msg.planNotesMessage(result.planNotes));
     if (result.plan) {
       await store.appendAudit({ type: 'proposed', incidentId: incident.id, planId: result.plan.id, planHash: result.plan.hash, actor: 'sre-copilot', at: this.deps.clock.now(), detail: result.plan.title });
       await channel.post(thread, msg.planMessage(result.plan));
