@@ -293,6 +293,9 @@ describe('sre-copilot serve', () => {
     const table = formatStatusTable(planAdapters(await testConfig()));
     expect(table).toMatch(/slack\s+disabled\s+SLACK_BOT_TOKEN is not set/);
     expect(table).toMatch(/console\s+enabled/);
+    expect(table).toMatch(/executor\s+enabled\s+scenario; scripts: shell off; hooks: none; kubectl steps simulated by the world/);
+    const real = formatStatusTable(planAdapters(await testConfig({ SRE_COPILOT_EXECUTOR: 'kubectl', SRE_COPILOT_KUBECTL_NAMESPACE: 'shop', SRE_COPILOT_HOOKS: 'purge=https://a.example/p' })));
+    expect(real).toMatch(/executor\s+enabled\s+kubectl; scripts: shell off; hooks: purge; kubectl kubectl in namespace shop/);
     const withSlack = formatStatusTable(planAdapters(await testConfig({ SLACK_BOT_TOKEN: 'xoxb', SLACK_APP_TOKEN: 'xapp', SLACK_APPROVERS: 'U1' })));
     expect(withSlack).toMatch(/slack\s+enabled\s+Socket Mode.*approvers: U1/);
     expect(withSlack).toMatch(/console\s+disabled/);

@@ -42,7 +42,20 @@ export function planAdapters(config: Config): AdapterStatus[] {
   const consoleRow: AdapterStatus = anyChat
     ? { adapter: 'console', enabled: false, detail: 'a chat adapter is enabled' }
     : { adapter: 'console', enabled: true, detail: 'no chat adapter configured: answering on this terminal' };
-  return [slack, discord, consoleRow];
+  return [slack, discord, consoleRow, executorRow(config)];
+}
+
+/** What approved fixes will act on: worth one line at start-up, before anyone clicks Approve. */
+function executorRow(config: Config): AdapterStatus {
+  const base = config.executor ?? 'scenario';
+  const shell = config.shell?.enabled ? `shell on (allow: ${config.shell.allow.join(', ') || 'nothing'})` : 'shell off';
+  const hooks = Object.keys(config.hooks ?? {});
+  const kubectl = base === 'scenario' ? 'kubectl steps simulated by the world' : `kubectl ${config.kubectl?.binary ?? 'kubectl'} in namespace ${config.kubectl?.namespace ?? 'default'}`;
+  return {
+    adapter: 'executor',
+    enabled: true,
+    detail: `${base}${base === 'webhook' && config.webhook ? ` → ${config.webhook.url}` : ''}; scripts: ${shell}; hooks: ${hooks.join(', ') || 'none'}; ${kubectl}`,
+  };
 }
 
 export async function runServe(opts: { config: Config; scenario: string; seed: number }): Promise<void> {
