@@ -78,30 +78,128 @@ export function maskToken(tok: string): string {
     if (c >= 48 && c <= 57) digits++;
     else if (c === 47 || c === 46) special = true;
   }
+  return maskScanned(tok, digits, special);
+}
+
+/**
+ * maskToken with the token's digit count, whether it has '/' or '.', and the set of its character codes mod 32
+ * (letters of either case alike) already known: splitMask finds them while it splits.
+ */
+function maskScanned(tok: string, digits: number, special: boolean, letters = BOOL_LETTERS): string {
   if (digits === tok.length) return WILDCARD; // a plain number, the commonest variable
   if (digits === 0 && !special) {
     // words: only booleans and null are variables
-    return tok.length >= 4 && BOOL_HINT.test(tok) ? maskPieces(tok) : tok;
+    return tok.length >= 4 && mayHoldBool(letters) && hasBoolHint(tok) ? maskPieces(tok) : tok;
   }
-  // tokens with digits are mostly unique (no cache); words with '/' or '.' repeat (cached)
-  if (digits === 0) {
-    const hit = tokenCache.get(tok);
-    if (hit !== undefined) return hit;
-  }
+  if (digits > 0) return maskWithDigits(tok, special);
+  // words with '/' or '.' repeat (cached)
+  const hit = tokenCache.get(tok);
+  if (hit !== undefined) return hit;
+  const out = maskSlow(tok, special);
+  if (tokenCache.size >= TOKEN_CACHE_MAX) tokenCache.clear();
+  tokenCache.set(tok, out);
+  return out;
+}
+
+function maskSlow(tok: string, special: boolean): string {
   let out = tok;
   if (special) {
     if (out.includes('/')) out = maskPaths(out);
     if (letterAfterLastDot(out) && DOMAIN_TEST.test(out)) out = out.replace(DOMAIN, WILDCARD);
   }
-  out = maskPieces(out);
-  if (digits === 0) {
-    if (tokenCache.size >= TOKEN_CACHE_MAX) tokenCache.clear();
-    tokenCache.set(tok, out);
+  return maskPieces(out);
+}
+
+/**
+ * Tokens with digits are mostly unique, but their shapes repeat (`10.0.0.1:80`, `12.5ms`). Masking only looks at
+ * character classes (digit, '0', hex letter, letter, delimiter), so it gives the same result for two tokens that
+ * differ only in which non-zero digits they hold; a result without digits is cached per such shape (direct-mapped
+ * by a hash of the shape, a slot keeps one token of that shape). A token without delimiters is one piece.
+ */
+const SHAPE_SLOTS = 4096;
+const shapeKeys: (string | undefined)[] = new Array<string | undefined>(SHAPE_SLOTS).fill(undefined);
+const shapeVals: string[] = new Array<string>(SHAPE_SLOTS).fill('');
+
+function maskWithDigits(tok: string, special: boolean): string {
+  const n = tok.length;
+  let h = 0x811c9dc5;
+  let delims = false;
+  let digits = 0;
+  let hex = 0;
+  let run = 0;
+  let maxRun = 0;
+  for (let i = 0; i < n; i++) {
+    let c = tok.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      digits++;
+      hex++;
+      if (++run > maxRun) maxRun = run;
+      if (c > 48) c = 49;
+    } else {
+      run = 0;
+      if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) hex++;
+      else if (c < 128 && DELIM_CODES[c]) delims = true;
+    }
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  if (!delims) {
+    // one piece ('.' and '/' are delimiters): the quick tests of isVariablePiece, then the rest of it
+    if (maxRun >= 4 || (hex === n && n >= 4) || (n >= 8 && digits >= 2)) return WILDCARD;
+    return isVariablePiece(tok) ? WILDCARD : tok;
+  }
+  const slot = (h ^ (h >>> 15)) & (SHAPE_SLOTS - 1);
+  const key = shapeKeys[slot];
+  if (key !== undefined && key.length === n && sameShape(key, tok)) return shapeVals[slot]!;
+  const out = maskSlow(tok, special);
+  if (!hasDigit(out)) {
+    shapeKeys[slot] = tok;
+    shapeVals[slot] = out;
   }
   return out;
 }
 
-const BOOL_HINT = /true|false|null/i;
+function sameShape(a: string, b: string): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y && !(x >= 49 && x <= 57 && y >= 49 && y <= 57)) return false;
+  }
+  return true;
+}
+
+function hasDigit(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) return true;
+  }
+  return false;
+}
+
+const bits = (w: string): number => w.split('').reduce((m, ch) => m | (1 << (ch.charCodeAt(0) & 31)), 0);
+const TRUE_BITS = bits('true');
+const FALSE_BITS = bits('false');
+const NULL_BITS = bits('null');
+const BOOL_LETTERS = TRUE_BITS | FALSE_BITS | NULL_BITS;
+function mayHoldBool(letters: number): boolean {
+  return (letters & TRUE_BITS) === TRUE_BITS || (letters & FALSE_BITS) === FALSE_BITS || (letters & NULL_BITS) === NULL_BITS;
+}
+
+/** Whether a word holds `true`, `false` or `null` in any letter case (a filter before maskPieces). */
+function hasBoolHint(s: string): boolean {
+  const n = s.length;
+  for (let i = 0; i + 4 <= n; i++) {
+    const c = s.charCodeAt(i) | 32;
+    if (c === 116) {
+      if ((s.charCodeAt(i + 1) | 32) === 114 && (s.charCodeAt(i + 2) | 32) === 117 && (s.charCodeAt(i + 3) | 32) === 101) return true;
+    } else if (c === 110) {
+      if ((s.charCodeAt(i + 1) | 32) === 117 && (s.charCodeAt(i + 2) | 32) === 108 && (s.charCodeAt(i + 3) | 32) === 108) return true;
+    } else if (c === 102 && i + 5 <= n) {
+      if ((s.charCodeAt(i + 1) | 32) === 97 && (s.charCodeAt(i + 2) | 32) === 108 && (s.charCodeAt(i + 3) | 32) === 115 && (s.charCodeAt(i + 4) | 32) === 101) return true;
+    }
+  }
+  return false;
+}
+
 function letterAfterLastDot(s: string): boolean {
   const i = s.lastIndexOf('.');
   if (i < 0 || i + 1 >= s.length) return false;
@@ -178,6 +276,9 @@ const MONTH_NAMES = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'A
 function splitMask(text: string, datesDone = false): string[] {
   const out: string[] = [];
   let start = -1;
+  let digits = 0;
+  let special = false;
+  let letters = 0;
   const n = text.length;
   for (let i = 0; i <= n; i++) {
     const c = i < n ? text.charCodeAt(i) : 32;
@@ -185,10 +286,20 @@ function splitMask(text: string, datesDone = false): string[] {
       if (start >= 0) {
         const tok = text.slice(start, i);
         if (!datesDone && i - start === 3 && MONTH_NAMES.has(tok) && DATE_TEST.test(text)) return DATE_SEEN;
-        out.push(maskToken(tok));
+        out.push(maskScanned(tok, digits, special, letters));
       }
       start = -1;
-    } else if (start < 0) start = i;
+    } else {
+      if (start < 0) {
+        start = i;
+        digits = 0;
+        special = false;
+        letters = 0;
+      }
+      letters |= 1 << (c & 31);
+      if (c >= 48 && c <= 57) digits++;
+      else if (c === 47 || c === 46) special = true;
+    }
   }
   return out;
 }
@@ -238,6 +349,26 @@ function pieces(tok: string): string[] {
 export function generalize(a: string, b: string): string {
   if (a === b) return a;
   if (a === WILDCARD || b === WILDCARD) return WILDCARD;
+  // a template token meets the same few values again and again (`user=<*>` with `user=root`): remember the results
+  let memo = generalized.get(a);
+  const hit = memo?.get(b);
+  if (hit !== undefined) return hit;
+  const out = generalizePieces(a, b);
+  if (++generalizedSize > GENERALIZED_MAX) {
+    generalized.clear();
+    generalizedSize = 1;
+    memo = undefined;
+  }
+  if (!memo) generalized.set(a, (memo = new Map()));
+  memo.set(b, out);
+  return out;
+}
+
+const generalized = new Map<string, Map<string, string>>();
+let generalizedSize = 0;
+const GENERALIZED_MAX = 100_000;
+
+function generalizePieces(a: string, b: string): string {
   const pa = pieces(a);
   const pb = pieces(b);
   const isDelim = (x: string) => x.length === 1 && DELIMS.has(x);

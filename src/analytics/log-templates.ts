@@ -53,6 +53,9 @@ interface Cluster {
   lastRaw?: string;
   levels: LevelCounts;
   buckets: Map<number, Bucket>;
+  /** the bucket of the latest add(), so a stream within one bucket skips the map lookup */
+  lastBucketAt?: number;
+  lastBucket?: Bucket;
   /**
    * Per position that lost a constant word by merging: the values seen there and their counts while there are few
    * (≤ options.maxSplitValues); null once a position has shown many values (a true variable). See templateFor().
@@ -171,8 +174,10 @@ export class TemplateMiner {
     }
     bump(c.levels, level);
     const b = Math.floor(ts / this.options.bucketMs) * this.options.bucketMs;
-    let bucket = c.buckets.get(b);
+    let bucket = c.lastBucketAt === b ? c.lastBucket : c.buckets.get(b);
     if (!bucket) c.buckets.set(b, (bucket = { first: ts, levels: {} }));
+    c.lastBucketAt = b;
+    c.lastBucket = bucket;
     bucket.first = Math.min(bucket.first, ts);
     bump(bucket.levels, level);
     return c.id;
@@ -328,7 +333,8 @@ export class TemplateMiner {
     for (let n = 2; this.clusters.has(id); n++) id = `t${fnv1a(tokens.join(' '))}-${n}`;
     const sample = redact(message);
     const c: Cluster = {
-      id, tokens: [...tokens], path, count: 0, firstMs: ts, lastMs: ts, sample, lastSample: sample, levels: {}, buckets: new Map(),
+      id, tokens: [...tokens], path, count: 0, firstMs: ts, lastMs: ts, sample, lastSample: sample, lastRaw: undefined, levels: {},
+      buckets: new Map(), lastBucketAt: NaN, lastBucket: undefined,
     };
     this.clusters.set(id, c);
     node.clusters.push(c);
