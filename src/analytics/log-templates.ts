@@ -126,6 +126,8 @@ export class TemplateMiner {
   readonly options: Required<MinerOptions>;
   private readonly root = new Map<number, Node>();
   private readonly clusters = new Map<string, Cluster>();
+  /** whether the cluster that the latest search() found has exactly the message's tokens */
+  private sameTokens = false;
 
   constructor(options: MinerOptions = {}) {
     this.options = {
@@ -146,7 +148,8 @@ export class TemplateMiner {
   add(message: string, ts = 0, level: LogLevel = 'INFO'): string {
     const tokens = maskTokens(message);
     let c = this.search(tokens);
-    if (c) {
+    if (c && !this.sameTokens) {
+      // a message that has the template's very tokens changes nothing in it
       const ct = c.tokens;
       for (let i = 0; i < tokens.length; i++) {
         const cur = ct[i]!;
@@ -163,7 +166,7 @@ export class TemplateMiner {
         }
         if (cur !== WILDCARD) ct[i] = generalize(cur, tok);
       }
-    } else {
+    } else if (!c) {
       c = this.create(tokens, ts, message);
     }
     c.count++;
@@ -295,16 +298,19 @@ export class TemplateMiner {
     let best: Cluster | undefined;
     let bestSim = -1;
     let bestParams = -1;
+    let bestSame = false;
     for (const c of node.clusters) {
       // similarity on the template's constant tokens: a position counts when the message has the same token there
       // or, for a wildcard position, any token the wildcard accepts
       let eq = 0;
       let params = 0;
+      let same = 0;
       const ct = c.tokens;
       for (let i = 0; i < tokens.length; i++) {
         const a = ct[i]!;
         const b = tokens[i]!;
         if (a === b) {
+          same++;
           if (a === WILDCARD) params++;
           else eq++;
         } else if (a === WILDCARD || accepts(a, b)) params++;
@@ -314,8 +320,10 @@ export class TemplateMiner {
         bestSim = sim;
         bestParams = params;
         best = c;
+        bestSame = same === tokens.length;
       }
     }
+    this.sameTokens = bestSame;
     return bestSim >= this.options.similarity ? best : undefined;
   }
 
