@@ -148,6 +148,7 @@ export class TemplateMiner {
   add(message: string, ts = 0, level: LogLevel = 'INFO'): string {
     const tokens = maskTokens(message);
     let c = this.search(tokens);
+    const created = !c;
     if (c && !this.sameTokens) {
       // a message that has the template's very tokens changes nothing in it
       const ct = c.tokens;
@@ -173,7 +174,8 @@ export class TemplateMiner {
     c.firstMs = Math.min(c.firstMs, ts);
     if (ts >= c.lastMs) {
       c.lastMs = ts;
-      c.lastRaw = message;
+      // a new template's lastSample is already this message redacted
+      c.lastRaw = created ? undefined : message;
     }
     bump(c.levels, level);
     const b = Math.floor(ts / this.options.bucketMs) * this.options.bucketMs;
