@@ -271,37 +271,38 @@ export function maskTokens(message: string): string[] {
 
 const DATE_SEEN: string[] = [];
 const MONTH_NAMES = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']);
+const MONTH_INITIALS = new Set([...MONTH_NAMES].map((m) => m.charCodeAt(0)));
 
 /** Masked whitespace tokens; DATE_SEEN when a month name followed by a timestamp calls for the slower path. */
 function splitMask(text: string, datesDone = false): string[] {
   const out: string[] = [];
-  let start = -1;
-  let digits = 0;
-  let special = false;
-  let letters = 0;
   const n = text.length;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 32;
-    if (c === 32 || (c >= 9 && c <= 13) || c === 160) {
-      if (start >= 0) {
-        const tok = text.slice(start, i);
-        if (!datesDone && i - start === 3 && MONTH_NAMES.has(tok) && DATE_TEST.test(text)) return DATE_SEEN;
-        out.push(maskScanned(tok, digits, special, letters));
-      }
-      start = -1;
-    } else {
-      if (start < 0) {
-        start = i;
-        digits = 0;
-        special = false;
-        letters = 0;
-      }
+  let i = 0;
+  for (;;) {
+    while (i < n && isSpace(text.charCodeAt(i))) i++;
+    if (i >= n) return out;
+    const start = i;
+    let digits = 0;
+    let special = false;
+    let letters = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c <= 32 ? c === 32 || (c >= 9 && c <= 13) : c === 160) break;
       letters |= 1 << (c & 31);
       if (c >= 48 && c <= 57) digits++;
       else if (c === 47 || c === 46) special = true;
     }
+    const tok = text.slice(start, i);
+    if (!datesDone && i - start === 3 && MONTH_INITIALS.has(text.charCodeAt(start)) && MONTH_NAMES.has(tok) && DATE_TEST.test(text)) {
+      return DATE_SEEN;
+    }
+    out.push(maskScanned(tok, digits, special, letters));
   }
-  return out;
+}
+
+/** whitespace that separates tokens: space, \t \n \v \f \r and no-break space */
+function isSpace(c: number): boolean {
+  return c <= 32 ? c === 32 || (c >= 9 && c <= 13) : c === 160;
 }
 
 export function tokenize(masked: string): string[] {
