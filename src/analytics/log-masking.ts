@@ -112,9 +112,10 @@ function maskSlow(tok: string, special: boolean): string {
 
 /**
  * Tokens with digits are mostly unique, but their shapes repeat (`10.0.0.1:80`, `12.5ms`). Masking only looks at
- * character classes (digit, '0', hex letter, letter, delimiter), so it gives the same result for two tokens that
- * differ only in which non-zero digits they hold; a result without digits is cached per such shape (direct-mapped
- * by a hash of the shape, a slot keeps one token of that shape). A token without delimiters is one piece.
+ * character classes (digit, hex letter, letter, delimiter) and at a '0' before 'x', so it gives the same result for
+ * two tokens that differ only in which digits they hold, but for '0x'; a result without digits is cached per such
+ * shape (direct-mapped by a hash of the shape, a slot keeps one token of that shape). A token without delimiters is
+ * one piece.
  */
 const SHAPE_SLOTS = 4096;
 const shapeKeys: (string | undefined)[] = new Array<string | undefined>(SHAPE_SLOTS).fill(undefined);
@@ -134,7 +135,7 @@ function maskWithDigits(tok: string, special: boolean): string {
       digits++;
       hex++;
       if (++run > maxRun) maxRun = run;
-      if (c > 48) c = 49;
+      c = c === 48 && (tok.charCodeAt(i + 1) | 32) === 120 ? 48 : 49; // '0x' counts as hex, other digits alike
     } else {
       run = 0;
       if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) hex++;
@@ -162,7 +163,7 @@ function sameShape(a: string, b: string): boolean {
   for (let i = 0; i < a.length; i++) {
     const x = a.charCodeAt(i);
     const y = b.charCodeAt(i);
-    if (x !== y && !(x >= 49 && x <= 57 && y >= 49 && y <= 57)) return false;
+    if (x !== y && !(x >= 48 && x <= 57 && y >= 48 && y <= 57 && (a.charCodeAt(i + 1) | 32) !== 120)) return false;
   }
   return true;
 }
