@@ -1,6 +1,7 @@
 import type { LogLevel } from '../model/telemetry.js';
 import { redact } from '../redaction/redact.js';
-import { WILDCARD, accepts, generalize, maskTokens } from './log-masking.js';
+import { accepts, generalize } from './log-generalize.js';
+import { WILDCARD, maskTokens } from './log-masking.js';
 
 /**
  * Drain-style streaming log template miner (He et al., 2017), refined:
@@ -389,4 +390,5 @@ function info(c: Cluster): TemplateInfo {
 
 export { compareTemplates, dominantLevel } from './template-compare.js';
 export type { CompareOptions, LevelBurst, TemplateChange, TemplateComparison } from './template-compare.js';
-export { WILDCARD, generalize, isVariablePiece, maskMessage, maskToken, maskTokens, tokenize } from './log-masking.js';
+export { generalize } from './log-generalize.js';
+export { WILDCARD, isVariablePiece, maskMessage, maskToken, maskTokens, tokenize } from './log-masking.js';
