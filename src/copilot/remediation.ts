@@ -1,5 +1,5 @@
 import * as msg from '../bot/messages.js';
-import type { Approval, Verification, VerificationTarget } from '../model/remediation.js';
+import type { Approval } from '../model/remediation.js';
 import type { Report } from '../model/report.js';
 import { type ApprovalPolicy, eligibleApprovers } from '../remediation/approval.js';
 import { planScriptRemediation } from '../remediation/planner.js';
@@ -7,7 +7,7 @@ import { runPreChecks } from '../remediation/prechecks.js';
 import { rollbackOffer, runRollback } from '../remediation/rollback.js';
 import { runPlan } from '../remediation/runner.js';
 import { scriptsMessage } from '../remediation/scripts.js';
-import { verifyRecovery } from '../remediation/verify.js';
+import { type RecoveryWindows, allRecovered, checkTargets, verifyRecovery } from '../remediation/verify.js';
 import type { ActionOutcome, CopilotDeps, IncidentSession } from './copilot.js';
 
 /** What the copilot's remediation operations need: its dependencies, the approval policy, and its report writer. */
@@ -51,10 +51,11 @@ export async function executeApproved(ops: RemediationOps, session: IncidentSess
       const minutes = Math.max(...step.verification.map((v) => v.recoverWithinMinutes));
       await channel.post(thread, { text: `⏸ ${step.id} is a rung of an escalation ladder: waiting ${minutes} minutes, then re-reading its metrics before the next step…` });
       await clock.wait(minutes);
-      const check = await recheck(ops, session, step.verification);
-      const detail = check.checks.map((c) => `${c.entity} ${c.metric} ${c.recovered ? 'back to baseline' : 'still off'}`).join(', ') || 'no telemetry to judge by';
-      await channel.post(thread, { text: check.recovered ? `✅ After ${step.id}: ${detail}. The remaining steps are not needed.` : `↪ After ${step.id}: ${detail}. Going on with the next step.` });
-      return { recovered: check.recovered, detail };
+      const checks = await checkTargets(step.verification, ops.deps.connectors.metrics, windowsNow(ops, session));
+      const recovered = allRecovered(checks);
+      const detail = checks.map((c) => `${c.entity} ${c.metric} ${c.recovered ? 'back to baseline' : 'still off'}`).join(', ') || 'no telemetry to judge by';
+      await channel.post(thread, { text: recovered ? `✅ After ${step.id}: ${detail}. The remaining steps are not needed.` : `↪ After ${step.id}: ${detail}. Going on with the next step.` });
+      return { recovered, detail };
     },
   });
   session.execution = execution;
@@ -86,7 +87,7 @@ export async function verifySession(ops: RemediationOps, session: IncidentSessio
   await channel.post(session.incident.thread, { text: `⏳ Waiting ${waitMinutes} minutes, then re-reading telemetry to verify recovery…` });
   await clock.wait(waitMinutes);
   const now = clock.now();
-  const verification = await recheck(ops, session, plan.verification);
+  const verification = await verifyRecovery({ plan, metrics: ops.deps.connectors.metrics, now, ...windowsNow(ops, session) });
   session.verification = verification;
   session.incident = { ...session.incident, status: verification.recovered ? 'resolved' : 'unresolved' };
   const perStep = (verification.steps ?? []).map((s) => `${s.stepId} ${s.recovered ? 'recovered' : 'not recovered'}`).join(', ');
@@ -103,19 +104,14 @@ export async function verifySession(ops: RemediationOps, session: IncidentSessio
   await channel.post(session.incident.thread, msg.verificationMessage(verification));
 }
 
-/** Reads the targets again now: the incident's baseline, its last minutes ("during"), and the last three minutes. */
-function recheck(ops: RemediationOps, session: IncidentSession, targets: VerificationTarget[]): Promise<Verification> {
-  const plan = session.result.plan!;
+/** The windows recovery is judged on, now: the incident's baseline, its last minutes, and the last three minutes. */
+function windowsNow(ops: RemediationOps, session: IncidentSession): RecoveryWindows {
   const now = ops.deps.clock.now();
-  const sameTargets = targets === plan.verification;
-  return verifyRecovery({
-    plan: sameTargets ? plan : { ...plan, verification: targets, steps: [] },
-    metrics: ops.deps.connectors.metrics,
+  return {
     baseline: session.result.baseline,
     during: { fromMs: session.incident.window.toMs - 5 * 60_000, toMs: session.incident.window.toMs + 60_000 },
     after: { fromMs: now - 3 * 60_000, toMs: now + 60_000 },
-    now,
-  });
+  };
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Cmdb } from '../model/telemetry.js';
 import { parseLink } from '../rca/graph.js';
 import { ACTIONS, type TargetKind, maxRisk, whyUnfit } from './actions.js';
 import { validateScript } from './scripts.js';
+import { dedupeTargets } from './verify.js';
 
 /**
  * The deterministic remediation planner: the top hypothesis and its runbook → a typed plan of registered actions.
@@ -83,9 +84,6 @@ export function symptomTargets(incident: Incident, cmdb: Cmdb): VerificationTarg
   }
   return targets;
 }
-
-const dedupeTargets = (targets: VerificationTarget[]): VerificationTarget[] =>
-  targets.filter((t, i) => targets.findIndex((o) => o.entity === t.entity && o.metric === t.metric) === i);
 
 /** Which metrics must come back, and where: what each step addresses, then the alerted symptoms. */
 export function verificationTargets(h: Hypothesis, incident: Incident, cmdb: Cmdb, runbooks: Runbook[] = []): VerificationTarget[] {
@@ -205,11 +203,7 @@ export async function planScriptRemediation(input: {
     params,
     description: `${ACTIONS.run_script.title(input.target, params)}: ${input.description}`,
     risk: 'high',
-    preChecks: [
-      ...(parseLink(input.target) ? [] : [{ kind: 'component_exists' as const, component: input.target }]),
-      ...(verification.length > 0 ? [{ kind: 'still_degraded' as const, targets: verification.map(({ entity, metric }) => ({ entity, metric })) }] : []),
-      { kind: 'dry_run' as const },
-    ],
+    preChecks: preChecksFor('run_script', input.target, params, verification),
     verification,
     rollback: ACTIONS.run_script.rollback(input.target, params),
   };

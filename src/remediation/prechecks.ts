@@ -1,13 +1,13 @@
 import { median } from '../analytics/robust.js';
 import type { PlanStep, PreCheck, PreCheckResult } from '../model/remediation.js';
-import type { Cmdb, MetricSeries, TimeWindow } from '../model/telemetry.js';
+import type { Cmdb, TimeWindow } from '../model/telemetry.js';
 import { formatNumber as fmt } from '../report/labels.js';
 import type { Executor } from './executors/types.js';
-import { baselineNoise } from './verify.js';
+import { type MetricsReader, baselineNoise, readValues } from './verify.js';
 
 export interface PreCheckContext {
   cmdb(): Promise<Cmdb>;
-  metrics: { query(q: { entity?: string; metric?: string; fromMs: number; toMs: number }): Promise<MetricSeries[]> };
+  metrics: MetricsReader;
   /** the healthy window the investigation compared against */
   baseline: TimeWindow;
   now: number;
@@ -57,10 +57,7 @@ async function evaluate(check: PreCheck, step: PlanStep, ctx: PreCheckContext): 
 }
 
 async function stillDegraded(targets: { entity: string; metric: string }[], ctx: PreCheckContext): Promise<{ ok: boolean; detail: string }> {
-  const read = async (entity: string, metric: string, w: TimeWindow) => {
-    const [series] = await ctx.metrics.query({ entity, metric, fromMs: w.fromMs, toMs: w.toMs });
-    return series?.points.map((p) => p.value) ?? [];
-  };
+  const read = (entity: string, metric: string, w: TimeWindow) => readValues(ctx.metrics, entity, metric, w);
   let judged = 0;
   const normal: string[] = [];
   for (const { entity, metric } of targets) {
