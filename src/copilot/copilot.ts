@@ -20,7 +20,7 @@ import type { IncidentStore } from '../storage/types.js';
 import { openIncident } from './incident.js';
 import { ProgressTracker } from './progress.js';
 import { restoreSession } from './restore.js';
-import { type DryRunOutcome, type RemediationOps, dryRunPlan, executeApproved, proposeScriptPlan, rollbackPlan } from './remediation.js';
+import { type DryRunOutcome, type RemediationOps, dryRunPlan, executeApproved, mayApprove, proposeScriptPlan, refuse, rollbackPlan } from './remediation.js';
 import { writeIncidentReport } from './reporting.js';
 
 /** Time as the copilot sees it: the wall clock in production, the simulated clock in the scenario world. */
@@ -189,15 +189,10 @@ export class Copilot {
     const { store, channel, clock } = this.deps;
     const thread = session.incident.thread;
     const policy = this.approvalPolicy();
-    const approvers = eligibleApprovers(plan, policy);
-    const memberOfApprovers = !approvers.includes(actor) && this.deps.isInApproverGroup ? await this.deps.isInApproverGroup(actor, approvers).catch(() => false) : false;
+    const memberOfApprovers = await mayApprove(this.deps, eligibleApprovers(plan, policy), actor);
     const pending = session.approvals ?? [];
     const verdict = decide(plan, actor, decision, { previous: session.approval, pending, now: clock.now(), memberOfApprovers, policy });
-    if (!verdict.ok) {
-      await store.appendAudit({ type: 'refused', incidentId, planId: plan.id, planHash: plan.hash, actor, at: clock.now(), detail: verdict.reason });
-      await channel.post(thread, msg.errorMessage(`Refused: ${verdict.reason}`));
-      return { ok: false, error: verdict.reason };
-    }
+    if (!verdict.ok) return refuse(this.deps, session, actor, verdict.reason, { plan });
     await store.appendAudit({ type: decision, incidentId, planId: plan.id, planHash: plan.hash, actor, at: verdict.approval.at, detail: plan.title });
     if (!verdict.complete) {
       session.approvals = [...pending, verdict.approval];

@@ -1,8 +1,9 @@
 import * as msg from '../bot/messages.js';
-import type { Approval } from '../model/remediation.js';
+import type { Approval, RemediationPlan } from '../model/remediation.js';
 import type { Report } from '../model/report.js';
 import { type ApprovalPolicy, eligibleApprovers } from '../remediation/approval.js';
 import { planScriptRemediation } from '../remediation/planner.js';
+import { attempt } from '../remediation/executors/types.js';
 import { runPreChecks } from '../remediation/prechecks.js';
 import { rollbackOffer, runRollback } from '../remediation/rollback.js';
 import { runPlan } from '../remediation/runner.js';
@@ -20,6 +21,26 @@ export interface RemediationOps {
 export type DryRunOutcome =
   | { ok: true; steps: { stepId: string; ok: boolean; output: string; preChecks: { kind: string; ok: boolean; detail: string }[] }[] }
   | { ok: false; error: string };
+
+/** Whether `actor` may decide on (or roll back) a plan: listed, or in a listed group the chat platform vouches for. */
+export async function mayApprove(deps: CopilotDeps, approvers: string[], actor: string): Promise<boolean> {
+  if (approvers.includes(actor)) return true;
+  return deps.isInApproverGroup ? deps.isInApproverGroup(actor, approvers).catch(() => false) : false;
+}
+
+/** A refusal is audited, said in the thread, and returned: `what` names the operation refused (script, rollback). */
+export async function refuse(
+  deps: CopilotDeps,
+  session: IncidentSession,
+  actor: string,
+  reason: string,
+  opts: { plan?: RemediationPlan; what?: string } = {},
+): Promise<ActionOutcome> {
+  const plan = opts.plan ? { planId: opts.plan.id, planHash: opts.plan.hash } : {};
+  await deps.store.appendAudit({ type: 'refused', incidentId: session.incident.id, ...plan, actor, at: deps.clock.now(), detail: opts.what ? `${opts.what}: ${reason}` : reason });
+  await deps.channel.post(session.incident.thread, msg.errorMessage(`Refused: ${reason}`));
+  return { ok: false, error: reason };
+}
 
 const preCheckContext = (ops: RemediationOps, session: IncidentSession) => ({
   cmdb: () => ops.deps.connectors.cmdb.snapshot(),
@@ -127,13 +148,9 @@ export async function proposeScriptPlan(
   const { store, channel, clock } = ops.deps;
   const incidentId = session.incident.id;
   const thread = session.incident.thread;
-  const refuse = async (reason: string): Promise<ActionOutcome> => {
-    await store.appendAudit({ type: 'refused', incidentId, actor: input.actor, at: clock.now(), detail: `script: ${reason}` });
-    await channel.post(thread, msg.errorMessage(`Refused: ${reason}`));
-    return { ok: false, error: reason };
-  };
+  const refused = (reason: string) => refuse(ops.deps, session, input.actor, reason, { what: 'script' });
   if (session.approval || (session.approvals?.length ?? 0) > 0 || session.execution) {
-    return refuse('the current plan was already decided or approved; a script cannot replace it');
+    return refused('the current plan was already decided or approved; a script cannot replace it');
   }
   const planned = await planScriptRemediation({
     incident: session.incident,
@@ -145,7 +162,7 @@ export async function proposeScriptPlan(
     verification: session.result.plan?.verification ?? [],
     now: clock.now(),
   });
-  if (!planned.ok) return refuse(planned.reason);
+  if (!planned.ok) return refused(planned.reason);
   const plan = planned.plan;
   session.result = { ...session.result, plan };
   await store.put(incidentId, 'plan', plan);
@@ -167,12 +184,7 @@ export async function dryRunPlan(ops: RemediationOps, session: IncidentSession):
   for (const step of plan.steps) {
     // the dry_run pre-check would only repeat the dry run below
     const preChecks = await runPreChecks({ ...step, preChecks: step.preChecks.filter((c) => c.kind !== 'dry_run') }, preCheckContext(ops, session));
-    let outcome;
-    try {
-      outcome = await executor.execute(step, { dryRun: true });
-    } catch (err) {
-      outcome = { ok: false, output: `executor error: ${(err as Error).message}` };
-    }
+    const outcome = await attempt(() => executor.execute(step, { dryRun: true }));
     steps.push({ stepId: step.id, ok: outcome.ok && preChecks.every((c) => c.ok), output: outcome.output, preChecks });
   }
   const lines = steps.map((s) => {
@@ -193,19 +205,14 @@ export async function rollbackPlan(ops: RemediationOps, session: IncidentSession
   const incidentId = session.incident.id;
   const { store, channel, clock, executor } = ops.deps;
   const thread = session.incident.thread;
-  const refuse = async (reason: string): Promise<ActionOutcome> => {
-    await store.appendAudit({ type: 'refused', incidentId, planId: plan.id, planHash: plan.hash, actor, at: clock.now(), detail: `rollback: ${reason}` });
-    await channel.post(thread, msg.errorMessage(`Refused: ${reason}`));
-    return { ok: false, error: reason };
-  };
+  const refused = (reason: string) => refuse(ops.deps, session, actor, reason, { plan, what: 'rollback' });
   const approvers = eligibleApprovers(plan, ops.policy);
-  const member = approvers.includes(actor) || (ops.deps.isInApproverGroup ? await ops.deps.isInApproverGroup(actor, approvers).catch(() => false) : false);
-  if (!member) return refuse(`${actor} may not roll back this plan; approvers: ${approvers.join(', ')}`);
+  if (!(await mayApprove(ops.deps, approvers, actor))) return refused(`${actor} may not roll back this plan; approvers: ${approvers.join(', ')}`);
   const offer = session.execution ? rollbackOffer(plan, session.execution, session.verification) : null;
-  if (!offer) return refuse('no step failed and recovery was not refuted, so no rollback is on offer');
-  if (session.rollback) return refuse(`the rollback was already run by ${session.rollback.actor}`);
-  if (offer.undo.length === 0) return refuse('no earlier step succeeded; there is nothing to roll back');
-  if (!executor.rollback) return refuse(`the ${executor.name} executor cannot undo steps; undo them by hand: ${offer.undo.map((s) => s.rollback ?? s.id).join('; ')}`);
+  if (!offer) return refused('no step failed and recovery was not refuted, so no rollback is on offer');
+  if (session.rollback) return refused(`the rollback was already run by ${session.rollback.actor}`);
+  if (offer.undo.length === 0) return refused('no earlier step succeeded; there is nothing to roll back');
+  if (!executor.rollback) return refused(`the ${executor.name} executor cannot undo steps; undo them by hand: ${offer.undo.map((s) => s.rollback ?? s.id).join('; ')}`);
   const result = await runRollback({ plan, offer, executor, actor, now: () => clock.now() });
   session.rollback = result;
   for (const step of result.steps) {

@@ -1,5 +1,5 @@
 import type { Execution, PlanStep, RemediationPlan, Verification } from '../model/remediation.js';
-import type { Executor } from './executors/types.js';
+import { type Executor, attempt } from './executors/types.js';
 
 export interface RollbackOffer {
   /** why a rollback is on offer: a step failed, or every step ran but the system did not recover */
@@ -37,12 +37,7 @@ export async function runRollback(input: { plan: RemediationPlan; offer: Rollbac
   if (!undo) throw new Error(`the ${input.executor.name} executor cannot undo steps`);
   const steps: RollbackResult['steps'] = [];
   for (const step of input.offer.undo) {
-    let outcome;
-    try {
-      outcome = await undo(step, { dryRun: false });
-    } catch (err) {
-      outcome = { ok: false, output: `executor error: ${(err as Error).message}` };
-    }
+    const outcome = await attempt(() => undo(step, { dryRun: false }));
     steps.push({ stepId: step.id, ok: outcome.ok, output: outcome.output });
     if (!outcome.ok) break;
   }

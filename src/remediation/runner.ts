@@ -1,6 +1,6 @@
 import type { Approval, Execution, PlanStep, PreCheckResult, RemediationPlan } from '../model/remediation.js';
 import { approvalCovers } from './approval.js';
-import type { Executor } from './executors/types.js';
+import { type Executor, attempt } from './executors/types.js';
 
 export class NotApprovedError extends Error {
   override name = 'NotApprovedError';
@@ -40,16 +40,10 @@ export async function runPlan(input: {
       steps.push({ stepId: step.id, status: 'skipped', output: `not needed: ${notNeeded}`, preChecks: checks! });
       continue;
     }
-    let outcome;
-    if (blocked.length > 0) {
-      outcome = { ok: false, output: `pre-check failed, the step did not run: ${blocked.map((c) => `${c.kind}: ${c.detail}`).join('; ')}` };
-    } else {
-      try {
-        outcome = await input.executor.execute(step, { dryRun: false });
-      } catch (err) {
-        outcome = { ok: false, output: `executor error: ${(err as Error).message}` };
-      }
-    }
+    const outcome =
+      blocked.length > 0
+        ? { ok: false, output: `pre-check failed, the step did not run: ${blocked.map((c) => `${c.kind}: ${c.detail}`).join('; ')}` }
+        : await attempt(() => input.executor.execute(step, { dryRun: false }));
     steps.push({ stepId: step.id, status: outcome.ok ? 'succeeded' : 'failed', output: outcome.output, ...(checks ? { preChecks: checks } : {}) });
     await input.onStep?.(step.id, outcome.ok, outcome.output);
     failed = !outcome.ok;

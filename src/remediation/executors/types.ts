@@ -13,3 +13,12 @@ export interface Executor {
   /** undoes a step that succeeded (its `rollback` text says how); executors that cannot undo leave it out */
   rollback?(step: PlanStep, options: { dryRun: boolean }): Promise<StepOutcome>;
 }
+
+/** An executor that throws (a bug, a broken binary) fails the step with the reason instead of the whole plan. */
+export async function attempt(run: () => Promise<StepOutcome>): Promise<StepOutcome> {
+  try {
+    return await run();
+  } catch (err) {
+    return { ok: false, output: `executor error: ${(err as Error).message}` };
+  }
+}
