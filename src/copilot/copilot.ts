@@ -19,7 +19,7 @@ import { scriptsMessage } from '../remediation/scripts.js';
 import type { IncidentStore } from '../storage/types.js';
 import { openIncident } from './incident.js';
 import { ProgressTracker } from './progress.js';
-import { restoreSession } from './restore.js';
+import { restorePendingSession } from './restore.js';
 import { type DryRunOutcome, type RemediationOps, dryRunPlan, executeApproved, mayApprove, proposeScriptPlan, refuse, rollbackPlan } from './remediation.js';
 import { writeIncidentReport } from './reporting.js';
 
@@ -96,9 +96,8 @@ export class Copilot {
     const restored: IncidentSession[] = [];
     for (const id of ids) {
       if (this.sessions.has(id)) continue;
-      const session = await restoreSession(this.deps.store, id, cmdb);
+      const session = await restorePendingSession(this.deps.store, id, cmdb);
       if (!session || session.incident.thread.channel !== this.deps.channel.name) continue;
-      if (!session.result.plan || session.approval || session.execution) continue;
       this.sessions.set(id, session);
       restored.push(session);
     }
