@@ -15,6 +15,12 @@ export const SCRIPT_DENY_LIST: { name: string; pattern: RegExp }[] = [
   { name: '> /dev/sda', pattern: />\s*\/dev\/(?:sd[a-z]|hd[a-z]|vd[a-z]|xvd[a-z]|nvme\d|mmcblk\d|disk\d)/m },
 ];
 
+/** Why a script is refused outright (the first destructive pattern it contains), or null. */
+export function destructivePattern(script: string): string | null {
+  const denied = SCRIPT_DENY_LIST.find((d) => d.pattern.test(script));
+  return denied ? `the script contains a destructive pattern (${denied.name}) and is refused` : null;
+}
+
 export type ScriptCheck = { ok: true; notes: string[] } | { ok: false; reason: string };
 
 function runWithStdin(command: string, args: string[], input: string, timeoutMs = 10_000): Promise<{ code: number | null; out: string; missing: boolean }> {
@@ -46,8 +52,8 @@ const hasShellcheck = (binary: string): Promise<boolean> => {
  */
 export async function validateScript(script: string, opts: { shellcheck?: boolean; shellcheckBinary?: string } = {}): Promise<ScriptCheck> {
   if (script.trim() === '') return { ok: false, reason: 'the script is empty' };
-  const denied = SCRIPT_DENY_LIST.find((d) => d.pattern.test(script));
-  if (denied) return { ok: false, reason: `the script contains a destructive pattern (${denied.name}) and is refused` };
+  const denied = destructivePattern(script);
+  if (denied) return { ok: false, reason: denied };
   const syntax = await runWithStdin('bash', ['-n'], script);
   if (syntax.missing) return { ok: false, reason: 'bash is not installed, so the script cannot be checked' };
   if (syntax.code !== 0) return { ok: false, reason: `bash -n rejects the script: ${syntax.out.replaceAll('bash: line', 'line')}` };

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import type { PlanStep } from '../../model/remediation.js';
-import { SCRIPT_DENY_LIST } from '../scripts.js';
+import { destructivePattern } from '../scripts.js';
 import type { Executor, StepOutcome } from './types.js';
 
 export interface ShellExecutorOptions {
@@ -32,8 +32,8 @@ export function argvFromStep(step: PlanStep, prefix = ''): string[] | null {
   if (step.action === 'run_script' && !prefix) {
     // a generated script runs as bash's argument, so `bash` must be allow-listed; the deny-list is checked again here
     if (typeof p.script !== 'string') return null;
-    const denied = SCRIPT_DENY_LIST.find((d) => d.pattern.test(String(p.script)));
-    if (denied) throw new Error(`the script contains a destructive pattern (${denied.name}) and is refused`);
+    const denied = destructivePattern(p.script);
+    if (denied) throw new Error(denied);
     return ['bash', '-c', p.script];
   }
   const argv = p[`${prefix}argv`];
