@@ -6,7 +6,7 @@ import { chooseModel } from './agents/model.js';
 import { createNarrator, type Narrator } from './agents/narrator.js';
 import { createLlmScriptWriter } from './agents/script-agent.js';
 import { templateScriptWriter } from './remediation/script-writer.js';
-import type { ChatChannel } from './bot/channel.js';
+import type { ChatChannel } from './chat/channel.js';
 import type { Config } from './config.js';
 import { createConnectors } from './connectors/registry.js';
 import type { Connectors } from './connectors/types.js';

@@ -1,7 +1,7 @@
 import { ButtonStyle, ComponentType } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { discordCustomId, parseCustomId, toDiscordMessage } from '../src/bot/discord/render.js';
-import { errorMessage } from '../src/bot/messages.js';
+import { errorMessage } from '../src/chat/messages.js';
 
 describe('toDiscordMessage', () => {
   it('maps header, sections, fields, context and code blocks onto one embed', () => {

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ChatChannel } from '../src/bot/channel.js';
+import type { ChatChannel } from '../src/chat/channel.js';
 import { ConsoleChannel } from '../src/bot/console-channel.js';
 import type { Config } from '../src/config.js';
 import { createScenarioRuntime } from '../src/runtime.js';

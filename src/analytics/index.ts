@@ -4,3 +4,4 @@ export * from './log-templates.js';
 export * from './trace-analysis.js';
 export { redact } from '../redaction/redact.js';
 export * from './experts/index.js';
+export * from './template-compare.js';

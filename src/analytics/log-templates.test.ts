@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareTemplates, generalize, maskMessage, TemplateMiner } from './log-templates.js';
+import { generalize, maskMessage, TemplateMiner } from './log-templates.js';
+import { compareTemplates } from './template-compare.js';
 
 const MIN = 60_000;
 

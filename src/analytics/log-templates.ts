@@ -388,7 +388,5 @@ function info(c: Cluster): TemplateInfo {
   };
 }
 
-export { compareTemplates, dominantLevel } from './template-compare.js';
-export type { CompareOptions, LevelBurst, TemplateChange, TemplateComparison } from './template-compare.js';
 export { generalize } from './log-generalize.js';
 export { WILDCARD, isVariablePiece, maskMessage, maskToken, maskTokens, tokenize } from './log-masking.js';

@@ -1,5 +1,5 @@
-import type { ChatChannel, ChatMessage, MessageBlock, PostedRef, ThreadRef } from './channel.js';
-import { PLAIN_STYLE, renderInline, type InlineStyle } from './format.js';
+import type { ChatChannel, ChatMessage, MessageBlock, PostedRef, ThreadRef } from '../chat/channel.js';
+import { PLAIN_STYLE, renderInline, type InlineStyle } from '../chat/format.js';
 
 export interface ConsoleChannelOptions {
   /** where to print; default process.stdout; null prints nothing (the transcript is still kept) */

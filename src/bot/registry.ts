@@ -1,4 +1,4 @@
-import type { ChatChannel } from './channel.js';
+import type { ChatChannel } from '../chat/channel.js';
 import { ConsoleChannel, type ConsoleChannelOptions } from './console-channel.js';
 
 /** Options every factory receives; adapters read what they need (tokens come from `env`, never from code). */

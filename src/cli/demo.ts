@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import type { ChatChannel } from '../bot/channel.js';
+import type { ChatChannel } from '../chat/channel.js';
 import type { Config } from '../config.js';
 import { createScenarioRuntime } from '../runtime.js';
 import { listScenarios } from '../world/index.js';

@@ -1,5 +1,5 @@
-import type { ChatChannel } from '../bot/channel.js';
-import { progressMessage } from '../bot/messages.js';
+import type { ChatChannel } from '../chat/channel.js';
+import { progressMessage } from '../chat/messages.js';
 import type { ThreadRef } from '../model/incident.js';
 import type { ExpertRunner } from '../investigation/types.js';
 

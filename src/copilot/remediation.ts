@@ -1,4 +1,4 @@
-import * as msg from '../bot/messages.js';
+import * as msg from '../chat/messages.js';
 import type { Approval, RemediationPlan } from '../model/remediation.js';
 import type { Report } from '../model/report.js';
 import { type ApprovalPolicy, eligibleApprovers } from '../remediation/approval.js';
@@ -9,7 +9,7 @@ import { rollbackOffer, runRollback } from '../remediation/rollback.js';
 import { runPlan } from '../remediation/runner.js';
 import { scriptsMessage } from '../remediation/scripts.js';
 import { type RecoveryWindows, allRecovered, checkTargets, verifyRecovery } from '../remediation/verify.js';
-import type { ActionOutcome, CopilotDeps, IncidentSession } from './copilot.js';
+import type { ActionOutcome, CopilotDeps, IncidentSession } from './types.js';
 
 /** What the copilot's remediation operations need: its dependencies, the approval policy, and its report writer. */
 export interface RemediationOps {

@@ -6,7 +6,7 @@ import { runbooksFor } from '../knowledge/runbooks.js';
 import type { Chart, Report } from '../model/report.js';
 import { renderSeriesChart } from '../report/charts.js';
 import { writeReport } from '../report/markdown.js';
-import type { IncidentSession } from './copilot.js';
+import type { IncidentSession } from './types.js';
 
 const MAX_CHARTS = 3;
 

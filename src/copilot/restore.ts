@@ -7,7 +7,7 @@ import type { Cmdb } from '../model/telemetry.js';
 import { requiredApprovals } from '../remediation/approval.js';
 import { investigationWindows } from '../investigation/windows.js';
 import type { IncidentStore } from '../storage/types.js';
-import type { IncidentSession } from './copilot.js';
+import type { IncidentSession } from './types.js';
 
 /**
  * Rebuilds, after a restart, an incident session whose plan still awaits a decision, with the approvals already

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Execution } from '../model/remediation.js';
-import type { IncidentSession } from './copilot.js';
+import type { IncidentSession } from './types.js';
 import { remediationStage } from './status.js';
 
 const plan = { risk: 'high', approvers: ['alice', 'bob'] };

@@ -1,4 +1,4 @@
-import type { IncidentSession } from './copilot.js';
+import type { IncidentSession } from './types.js';
 
 /** Where an incident's remediation stands, in the words every channel uses ("plan proposed, awaiting …"). */
 export function remediationStage(s: IncidentSession): string {

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import type { ChatMessage, MessageBlock } from '../bot/channel.js';
+import type { ChatMessage, MessageBlock } from '../chat/channel.js';
 import type { PlanStep, RemediationPlan } from '../model/remediation.js';
 import { redact } from '../redaction/redact.js';
 

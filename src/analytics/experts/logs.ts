@@ -1,7 +1,8 @@
 import type { FaultKind, Finding } from '../../model/evidence.js';
 import type { LogLevel, LogRecord, MetricPoint } from '../../model/telemetry.js';
 import { detectAnomaly } from '../metric-anomaly.js';
-import { compareTemplates, TemplateMiner, type LevelBurst, type TemplateChange } from '../log-templates.js';
+import { TemplateMiner } from '../log-templates.js';
+import { compareTemplates, type LevelBurst, type TemplateChange } from '../template-compare.js';
 import { saturate } from '../robust.js';
 import { topology, type Topology } from './changes.js';
 import type { ExpertContext } from './types.js';

@@ -13,7 +13,7 @@ import type { Copilot } from '../../copilot/copilot.js';
 import { loadRunbooks, type Runbook } from '../../knowledge/runbooks.js';
 import type { IncidentStore } from '../../storage/types.js';
 import { DiscordChannel, type Logger } from './channel.js';
-import { clip } from '../format.js';
+import { clip } from '../../chat/format.js';
 import {
   createContext,
   handleButton,

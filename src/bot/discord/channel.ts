@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Routes } from 'discord.js';
-import type { ChatChannel, ChatMessage, PostedRef, ThreadRef } from '../channel.js';
-import { clip } from '../format.js';
+import type { ChatChannel, ChatMessage, PostedRef, ThreadRef } from '../../chat/channel.js';
+import { clip } from '../../chat/format.js';
 import { toDiscordMessage, type DiscordMessagePayload } from './render.js';
 
 export { toDiscordMessage, discordCustomId, parseCustomId, discordMarkdown, type DiscordMessagePayload } from './render.js';

@@ -8,7 +8,7 @@ import type { IncidentStore } from '../../storage/types.js';
 import type { ThreadRef } from '../../model/incident.js';
 import { faultLabel } from '../../report/labels.js';
 import { remediationStage } from '../../copilot/status.js';
-import { clip } from '../format.js';
+import { clip } from '../../chat/format.js';
 import { parseIntent, stripMention } from '../intents.js';
 import { threadName, type DiscordChannel, type Logger } from './channel.js';
 import { parseCustomId } from './render.js';

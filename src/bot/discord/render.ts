@@ -1,6 +1,6 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId, type APIEmbed } from 'discord.js';
-import type { ChatAction, ChatAttachment, ChatMessage, MessageBlock } from '../channel.js';
-import { clip, renderInline } from '../format.js';
+import type { ChatAction, ChatAttachment, ChatMessage, MessageBlock } from '../../chat/channel.js';
+import { clip, renderInline } from '../../chat/format.js';
 
 /** Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const DISCORD_LIMITS = {

@@ -11,7 +11,7 @@ import type { ThreadRef } from '../../model/incident.js';
 import { faultLabel } from '../../report/labels.js';
 import type { ServeRuntime } from '../../runtime.js';
 import { parseIntent, stripMention } from '../intents.js';
-import * as msg from '../messages.js';
+import * as msg from '../../chat/messages.js';
 import { SlackChannel, encodeSlackRef } from './channel.js';
 
 type AppType = App;

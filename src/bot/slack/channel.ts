@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { App } from '@slack/bolt';
-import type { ChatChannel, ChatMessage, MessageBlock, PostedRef, ThreadRef } from '../channel.js';
+import type { ChatChannel, ChatMessage, MessageBlock, PostedRef, ThreadRef } from '../../chat/channel.js';
 
 type WebClient = App['client'];
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Report } from '../model/report.js';
 import { execution, findings, hypotheses, incident, plan, reflection, verification } from '../report/test-fixtures.js';
 import type { ChatMessage } from './channel.js';
-import { renderMessage } from './console-channel.js';
+import { renderMessage } from '../bot/console-channel.js';
 import {
   alertReceivedMessage,
   errorMessage,

@@ -1,0 +1,62 @@
+import type { Narrator } from '../agents/narrator.js';
+import type { ChatChannel } from '../chat/channel.js';
+import type { Config } from '../config.js';
+import type { Connectors } from '../connectors/types.js';
+import type { InvestigationResult, ExpertRunner } from '../investigation/types.js';
+import type { Runbook } from '../knowledge/runbooks.js';
+import type { Approval, Execution, Verification } from '../model/remediation.js';
+import type { Incident } from '../model/incident.js';
+import type { Report } from '../model/report.js';
+import type { Executor } from '../remediation/executors/types.js';
+import type { RollbackResult } from '../remediation/rollback.js';
+import type { ScriptWriter } from '../remediation/script-writer.js';
+import type { IncidentStore } from '../storage/types.js';
+
+/** Time as the copilot sees it: the wall clock in production, the simulated clock in the scenario world. */
+export interface Clock {
+  now(): number;
+  /** lets time pass before recovery is verified */
+  wait(minutes: number): Promise<void>;
+}
+
+export interface CopilotDeps {
+  config: Config;
+  store: IncidentStore;
+  connectors: Connectors;
+  experts: ExpertRunner[];
+  channel: ChatChannel;
+  executor: Executor;
+  runbooks: Runbook[];
+  clock: Clock;
+  /** who wrote the text people read */
+  author: string;
+  /** an LLM that explains the diagnosis, when one is configured */
+  narrator?: Narrator | null;
+  /** who drafts a bash script when no registered action fits (default: the built-in templates) */
+  scriptWriters?: ScriptWriter[];
+  /** who may approve plans proposed here (default: config.approvers) */
+  approvers?: string[];
+  /**
+   * Group membership the chat platform can vouch for: whether `actor` belongs to one of the listed approver groups
+   * (Slack user groups, Discord roles). Plain user ids in the list need no lookup.
+   */
+  isInApproverGroup?: (actor: string, approvers: string[]) => Promise<boolean>;
+}
+
+export interface IncidentSession {
+  incident: Incident;
+  result: InvestigationResult;
+  report: Report;
+  /** the decision that settled the plan (the last approval of a high-risk plan, or a rejection) */
+  approval: Approval | null;
+  /** approvals given before the plan was settled (a high-risk plan's first of two) */
+  approvals?: Approval[];
+  execution: Execution | null;
+  /** set once an approver ran the rollback offered after a failed step */
+  rollback?: RollbackResult;
+  verification: Verification | null;
+  fixedAtMs?: number;
+  explanation?: { text: string; author: string };
+}
+
+export type ActionOutcome = { ok: true; session: IncidentSession } | { ok: false; error: string };
