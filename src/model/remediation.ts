@@ -143,7 +143,10 @@ export const AuditEventSchema = z.object({
   planId: z.string().optional(),
   planHash: z.string().optional(),
   actor: z.string(),
+  /** the copilot's clock (epoch ms): scenario time in the simulator, real time in production */
   at: z.number(),
   detail: z.string(),
+  /** wall clock (epoch ms) when the audit store appended the event; the store sets it, whatever a caller passes */
+  recordedAt: z.number().optional(),
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;

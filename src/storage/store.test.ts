@@ -18,7 +18,8 @@ describe('libsql incident store', () => {
     expect(await reopened.get('inc-1', 'incident')).toEqual({ id: 'inc-1', title: 'renamed' });
     expect(await reopened.get('inc-1', 'plan')).toBeNull();
     expect(await reopened.listIncidents()).toEqual(['inc-1']);
-    expect((await reopened.listAudit({ incidentId: 'inc-1' })).map((e) => e.type)).toEqual(['proposed', 'approved']);
+    expect((await reopened.listAudit({ incidentId: 'inc-1' })).map((e) => [e.seq, e.type])).toEqual([[1, 'proposed'], [2, 'approved']]);
+    expect(await reopened.verifyAudit()).toMatchObject({ ok: true, records: 2, head: { seq: 2 } });
     await expect(reopened.appendAudit({ type: 'nonsense', incidentId: 'x', actor: 'a', at: 1, detail: '' } as never)).rejects.toThrow();
     await reopened.close();
   });

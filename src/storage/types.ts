@@ -11,13 +11,43 @@ export type RecordKind =
   | 'execution'
   | 'verification';
 
+/** An audit event as the log holds it: numbered, wall-clock stamped by the store, and linked into the hash chain. */
+export type StoredAuditEvent = AuditEvent & {
+  seq: number;
+  /** epoch ms when the store appended it (records from before the chain existed show their `at` here) */
+  recordedAt: number;
+  /** SHA-256 of {seq, prevHash, event}; null only for a row written around the store */
+  hash: string | null;
+  prevHash: string | null;
+};
+
+/** The last record of the audit log: people record its hash elsewhere to anchor the log. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+export interface BrokenAuditRecord {
+  seq: number;
+  /** absent when the record itself is missing */
+  incidentId?: string;
+  type?: string;
+  reason: string;
+}
+
+export type AuditVerification =
+  | { ok: true; records: number; head: AuditHead }
+  | { ok: false; records: number; firstBroken: BrokenAuditRecord };
+
 export interface IncidentStore {
   put(incidentId: string, kind: RecordKind, data: unknown): Promise<void>;
   get<T = unknown>(incidentId: string, kind: RecordKind): Promise<T | null>;
   /** incident ids, newest first */
   listIncidents(): Promise<string[]>;
-  /** append-only: there is no update or delete */
+  /** append-only: there is no update or delete; the store sets `recordedAt` and chains the record */
   appendAudit(event: AuditEvent): Promise<void>;
-  listAudit(filter?: { incidentId?: string }): Promise<AuditEvent[]>;
+  listAudit(filter?: { incidentId?: string }): Promise<StoredAuditEvent[]>;
+  /** checks the whole audit log's hash chain and its head file; names the first record that does not check out */
+  verifyAudit(): Promise<AuditVerification>;
   close(): Promise<void>;
 }
