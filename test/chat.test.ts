@@ -14,7 +14,7 @@ describe('console chat', () => {
       expect(await answer(runtime, config, 'show the report')).toMatch(/no report yet/);
       expect(await answer(runtime, config, 'approve')).toMatch(/no plan/);
 
-      expect(await answer(runtime, config, '@sre-copilot why is checkout failing?')).toMatch(/Diagnosis posted above/);
+      expect(await answer(runtime, config, '@sre-copilot why is checkout failing?')).toMatch(/Diagnosis posted/);
       expect(channel.transcript()).toMatch(/Ranked/);
       expect(await answer(runtime, config, 'why is checkout failing?')).toMatch(/Most likely configuration change on order-service/i);
       expect(await answer(runtime, config, 'status')).toMatch(/plan proposed, awaiting approval from alice/);
@@ -23,7 +23,7 @@ describe('console chat', () => {
       expect(changes).toMatch(/config\s+order-service/);
 
       expect(await answer(runtime, config, 'rm -rf / please')).toMatch(/I did not understand/);
-      expect(await answer(runtime, config, 'dry run')).toMatch(/Dry run posted above; nothing was executed/);
+      expect(await answer(runtime, config, 'dry run')).toMatch(/Dry run posted in the thread; nothing was executed/);
       expect(channel.transcript()).toMatch(/Dry run with the scenario executor \(nothing was executed\):\n.*step-1: \[dry-run\] would run: Revert configuration change/);
       expect(runtime.copilot.latest!.execution).toBeNull();
       expect(await answer(runtime, config, 'rollback')).toMatch(/Not done: no step failed/);

@@ -220,7 +220,7 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
       const refused = click(customId, MALLORY, ['123']);
       expect(await handleButton(h.bot.context, refused.i)).toBe('refused');
       expect(refused.events[0]).toBe('deferUpdate');
-      expect(refused.followUps).toEqual([{ content: expect.stringMatching(/not an approver/), ephemeral: true }]);
+      expect(refused.followUps).toEqual([{ content: expect.stringMatching(/300 may not approve this medium-risk plan; approvers: 200, 900/), ephemeral: true }]);
       expect(await audit(h, incidentId)).not.toContain(`executed:${MALLORY}`);
       expect(h.bot.copilot.session(incidentId)!.execution).toBeNull();
 

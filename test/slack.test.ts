@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlackAdapter, type SlackAdapter } from '../src/bot/slack/app.js';
 import { formatStatusTable, planAdapters } from '../src/cli/serve.js';
 import { createServeRuntime, type ServeRuntime } from '../src/runtime.js';
+import { createHttpServer, type HttpServer } from '../src/server/http.js';
 import { testConfig } from './helpers.js';
 
 const SECRET = 'test-signing-secret';
@@ -75,6 +76,7 @@ async function startFakeSlack() {
 let api: Awaited<ReturnType<typeof startFakeSlack>>;
 let runtime: ServeRuntime;
 let adapter: SlackAdapter;
+let server: HttpServer;
 let base: string;
 
 function sign(body: string, ts = Math.floor(Date.now() / 1000), secret = SECRET) {
@@ -124,10 +126,12 @@ beforeAll(async () => {
   runtime = await createServeRuntime({ config, seed: 3 });
   adapter = createSlackAdapter({ slack: config.slack!, runtime, log: () => undefined, logLevel: LogLevel.ERROR, retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 50 } });
   await adapter.start();
-  base = `http://127.0.0.1:${adapter.port()}`;
+  server = await createHttpServer({ port: 0, host: '127.0.0.1', version: 'test', routes: [{ method: 'POST', path: '/slack/events', handle: adapter.handleHttp! }], log: () => undefined });
+  base = server.url;
 });
 
 afterAll(async () => {
+  await server?.close(0);
   await adapter?.stop();
   await runtime?.close();
   await api?.close();
@@ -215,7 +219,7 @@ describe('the Slack adapter over HTTP', () => {
     await adapter.idle();
     const eph = api.calls.filter((c) => c.method === 'chat.postEphemeral');
     expect(eph.at(-1)!.params).toMatchObject({ user: 'UMALLORY', channel: 'CALERTS' });
-    expect(String(eph.at(-1)!.params.text)).toMatch(/only .* may decide/);
+    expect(String(eph.at(-1)!.params.text)).toMatch(/UMALLORY may not approve this .*-risk plan.*Nothing was executed/);
     const audit = (await runtime.store.listAudit({ incidentId })).map((e) => e.type);
     expect(audit).not.toContain('executed');
     expect(audit).toContain('refused');
@@ -262,10 +266,10 @@ describe('the Slack adapter over HTTP', () => {
     await postEvent({ type: 'app_mention', user: 'UALICE', text: '<@UBOT> sing me a song', ts: '1699999999.000801', channel: 'CSRE' });
     await adapter.idle();
     expect(String(posts('1699999999.000800')[0]?.params.text)).toMatch(/Changes in the last 180 minutes|No recorded changes/);
-    expect(String(posts('1699999999.000801')[0]?.params.text)).toMatch(/Mention me or use `\/sre`/);
+    expect(String(posts('1699999999.000801')[0]?.params.text)).toMatch(/I did not understand "sing me a song"[\s\S]*Ask me in an incident thread/);
   });
 
-  it('drops retried deliveries and duplicate event ids', async () => {
+  it('drops repeated deliveries of an event it handled, but handles a retry of one it never received', async () => {
     const event = { type: 'app_mention', user: 'UALICE', text: '<@UBOT> status', ts: '1699999999.000500', channel: 'CSRE' };
     expect((await postEvent(event, 'EvDup')).status).toBe(200);
     expect((await postEvent(event, 'EvDup')).status).toBe(200);
@@ -274,7 +278,8 @@ describe('the Slack adapter over HTTP', () => {
     expect((await postEvent(retried, 'EvOther', { 'X-Slack-Retry-Num': '2', 'X-Slack-Retry-Reason': 'http_timeout' })).status).toBe(200);
     await adapter.idle();
     expect(posts('1699999999.000500')).toHaveLength(1);
-    expect(posts('1699999999.000501')).toHaveLength(0);
+    // the first delivery may have been lost (or the process died before acknowledging it): the retry is the event
+    expect(posts('1699999999.000501')).toHaveLength(1);
   });
 
   it('waits out a 429 with Retry-After and retries', async () => {
@@ -314,7 +319,7 @@ describe('sre-copilot serve', () => {
       const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 20_000);
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
-        const m = /listening on :(\d+)/.exec(stderr);
+        const m = /listening on http:\/\/\S+:(\d+) [\s\S]*sre-copilot serve — /.exec(stderr); // listening, then started
         if (m) {
           clearTimeout(timer);
           resolve(Number(m[1]));

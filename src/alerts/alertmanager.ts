@@ -83,6 +83,7 @@ export function convertAlerts(
       labels,
       startsAt,
       source,
+      ...(typeof item['fingerprint'] === 'string' && item['fingerprint'].trim() ? { fingerprint: item['fingerprint'].trim().slice(0, 200) } : {}),
     });
   });
   if (out.length === 0 && resolved > 0) fail(`alert payload holds only resolved alerts (${resolved}), nothing is firing`);

@@ -175,12 +175,15 @@ describe('parseAlert: minimal JSON', () => {
           summary: 'orders/min down 40%',
           labels: { alertname: 'OrdersDrop', severity: 'high', service: 'checkout' },
           startsAt: NOW,
+          // no start time in the payload: the parse time stands in, and identity must not rely on it
+          startsAtKnown: false,
           source: 'json',
         },
       ],
     });
     const r2 = parseAlert('{"alertname":"CacheDown","startsAt":"2026-11-20T09:00:00Z"}', opts);
     expect(r2.ok && r2.alerts[0]).toMatchObject({ name: 'CacheDown', severity: 'info', summary: 'CacheDown' });
+    expect(r2.ok && r2.alerts[0]!.startsAtKnown).toBeUndefined();
   });
 
   it('rejects wrong types and unknown shapes', () => {

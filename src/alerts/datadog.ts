@@ -39,10 +39,14 @@ export function parseDatadog(payload: unknown, now: () => number): Alert[] {
       summary: (body?.trim() || name).slice(0, 1000),
       labels,
       startsAt: payload['date'] === undefined ? now() : parseTime(payload['date'], 'datadog.date'),
+      ...(payload['date'] === undefined ? { startsAtKnown: false } : {}),
+      ...(idOf(payload['aggreg_key'] ?? payload['alert_id']) ? { fingerprint: idOf(payload['aggreg_key'] ?? payload['alert_id'])! } : {}),
       source: 'datadog',
     },
   ];
 }
+
+const idOf = (v: unknown): string | undefined => (typeof v === 'string' && v ? v.slice(0, 200) : typeof v === 'number' ? String(v) : undefined);
 
 function datadogTags(v: unknown): Record<string, string> {
   const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : v === undefined || v === null ? [] : fail(`datadog.tags must be a string or a list, got ${typeName(v)}`);

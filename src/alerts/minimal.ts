@@ -28,6 +28,8 @@ export function parseMinimal(payload: unknown, now: () => number): Alert[] {
       summary: summary.trim() || name,
       labels,
       startsAt,
+      ...(payload['startsAt'] === undefined ? { startsAtKnown: false } : {}),
+      ...(typeof payload['fingerprint'] === 'string' && payload['fingerprint'] ? { fingerprint: payload['fingerprint'].slice(0, 200) } : {}),
       source: 'json',
     },
   ];

@@ -39,6 +39,8 @@ export function parsePagerDuty(payload: unknown, now: () => number): Alert[] {
       summary: name,
       labels,
       startsAt: event['occurred_at'] === undefined ? now() : parseTime(event['occurred_at'], 'pagerduty.event.occurred_at'),
+      ...(event['occurred_at'] === undefined ? { startsAtKnown: false } : {}),
+      ...(typeof data['id'] === 'string' && data['id'] ? { fingerprint: data['id'].slice(0, 200) } : {}),
       source: 'pagerduty',
     },
   ];

@@ -84,7 +84,7 @@ export function parsePlainText(input: string, opts: PlainTextOptions): Alert[] {
   const summary = [rest.trim(), ...text.split(/\r?\n/).slice(1)].join('\n').trim() || name;
   const labels: Record<string, string> = { alertname: name, severity };
   if (service) labels['service'] = service;
-  return [{ name, severity, ...(service ? { service } : {}), summary, labels, startsAt: opts.now(), source: 'plain-text' }];
+  return [{ name, severity, ...(service ? { service } : {}), summary, labels, startsAt: opts.now(), startsAtKnown: false, source: 'plain-text' }];
 }
 
 function mapTextSeverity(word: string): Severity {

@@ -48,6 +48,8 @@ export function parseZabbix(payload: unknown, now: () => number): Alert[] {
       summary: (str('event_message') ?? str('message') ?? `${name}${host ? ` on ${host}` : ''}`).slice(0, 1000),
       labels: { ...tags, alertname: name, ...(host ? { host } : {}), ...(severityRaw ? { severity: severityRaw } : {}) },
       startsAt,
+      ...(!date && payload['clock'] === undefined ? { startsAtKnown: false } : {}),
+      ...(str('event_id') ?? str('eventid') ? { fingerprint: (str('event_id') ?? str('eventid'))!.slice(0, 200) } : {}),
       source: 'zabbix',
     },
   ];

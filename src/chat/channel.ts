@@ -47,6 +47,8 @@ export interface PostedRef {
 
 export interface ChatChannel {
   readonly name: string;
+  /** How people reach a thread from elsewhere ("<#C123>"); default "its thread". */
+  linkTo?(thread: ThreadRef): string;
   /** Posts a new root message (thread null → starts a thread) or a reply in `thread`. */
   post(thread: ThreadRef | null, message: ChatMessage): Promise<PostedRef>;
   /** Replaces a message posted earlier (progress updates). */

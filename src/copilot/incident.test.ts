@@ -19,7 +19,7 @@ describe('openIncident', () => {
   it('takes the subject from the alert labels, not from words in its text', () => {
     const incident = openIncident({ kind: 'alert', alert: alert({ service: 'business', labels: { service: 'business' } }), receivedAt: T }, thread, known);
     expect(incident.services).toEqual(['business']);
-    expect(incident.id).toMatch(/^INC-202611200900-[0-9a-f]{6}$/);
+    expect(incident.id).toMatch(/^INC-202611200900-[0-9a-f]{8}$/);
     expect(incident.window).toEqual({ fromMs: T - 30 * 60_000, toMs: T });
   });
 
@@ -33,5 +33,13 @@ describe('openIncident', () => {
     // too short to trust as a name on its own
     expect(mentionedServices('the web tier is slow', known)).toEqual([]);
     expect(mentionedServices('webhooks are slow', known)).toEqual([]);
+  });
+});
+
+describe('incident ids', () => {
+  it('are unique even for the same alert at the same minute (a replayed demo never overwrites an incident)', () => {
+    const signal = { kind: 'alert' as const, alert: alert({}), receivedAt: T };
+    const ids = new Set(Array.from({ length: 200 }, () => openIncident(signal, thread, known).id));
+    expect(ids.size).toBe(200);
   });
 });

@@ -1,12 +1,16 @@
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Alert, Incident, Signal, ThreadRef } from '../model/incident.js';
 
-/** Turns a signal into an incident: a stable id, a title people recognise, and the symptoms to explain. */
+/**
+ * Turns a signal into an incident: a unique id, a title people recognise, and the symptoms to explain. The id reads as
+ * the alert's minute plus random bits: never derived from the alert or a seed, so a replay never overwrites an
+ * earlier incident (recognising a repeat of the same alert is the conversation layer's job, by alert identity).
+ */
 export function openIncident(signal: Signal, thread: ThreadRef, knownServices: string[]): Incident {
   const at = signal.kind === 'alert' ? signal.alert.startsAt : signal.receivedAt;
   const title = signal.kind === 'alert' ? alertTitle(signal.alert) : signal.text.slice(0, 120);
   const services = signal.kind === 'alert' ? alertServices(signal.alert, knownServices) : mentionedServices(signal.text, knownServices);
-  const digest = createHash('sha256').update(`${title}|${at}`).digest('hex').slice(0, 6);
+  const digest = randomBytes(4).toString('hex');
   return {
     id: `INC-${new Date(at).toISOString().slice(0, 16).replace(/[-:T]/g, '')}-${digest}`,
     title,

@@ -13,6 +13,10 @@ export const AlertSchema = z.object({
   labels: z.record(z.string(), z.string()),
   startsAt: z.number(),
   source: z.string().describe('alertmanager, grafana, plain-text, …'),
+  /** the source's own identity of the alert (Alertmanager/Grafana fingerprint, PagerDuty incident id, …) */
+  fingerprint: z.string().min(1).max(200).optional(),
+  /** false when the payload carried no start time and `startsAt` is when it was parsed */
+  startsAtKnown: z.boolean().optional(),
 });
 export type Alert = z.infer<typeof AlertSchema>;
 

@@ -10,6 +10,7 @@ import {
 } from 'discord.js';
 import type { DiscordConfig } from '../../config.js';
 import type { Copilot } from '../../copilot/copilot.js';
+import { Conversation } from '../../copilot/conversation.js';
 import { loadRunbooks, type Runbook } from '../../knowledge/runbooks.js';
 import type { IncidentStore } from '../../storage/types.js';
 import { DiscordChannel, type Logger } from './channel.js';
@@ -49,6 +50,11 @@ export interface StartDiscordOptions {
   log?: Logger;
   /** the Copilot's store, to audit refused clicks as the core audits its own refusals */
   audit?: Pick<IncidentStore, 'appendAudit'>;
+  /**
+   * The conversation layer over the copilot (serve: the runtime's, with its data source). Default: one built from the
+   * options above, with no recent-change source.
+   */
+  makeConversation?: (copilot: Copilot) => Conversation;
   /** default true; false builds everything without connecting (tests, dry runs) */
   login?: boolean;
 }
@@ -77,19 +83,21 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
   const roles = new RoleDirectory();
   const channel = new DiscordChannel({ rest: client.rest, ...(config.alertChannels[0] ? { defaultChannelId: config.alertChannels[0] } : {}), log });
   const copilot = await options.makeCopilot(channel, { approvers: config.approvers, isInApproverGroup: roles.isInApproverGroup });
-  const context = createContext({
-    copilot,
-    channel,
-    config,
-    roles,
-    runbooks: options.runbooks ?? (await loadRunbooks()),
-    now: options.now ?? Date.now,
-    ...(options.knownServices ? { knownServices: options.knownServices } : {}),
-    ...(options.audit ? { audit: options.audit } : {}),
-    log,
-  });
+  const runbooks = options.runbooks ?? (await loadRunbooks());
+  const conversation =
+    options.makeConversation?.(copilot) ??
+    new Conversation({
+      copilot,
+      store: options.audit ?? { appendAudit: async () => log.warn('discord: no audit store configured; a refusal was not recorded') },
+      knownServices: options.knownServices ?? (async () => []),
+      changes: async () => [],
+      runbooks,
+      now: options.now ?? Date.now,
+    });
+  const context = createContext({ conversation, channel, config, roles, runbooks, log });
   // pending plans and threads from before a restart keep working
-  for (const s of await copilot.restore()) context.incidents.push({ id: s.incident.id, threadId: s.incident.thread.threadId });
+  await copilot.restore();
+  await conversation.restore();
   wireClient(client, context);
   if (options.login !== false) {
     try {

@@ -1,17 +1,16 @@
 import path from 'node:path';
-import { parseAlert } from '../../alerts/index.js';
-import type { DiscordConfig } from '../../config.js';
-import type { Copilot, IncidentSession } from '../../copilot/copilot.js';
-import { openIncident } from '../../copilot/incident.js';
-import type { Runbook } from '../../knowledge/runbooks.js';
-import type { IncidentStore } from '../../storage/types.js';
-import type { ThreadRef } from '../../model/incident.js';
-import { faultLabel } from '../../report/labels.js';
-import { remediationStage } from '../../copilot/status.js';
+import { stripMention } from '../../chat/intents.js';
 import { clip } from '../../chat/format.js';
-import { parseIntent, stripMention } from '../intents.js';
+import type { DiscordConfig } from '../../config.js';
+import { HELP, kbText, statusText } from '../../copilot/answers.js';
+import type { Copilot } from '../../copilot/copilot.js';
+import type { Conversation } from '../../copilot/conversation.js';
+import type { Runbook } from '../../knowledge/runbooks.js';
+import type { ThreadRef } from '../../model/incident.js';
 import { threadName, type DiscordChannel, type Logger } from './channel.js';
 import { parseCustomId } from './render.js';
+
+export { kbText } from '../../copilot/answers.js';
 
 /**
  * Discord event handlers as plain functions over small "injected client" interfaces: the discord.js Client (bot.ts)
@@ -75,36 +74,23 @@ export class RoleDirectory {
 }
 
 export interface DiscordContext {
-  copilot: Copilot;
+  /** the one conversation layer: commands, alert parsing, de-duplication and decisions */
+  conversation: Conversation;
   channel: DiscordChannel;
   config: DiscordConfig;
   roles: RoleDirectory;
   runbooks: Runbook[];
-  /** the copilot's clock for question signals (scenario time in the scenario world) */
-  now: () => number;
-  /** known service names for intents; default: none */
-  knownServices?: () => Promise<string[]>;
   log: Logger;
-  /** where refused clicks are audited (the Copilot's store); without it they are only logged */
-  audit?: Pick<IncidentStore, 'appendAudit'>;
   /** incidents opened through this bot, newest last, and the thread each lives in */
   incidents: { id: string; threadId: string }[];
-  /** plan decisions in flight, so that a double click is answered rather than queued */
-  deciding: Set<string>;
 }
 
-export function createContext(init: Omit<DiscordContext, 'incidents' | 'deciding' | 'roles'> & { roles?: RoleDirectory }): DiscordContext {
-  return { ...init, roles: init.roles ?? new RoleDirectory(), incidents: [], deciding: new Set() };
+export function createContext(init: Omit<DiscordContext, 'incidents' | 'roles'> & { roles?: RoleDirectory }): DiscordContext {
+  return { ...init, roles: init.roles ?? new RoleDirectory(), incidents: [] };
 }
 
-export function isApprover(config: DiscordConfig, userId: string, roles: string[]): boolean {
-  return config.approvers.includes(userId) || roles.some((r) => config.approvers.includes(r));
-}
-
-const HELP = [
-  'Mention me with a question ("why is checkout failing?"), paste an alert in an alert channel, or use `/sre`:',
-  '`/sre diagnose <service>` · `/sre status` · `/sre kb <question>` · `/sre report [incident]`',
-].join('\n');
+const copilotOf = (ctx: DiscordContext): Copilot => ctx.conversation.copilot;
+const discordThread = (ctx: DiscordContext, threadId: string): ThreadRef => ({ channel: ctx.channel.name, threadId });
 
 // ---------------------------------------------------------------------------------------------------------------- messages
 
@@ -121,11 +107,11 @@ export async function handleMessage(ctx: DiscordContext, message: MessageLike): 
       return message.mentionsBot ? 'replied' : 'ignored';
     }
     if (looksLikeAlert(text) || (watched && !message.mentionsBot)) {
-      const parsed = parseAlert(text);
-      if (parsed.ok) return await openAlert(ctx, message, text);
+      const problem = ctx.conversation.alertProblem(text);
+      if (!problem) return await openAlert(ctx, message, text);
       // chatter in an alert channel that is not an alert is none of our business; a broken alert gets an answer
-      if (!message.mentionsBot && !looksLikeAlert(text) && /does not look like an alert/.test(parsed.error)) return 'ignored';
-      await message.reply(`⚠️ I could not read that alert: ${parsed.error}`);
+      if (!message.mentionsBot && !looksLikeAlert(text) && /does not look like an alert/.test(problem)) return 'ignored';
+      await message.reply(`⚠️ I could not read that alert: ${problem}`);
       return 'replied';
     }
     return await answerMention(ctx, message, text);
@@ -140,68 +126,54 @@ function looksLikeAlert(text: string): boolean {
 }
 
 async function openAlert(ctx: DiscordContext, message: MessageLike, text: string): Promise<'alert' | 'replied' | 'error'> {
-  const parsed = parseAlert(text);
-  if (!parsed.ok) return 'error';
-  const alert = parsed.alerts[0]!;
-  // Alertmanager repeats a firing alert; the same alert (name, service, start) is the same incident
-  const incidentId = openIncident({ kind: 'alert', alert, receivedAt: alert.startsAt }, { channel: ctx.channel.name, threadId: '' }, []).id;
-  const open = ctx.incidents.find((i) => i.id === incidentId);
+  // Alertmanager repeats a firing alert: the repeat is pointed at the open incident before any thread is started
+  const open = ctx.conversation.duplicateOf(text);
   if (open) {
-    await message.reply(`This alert is already being handled as ${incidentId} in <#${open.threadId}>.`);
+    await message.reply(`This alert is already being handled as ${open.incidentId} in <#${open.thread.threadId}>.`);
     return 'replied';
   }
-  const name = `🚨 ${alert.name}`;
-  const thread = await message.startThread({ name: threadName(name), autoArchiveDuration: 1440 });
-  const ref: ThreadRef = { channel: ctx.channel.name, threadId: thread.id };
-  const outcome = await ctx.copilot.handleAlertText(text, ref);
-  if (outcome.ok) remember(ctx, outcome.session, thread.id);
-  return outcome.ok ? 'alert' : 'error';
+  const thread = await message.startThread({ name: threadName(`🚨 ${text.slice(0, 80)}`), autoArchiveDuration: 1440 });
+  const opened = await ctx.conversation.alert(text, discordThread(ctx, thread.id));
+  if (opened.kind === 'opened' && opened.outcome.ok) {
+    remember(ctx, opened.outcome.session.incident.id, thread.id);
+    return 'alert';
+  }
+  return opened.kind === 'duplicate' ? 'replied' : 'error';
 }
 
 async function answerMention(ctx: DiscordContext, message: MessageLike, text: string): Promise<'question' | 'replied'> {
-  const services = (await ctx.knownServices?.()) ?? [];
-  const intent = parseIntent(text, services);
-  switch (intent.kind) {
-    case 'diagnose': {
-      const thread = await message.startThread({ name: threadName(`🔎 ${text}`), autoArchiveDuration: 1440 });
-      await investigateQuestion(ctx, { channel: ctx.channel.name, threadId: thread.id }, text, message.author.id);
-      return 'question';
-    }
-    case 'status':
-      await message.reply(statusText(ctx, latestSession(ctx, message.channelId)));
-      return 'replied';
-    case 'report':
-      await message.reply(reportText(latestSession(ctx, message.channelId)));
-      return 'replied';
-    case 'approve':
-    case 'reject':
-    case 'rollback':
-      await message.reply('Use the Approve / Reject (or Roll back) buttons on the plan: they check who you are.');
-      return 'replied';
-    case 'dry_run': {
-      const session = latestSession(ctx, message.channelId);
-      if (session?.result.plan) await ctx.copilot.dryRun(session.incident.id);
-      else await message.reply('There is no proposed plan to dry-run yet.');
-      return 'replied';
-    }
-    default:
-      await message.reply(HELP);
-      return 'replied';
+  const inThread = discordThread(ctx, message.channelId);
+  let opened: string | null = null;
+  const reply = await ctx.conversation.message(text, {
+    thread: inThread,
+    user: message.author.id,
+    // a new investigation gets a thread on the asking message (inside a thread it continues there)
+    openThread: async (title) => {
+      const thread = await message.startThread({ name: threadName(title), autoArchiveDuration: 1440 });
+      opened = thread.id;
+      return discordThread(ctx, thread.id);
+    },
+  });
+  if (opened) {
+    const id = ctx.conversation.incidentIdFor(discordThread(ctx, opened));
+    if (id) remember(ctx, id, opened);
+    return 'question';
   }
+  await message.reply(reply.text);
+  return 'replied';
 }
 
-async function investigateQuestion(ctx: DiscordContext, thread: ThreadRef, text: string, user: string): Promise<void> {
-  const outcome = await ctx.copilot.handleSignal({ kind: 'question', text, user, receivedAt: ctx.now() }, thread);
-  if (outcome.ok) remember(ctx, outcome.session, thread.threadId);
-}
-
-function remember(ctx: DiscordContext, session: IncidentSession, threadId: string): void {
-  ctx.incidents.push({ id: session.incident.id, threadId });
+function remember(ctx: DiscordContext, incidentId: string, threadId: string): void {
+  if (!ctx.incidents.some((i) => i.id === incidentId)) ctx.incidents.push({ id: incidentId, threadId });
 }
 
 // ---------------------------------------------------------------------------------------------------------------- buttons
 
-/** An Approve / Reject click. Acknowledged at once; only approvers reach the core, which refuses a second decision. */
+/**
+ * An Approve / Reject / Dry run / Roll back click. Acknowledged at once; the conversation layer's core alone decides
+ * who may approve (the clicker's roles are remembered first, so role holders are recognised). A settled plan loses its
+ * buttons; a high-risk plan with its first approval keeps them for the second approver.
+ */
 export async function handleButton(ctx: DiscordContext, interaction: ButtonInteractionLike): Promise<'decided' | 'refused' | 'ignored' | 'error'> {
   let acked = false;
   const tell = (content: string) => interaction.followUp({ content, ephemeral: true });
@@ -209,63 +181,20 @@ export async function handleButton(ctx: DiscordContext, interaction: ButtonInter
     await interaction.deferUpdate();
     acked = true;
     const parsed = parseCustomId(interaction.customId);
-    if (!parsed || !['approve', 'reject', 'dryrun', 'rollback'].includes(parsed.verb)) return 'ignored';
-    const found = findPlan(ctx, parsed.planId, parsed.hash);
-    if (!found) {
-      await tell('⚠️ This plan is no longer awaiting a decision here (it changed, or the copilot restarted). Nothing was executed.');
+    if (!parsed) return 'ignored';
+    ctx.roles.remember(interaction.user.id, interaction.memberRoles);
+    const outcome = await ctx.conversation.click({ value: `${parsed.verb}:${parsed.planId}:${parsed.hash}`, user: interaction.user.id });
+    if (!outcome.ok) {
+      await tell(outcome.reply);
       return 'refused';
     }
-    const actor = interaction.user.id;
-    if (parsed.verb === 'dryrun') {
-      // read-only: pre-checks and the executor's dry run, posted in the thread; anyone in the channel may ask
-      const outcome = await ctx.copilot.dryRun(found.incidentId);
-      if (!outcome.ok) await tell(`Not done: ${outcome.error}`);
-      return outcome.ok ? 'decided' : 'refused';
-    }
-    if (!isApprover(ctx.config, actor, interaction.memberRoles)) {
-      ctx.log.warn(`discord: ${actor} may not ${parsed.verb} ${found.planId}; refused`);
-      await ctx.audit
-        ?.appendAudit({ type: 'refused', incidentId: found.incidentId, planId: found.planId, planHash: found.planHash, actor, at: ctx.now(), detail: `${actor} is not an approver (Discord)` })
-        .catch((err: unknown) => ctx.log.error(`discord: auditing a refusal failed: ${(err as Error).message}`));
-      await tell(`⛔ You are not an approver for this plan, so nothing was executed. Approvers: ${ctx.config.approvers.map(mentionOf).join(', ') || 'none configured'}.`);
-      return 'refused';
-    }
-    if (ctx.deciding.has(found.incidentId)) {
-      await tell('⏳ A decision on this plan is already being carried out.');
-      return 'refused';
-    }
-    ctx.deciding.add(found.incidentId);
-    try {
-      ctx.roles.remember(actor, interaction.memberRoles);
-      const outcome =
-        parsed.verb === 'rollback'
-          ? await ctx.copilot.rollback(found.incidentId, actor)
-          : await ctx.copilot.decide(found.incidentId, actor, parsed.verb === 'approve' ? 'approved' : 'rejected');
-      if (!outcome.ok) {
-        await tell(`Not done: ${outcome.error}`);
-        return 'refused';
-      }
+    if (outcome.message?.state === 'settled') {
       await interaction.editMessage?.({ components: [] }).catch((err: unknown) => ctx.log.warn(`discord: could not remove the buttons: ${(err as Error).message}`));
-      return 'decided';
-    } finally {
-      ctx.deciding.delete(found.incidentId);
     }
+    return 'decided';
   } catch (err) {
     return failed(ctx, `button ${interaction.customId}`, err, (text) => (acked ? tell(text) : Promise.resolve()));
   }
-}
-
-function mentionOf(id: string): string {
-  return /^\d+$/.test(id) ? `<@${id}> / <@&${id}>` : id;
-}
-
-function findPlan(ctx: DiscordContext, planIdPrefix: string, hashPrefix: string): { incidentId: string; planId: string; planHash: string } | null {
-  const ids = [...ctx.incidents.map((i) => i.id).reverse(), ...(ctx.copilot.latest ? [ctx.copilot.latest.incident.id] : [])];
-  for (const id of ids) {
-    const plan = ctx.copilot.session(id)?.result.plan;
-    if (plan && plan.id.startsWith(planIdPrefix) && plan.hash.startsWith(hashPrefix)) return { incidentId: id, planId: plan.id, planHash: plan.hash };
-  }
-  return null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------- /sre
@@ -300,18 +229,24 @@ export async function handleCommand(ctx: DiscordContext, interaction: CommandInt
         const root = await interaction.editReply({ content: `🔎 Diagnosing ${clip(service, 100)} (asked by <@${interaction.user.id}>); follow the thread.` });
         if (!interaction.channelId) throw new Error('no channel to start a thread in');
         const threadId = await ctx.channel.openThread(interaction.channelId, root.id, `🔎 ${text}`);
-        await investigateQuestion(ctx, { channel: ctx.channel.name, threadId }, text, interaction.user.id);
+        const thread = discordThread(ctx, threadId);
+        const reply = await ctx.conversation.message(text, { thread, user: interaction.user.id });
+        const id = ctx.conversation.incidentIdFor(thread);
+        if (id) remember(ctx, id, threadId);
+        else await ctx.channel.post(thread, { text: reply.text });
         return 'answered';
       }
-      case 'status':
-        await interaction.editReply({ content: statusText(ctx, latestSession(ctx, interaction.channelId)) });
+      case 'status': {
+        const thread = interaction.channelId ? discordThread(ctx, interaction.channelId) : null;
+        await interaction.editReply({ content: await statusWithThread(ctx, thread, interaction.user.id) });
         return 'answered';
+      }
       case 'kb':
         await interaction.editReply({ content: kbText(ctx.runbooks, interaction.getString('question') ?? '') });
         return 'answered';
       case 'report': {
         const id = interaction.getString('incident')?.trim();
-        const session = id ? ctx.copilot.session(id) : latestSession(ctx, interaction.channelId);
+        const session = id ? copilotOf(ctx).session(id) : ctx.conversation.sessionFor(interaction.channelId ? discordThread(ctx, interaction.channelId) : null);
         if (id && !session) {
           await interaction.editReply({ content: `I know no incident ${clip(id, 80)}.` });
           return 'answered';
@@ -329,43 +264,17 @@ export async function handleCommand(ctx: DiscordContext, interaction: CommandInt
   }
 }
 
-/** The incident of the thread the command came from, else the newest. */
-function latestSession(ctx: DiscordContext, channelId: string | null): IncidentSession | undefined {
-  const inThread = ctx.incidents.findLast((i) => i.threadId === channelId);
-  return (inThread && ctx.copilot.session(inThread.id)) || ctx.copilot.latest;
+/** Where the thread's incident stands (the newest outside an incident thread), with a link to its thread. */
+async function statusWithThread(ctx: DiscordContext, thread: ThreadRef | null, user: string): Promise<string> {
+  const session = ctx.conversation.sessionFor(thread);
+  if (!session) return (await ctx.conversation.message('status', { thread, user })).text;
+  const known = ctx.incidents.find((i) => i.id === session.incident.id);
+  return `${statusText(session)}${known ? `\nThread: <#${known.threadId}>` : ''}`;
 }
 
-export function statusText(ctx: DiscordContext, s: IncidentSession | undefined): string {
-  if (!s) return 'No incident is open. Mention me with a question or paste an alert.';
-  const stage = remediationStage(s);
-  const top = s.result.ranked[0];
-  const cause = top ? `\nMost likely: ${faultLabel(top.kind)} on \`${top.component}\` (${Math.round(top.confidence * 100)} %).` : '';
-  const thread = ctx.incidents.find((i) => i.id === s.incident.id);
-  return `**${s.incident.id}** — ${clip(s.incident.title, 200)} — ${s.incident.status}: ${stage}.${cause}${thread ? `\nThread: <#${thread.threadId}>` : ''}`;
-}
-
-function reportText(s: IncidentSession | undefined): string {
+function reportText(s: ReturnType<Conversation['sessionFor']>): string {
   if (!s) return 'There is no report yet: ask me to diagnose first.';
   return `📝 **${clip(s.report.title, 200)}** (${s.incident.id}) — written by ${s.report.author}; ${s.report.charts.length} chart(s). The Markdown report is attached.`;
-}
-
-const KB_STOP = new Set(['the', 'and', 'for', 'how', 'what', 'why', 'with', 'when', 'does', 'can', 'are', 'is', 'to', 'do', 'of', 'in', 'on', 'a', 'an', 'my', 'our', 'we', 'i']);
-
-/** KB search is not built yet: until it is, runbooks whose text mentions the question's words. */
-export function kbText(runbooks: Runbook[], question: string): string {
-  const words = [...new Set(question.toLowerCase().split(/[^\p{L}\p{N}-]+/u).filter((w) => w.length >= 3 && !KB_STOP.has(w)))];
-  const scored = runbooks
-    .map((r) => {
-      const hay = `${r.id} ${r.title} ${r.body}`.toLowerCase();
-      return { r, score: words.filter((w) => hay.includes(w)).length };
-    })
-    .filter((x) => x.score > 0)
-    .sort((a, b) => b.score - a.score || a.r.id.localeCompare(b.r.id))
-    .slice(0, 5);
-  const head = 'Knowledge-base search is not built yet.';
-  if (words.length === 0) return `${head} Ask with a few keywords, e.g. \`/sre kb connection pool\`.`;
-  if (scored.length === 0) return `${head} No runbook mentions ${words.map((w) => `“${w}”`).join(', ')}.`;
-  return `${head} Runbooks that mention it:\n${scored.map(({ r }) => `• **${clip(r.title, 150)}** (\`${r.id}\`)`).join('\n')}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------- errors

@@ -38,9 +38,15 @@ describe('parseIntent', () => {
     expect(parseIntent('@copilot: postmortem please')).toEqual({ kind: 'report' });
     expect(parseIntent('approve')).toEqual({ kind: 'approve' });
     expect(parseIntent('Approve plan-1')).toEqual({ kind: 'approve' });
-    expect(parseIntent('lgtm')).toEqual({ kind: 'approve' });
     expect(parseIntent('reject')).toEqual({ kind: 'reject' });
-    expect(parseIntent("no, don't")).toEqual({ kind: 'reject' });
+    expect(parseIntent('Reject: the rollback would drop the cache warm-up')).toEqual({ kind: 'reject', reason: 'the rollback would drop the cache warm-up' });
+    expect(parseIntent('why')).toEqual({ kind: 'why' });
+  });
+
+  it('never decides on a plan from a word inside a sentence', () => {
+    for (const line of ['stop the bleeding please', 'stop', 'cancel that', "no, don't", 'abort', 'lgtm', 'go ahead and tell me why', 'do it later', 'approve?? who can approve this', 'rejection rate is up']) {
+      expect(['approve', 'reject']).not.toContain(parseIntent(line).kind);
+    }
     expect(parseIntent('help')).toEqual({ kind: 'help' });
     expect(parseIntent('  @sre-copilot   help ')).toEqual({ kind: 'help' });
     expect(parseIntent('what can you do?')).toEqual({ kind: 'help' });

@@ -6,7 +6,10 @@ export const IntentSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('changes'), sinceMinutes: z.number().int().positive() }),
   z.object({ kind: z.literal('report') }),
   z.object({ kind: z.literal('approve') }),
-  z.object({ kind: z.literal('reject') }),
+  /** explicit only ("reject", "reject: too risky"): a word inside a sentence ("stop the bleeding") never rejects */
+  z.object({ kind: z.literal('reject'), reason: z.string().optional() }),
+  /** the evidence behind the top hypothesis */
+  z.object({ kind: z.literal('why') }),
   /** what the proposed plan would do now (pre-checks and the executor's dry run); changes nothing */
   z.object({ kind: z.literal('dry_run') }),
   /** undo the steps that succeeded before a failed one (approvers only) */
@@ -26,8 +29,10 @@ export interface IntentOptions {
 const MENTION = /^\s*(?:<@!?[A-Z0-9]+>|<@&?\d+>|@[\w.-]+|sre-copilot\b|copilot\b)[\s,:;-]*/i;
 
 const HELP = /^(?:help|\?|h|commands|usage|what can you do|how do(?:es)? (?:i|this|it) (?:use|work)|how does this work)\b/;
-const APPROVE = /^(?:(?:i\s+)?approve[sd]?|approved|lgtm|go ahead|proceed|ship it|yes,? (?:go|do it|apply|proceed|approve)|do it|apply (?:it|the (?:fix|plan))|\/approve)\b/;
-const REJECT = /^(?:(?:i\s+)?reject(?:ed|s)?|deny|denied|decline[ds]?|abort|cancel|no,? (?:don'?t|do not|stop|reject|cancel)|don'?t (?:do|apply|run) it|stop|\/reject)\b/;
+// Decisions are commands, never words inside a sentence: "go ahead and tell me why" must not approve anything.
+const APPROVE = /^(?:\/?approve)(?: (?:it|the (?:fix|plan)|plan-\S+))?$/;
+const REJECT = /^\/?reject(?:$|[\s:,-]+(.*)$)/;
+const WHY = /^(?:why|explain|evidence|why (?:that|this|it)|show (?:the )?evidence)$/;
 const DRY_RUN = /^(?:dry[- ]?run|simulate|\/dry-?run)\b|^what would (?:it|you|the (?:fix|plan)) do\b/;
 // only as a command: "how do I roll back a deploy?" is a question, not an order
 const ROLLBACK = /^(?:roll ?back|undo)(?: (?:it|that|the (?:fix|plan|steps?|changes?)))?$|^\/rollback$/;
@@ -84,7 +89,12 @@ function classify(raw: string, text: string, options: IntentOptions): Intent {
   if (text === '') return { kind: 'unknown', text: raw };
   if (HELP.test(text)) return { kind: 'help' };
   if (APPROVE.test(text)) return { kind: 'approve' };
-  if (REJECT.test(text)) return { kind: 'reject' };
+  const reject = REJECT.exec(text);
+  if (reject) {
+    const reason = raw.trim().replace(/^\/?reject[\s:,-]*/i, '').trim();
+    return reason && reject[1] !== undefined ? { kind: 'reject', reason: reason.slice(0, 500) } : { kind: 'reject' };
+  }
+  if (WHY.test(text)) return { kind: 'why' };
   if (DRY_RUN.test(text)) return { kind: 'dry_run' };
   if (ROLLBACK.test(text)) return { kind: 'rollback' };
   if (STATUS.test(text)) return { kind: 'status' };

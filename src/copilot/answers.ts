@@ -1,0 +1,76 @@
+import type { Runbook } from '../knowledge/runbooks.js';
+import type { Incident } from '../model/incident.js';
+import type { ChangeEvent } from '../model/telemetry.js';
+import { faultLabel } from '../report/labels.js';
+import { requiredApprovals } from '../remediation/approval.js';
+import { remediationStage } from './status.js';
+import type { IncidentSession } from './types.js';
+
+/** The texts the conversation answers with, the same on Slack, Discord and the console (plain text and `code`). */
+
+export const HELP = [
+  'Ask me in an incident thread (or mention me):',
+  '• `why is checkout failing?` / `diagnose <service>` — investigate (in a thread of its own)',
+  '• `status` — where this thread’s incident stands',
+  '• `why` — the evidence behind the most likely cause',
+  '• `report` — the incident report',
+  '• `what changed in the last hour?` — recent deploys and config changes',
+  '• `approve` / `reject <reason>` — decide on the proposed fix (the buttons do the same)',
+  '• `dry run` — what the fix would do now; nothing changes',
+  '• `rollback` — after a failed or unhelpful fix: undo the steps that ran',
+  '• `kb <words>` — runbooks that mention them',
+  'Alerts posted in watched channels are diagnosed automatically.',
+].join('\n');
+
+export function diagnosisSummary(s: IncidentSession): string {
+  const top = s.result.ranked[0];
+  if (!top) return `${s.incident.id}: I found no anomaly that explains the alert.`;
+  return `${s.incident.id}: most likely ${faultLabel(top.kind)} on ${top.component} (confidence ${Math.round(top.confidence * 100)} %, reflection: ${s.result.reflection.verdict}).`;
+}
+
+export function whyText(s: IncidentSession): string {
+  const top = s.result.ranked[0];
+  if (!top) return `${s.incident.id}: I found no anomaly that explains the alert, so there is no cause to explain.`;
+  const evidence = top.evidence.slice(0, 5).map((e) => `• ${e}`);
+  const checks = s.result.reflection.checks.slice(0, 4).map((c) => `${c.passed ? '✅' : '❌'} ${c.name.replaceAll('_', ' ')} — ${c.detail}`);
+  return [diagnosisSummary(s), ...evidence, ...(checks.length ? ['Reflection:', ...checks] : [])].join('\n');
+}
+
+/** A session's stage, or (after a restart, when only the stored record is left) the incident's stored status. */
+export function statusText(s: IncidentSession | undefined, stored?: Incident): string {
+  if (s) {
+    const plan = s.result.plan;
+    const given = s.approvals?.length ?? 0;
+    const waiting = plan && !s.approval && given > 0 ? ` (${given} of ${requiredApprovals(plan)} approvals — waiting for a second approver)` : '';
+    return `${s.incident.id} — ${s.incident.title} — ${s.incident.status}: ${remediationStage(s)}${waiting}.`;
+  }
+  if (stored) return `${stored.id} — ${stored.title} — ${stored.status}.`;
+  return 'No incident is open here. Mention me with a question or paste an alert.';
+}
+
+export function changesText(changes: ChangeEvent[], sinceMinutes: number): string {
+  if (changes.length === 0) return `No recorded changes in the last ${sinceMinutes} minutes.`;
+  const lines = [...changes]
+    .sort((a, b) => a.ts - b.ts)
+    .map((c) => `• ${new Date(c.ts).toISOString().slice(11, 16)} ${c.kind} ${c.target}: ${c.description} (by ${c.author})`);
+  return `Changes in the last ${sinceMinutes} minutes:\n${lines.join('\n')}`;
+}
+
+const KB_STOP = new Set(['the', 'and', 'for', 'how', 'what', 'why', 'with', 'when', 'does', 'can', 'are', 'is', 'to', 'do', 'of', 'in', 'on', 'a', 'an', 'my', 'our', 'we', 'i']);
+
+/** Knowledge-base search is not built yet: until it is, runbooks whose text mentions the question's words. */
+export function kbText(runbooks: Runbook[], question: string): string {
+  const words = [...new Set(question.toLowerCase().split(/[^\p{L}\p{N}-]+/u).filter((w) => w.length >= 3 && !KB_STOP.has(w)))];
+  const scored = runbooks
+    .map((r) => {
+      const hay = `${r.id} ${r.title} ${r.body}`.toLowerCase();
+      return { r, score: words.filter((w) => hay.includes(w)).length };
+    })
+    .filter((x) => x.score > 0)
+    .sort((a, b) => b.score - a.score || a.r.id.localeCompare(b.r.id))
+    .slice(0, 5);
+  const head = 'Knowledge-base search is not built yet.';
+  if (words.length === 0) return `${head} Ask with a few keywords, e.g. \`kb connection pool\`.`;
+  if (scored.length === 0) return `${head} No runbook mentions ${words.map((w) => `“${w}”`).join(', ')}.`;
+  return `${head} Runbooks that mention it:\n${scored.map(({ r }) => `• ${r.title.slice(0, 150)} (\`${r.id}\`)`).join('\n')}`;
+}
