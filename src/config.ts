@@ -47,6 +47,7 @@ const EnvSchema = z.object({
   SRE_COPILOT_KUBECTL_NAMESPACE: z.string().default('default'),
   SRE_COPILOT_KUBECTL_CONTEXT: z.string().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
   SLACK_BOT_TOKEN: z.string().optional(),
   SLACK_SIGNING_SECRET: z.string().optional(),
   SLACK_APP_TOKEN: z.string().optional(),
@@ -72,14 +73,13 @@ export interface SlackConfig {
   botToken: string;
   /** HTTP mode verifies requests with it; Socket Mode does not need it */
   signingSecret?: string;
-  /** set: Socket Mode; unset: HTTP mode on `port` */
+  /** set: Socket Mode; unset: HTTP mode (POST /slack/events on serve's HTTP server) */
   appToken?: string;
   /** Web API base, e.g. a local test server; default Slack's */
   apiUrl?: string;
   alertChannels: string[];
   /** Slack user ids (U…) or user-group ids (S…) */
   approvers: string[];
-  port: number;
 }
 
 export interface DiscordConfig {
@@ -117,6 +117,8 @@ export interface Config {
   /** the HTTP webhook executor, when SRE_COPILOT_WEBHOOK_URL is set */
   webhook?: { url: string; timeoutMs: number } | null;
   llm: LlmConfig | null;
+  /** serve's one HTTP server (health, readiness, metrics, Slack's events): PORT (0: an ephemeral port) and HOST */
+  http: { port: number; host: string };
   /** set when SLACK_BOT_TOKEN is */
   slack: SlackConfig | null;
   /** set when DISCORD_TOKEN is */
@@ -168,7 +170,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
         alertChannels: e.SLACK_ALERT_CHANNELS,
         approvers: e.SLACK_APPROVERS,
-        port: e.PORT,
       }
     : null;
   const discord: DiscordConfig | null = e.DISCORD_TOKEN
@@ -205,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     hooks: Object.fromEntries(e.SRE_COPILOT_HOOKS.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
     webhook: e.SRE_COPILOT_WEBHOOK_URL ? { url: e.SRE_COPILOT_WEBHOOK_URL, timeoutMs: e.SRE_COPILOT_WEBHOOK_TIMEOUT_MS } : null,
     llm,
+    http: { port: e.PORT, host: e.HOST },
     slack,
     discord,
     logLevel: e.LOG_LEVEL,

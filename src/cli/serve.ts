@@ -1,10 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { createChannel } from '../bot/registry.js';
-import { startDiscord } from '../bot/discord/index.js';
-import { createSlackAdapter, type SlackAdapter } from '../bot/slack/app.js';
+import type { SlackAdapter } from '../bot/slack/app.js';
 import type { Config } from '../config.js';
-import { createServeRuntime, type ServeRuntime } from '../runtime.js';
-import { answer } from './chat.js';
+import type { ServeRuntime } from '../runtime.js';
+import { createHttpServer, type HttpRoute, type HttpServer, type Readiness } from '../server/http.js';
+import { enableMetrics } from '../server/metrics.js';
 
 export interface AdapterStatus {
   adapter: string;
@@ -27,7 +27,7 @@ export function planAdapters(config: Config): AdapterStatus[] {
     ? {
         adapter: 'slack',
         enabled: true,
-        detail: `${s.appToken ? 'Socket Mode' : `HTTP mode on :${s.port} POST /slack/events`}; alert channels: ${s.alertChannels.join(', ') || 'none'}; approvers: ${s.approvers.join(', ') || 'NONE (no plan can be approved: set SLACK_APPROVERS)'}`,
+        detail: `${s.appToken ? 'Socket Mode' : 'HTTP mode (POST /slack/events on the HTTP server)'}; alert channels: ${s.alertChannels.join(', ') || 'none'}; approvers: ${s.approvers.join(', ') || 'NONE (no plan can be approved: set SLACK_APPROVERS)'}`,
       }
     : { adapter: 'slack', enabled: false, detail: 'SLACK_BOT_TOKEN is not set' };
   const d = config.discord;
@@ -58,63 +58,125 @@ function executorRow(config: Config): AdapterStatus {
   };
 }
 
+/**
+ * `serve`: the HTTP server first (so /healthz answers within a moment of start-up and /readyz says "starting"), then
+ * the runtime and the configured adapters, each loaded only when configured; SIGINT/SIGTERM close it all.
+ */
 export async function runServe(opts: { config: Config; scenario: string; seed: number }): Promise<void> {
   const { config } = opts;
   const out = process.stderr;
-  const runtime = await createServeRuntime(opts);
+  const log = (line: string) => out.write(`${line}\n`);
   const rows = planAdapters(config);
+  let readiness: Readiness = { ready: false, reason: 'starting' };
+  let slackHandler: SlackAdapter['handleHttp'] = null;
+  const slackOverHttp = Boolean(config.slack && !config.slack.appToken);
+  const routes: HttpRoute[] = slackOverHttp
+    ? [{ method: 'POST', path: '/slack/events', handle: (request) => (slackHandler ? slackHandler(request) : startingUp()) }]
+    : [];
+  const server = await listen(config, { routes, ready: () => readiness, log });
+  log(`http: listening on ${server.url} (healthz, readyz, metrics${slackOverHttp ? ', slack/events' : ''})`);
+
+  let stopping = false;
+  let requestStop!: (why: string) => void;
+  const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopping = true;
+    readiness = { ready: false, reason: 'stopping' };
+    requestStop(signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
   const stops: (() => Promise<void>)[] = [];
+  let runtime: ServeRuntime | null = null;
   let slack: SlackAdapter | null = null;
   try {
+    const { createServeRuntime } = await import('../runtime.js');
+    runtime = await createServeRuntime(opts);
+    const started = runtime;
     if (config.slack) {
-      slack = createSlackAdapter({ slack: config.slack, runtime, log: (line) => out.write(`${line}\n`) });
+      const { createSlackAdapter } = await import('../bot/slack/app.js');
+      slack = createSlackAdapter({ slack: config.slack, runtime: started, log });
       await slack.start();
-      stops.push(() => slack!.stop());
+      const adapter = slack;
+      stops.push(() => adapter.stop());
+      slackHandler = adapter.handleHttp;
     }
     if (config.discord) {
+      const { startDiscord } = await import('../bot/discord/index.js');
       const discordBot = await startDiscord({
         config: config.discord,
-        makeCopilot: (channel, auth) => runtime.copilotFor(channel, auth),
+        makeCopilot: (channel, auth) => started.copilotFor(channel, auth),
+        makeConversation: (copilot) => started.conversationFor(copilot),
         // the scenario world's clock, not the wall clock: questions are about the simulated incident
-        now: () => runtime.world.now(),
-        knownServices: async () => (await runtime.connectors.cmdb.snapshot()).services.map((svc) => svc.name),
-        runbooks: runtime.runbooks,
-        audit: runtime.store,
-        log: { info: (m) => out.write(`${m}\n`), warn: (m) => out.write(`${m}\n`), error: (m) => out.write(`${m}\n`) },
+        now: () => started.world.now(),
+        knownServices: async () => (await started.connectors.cmdb.snapshot()).services.map((svc) => svc.name),
+        runbooks: started.runbooks,
+        audit: started.store,
+        log: { info: log, warn: log, error: log },
       });
       stops.push(() => discordBot.stop());
     }
   } catch (err) {
-    await runtime.close();
+    readiness = { ready: false, reason: `start-up failed: ${(err as Error).message}` };
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await server.close(0);
+    await runtime?.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     throw err;
   }
-  out.write(`sre-copilot serve — scenario ${runtime.scenario} (seed ${runtime.seed})\n${formatStatusTable(rows)}\n`);
-  if (slack?.mode === 'http') out.write(`slack: listening on :${slack.port()} (POST /slack/events)\n`);
+  const runtimeUp = runtime;
+  out.write(`sre-copilot serve — scenario ${runtimeUp.scenario} (seed ${runtimeUp.seed})\n${formatStatusTable(rows)}\n`);
+  if (!stopping) readiness = { ready: true };
 
-  let stopping: Promise<void> | null = null;
-  const shutdown = (why: string) => {
-    stopping ??= (async () => {
-      out.write(`sre-copilot: ${why}, shutting down…\n`);
-      for (const stop of stops.reverse()) await stop().catch((e: unknown) => out.write(`sre-copilot: ${(e as Error).message}\n`));
-      await slack?.idle();
-      await runtime.close();
-    })();
-    return stopping;
-  };
-  const done = new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals) => void shutdown(sig).then(resolve);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    if (rows.find((r) => r.adapter === 'console')?.enabled) void consoleLoop(runtime, config).then(() => shutdown('end of input')).then(resolve);
-  });
-  await done;
+  const consoleEnabled = rows.find((r) => r.adapter === 'console')?.enabled === true;
+  const why = await Promise.race([stopRequested, consoleEnabled ? consoleLoop(runtimeUp, config).then(() => 'end of input') : new Promise<string>(() => undefined)]);
+  readiness = { ready: false, reason: 'stopping' };
+  log(`sre-copilot: ${why}, shutting down…`);
+  await server.close(); // in-flight requests (a Slack event being acknowledged) finish first
+  for (const stop of stops.reverse()) await stop().catch((e: unknown) => log(`sre-copilot: ${(e as Error).message}`));
+  await slack?.idle();
+  await runtimeUp.close();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+}
+
+/** The HTTP server on PORT/HOST, or a sentence saying why it cannot listen there. */
+async function listen(config: Config, opts: { routes: HttpRoute[]; ready: () => Readiness; log: (line: string) => void }): Promise<HttpServer> {
+  const { port, host } = config.http;
+  try {
+    return await createHttpServer({ port, host, version: packageVersion(), metrics: await enableMetrics(), ...opts });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new Error(`the HTTP server cannot listen on ${host}:${port}: ${why} (set PORT, or PORT=0 for any free port)`);
+  }
+}
+
+/** Slack retries a 503: the events it sends while the runtime starts are delivered again a moment later. */
+function startingUp(): Response {
+  return new Response('starting up; retry shortly\n', { status: 503, headers: { 'retry-after': '5', 'content-type': 'text/plain; charset=utf-8' } });
+}
+
+/** package.json sits two folders up from src/cli/ (and from dist/cli/ when compiled). */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** No chat adapter: the same questions as `chat`, answered on this terminal. */
 async function consoleLoop(runtime: ServeRuntime, config: Config): Promise<void> {
+  const [{ createChannel }, { answer }] = await Promise.all([import('../bot/registry.js'), import('./chat.js')]);
   const channel = createChannel('console', { stream: process.stdout });
   const copilot = runtime.copilotFor(channel);
-  const view = { ...runtime, copilot };
+  const view = { conversation: runtime.conversationFor(copilot) };
+  await copilot.restore();
+  await view.conversation.restore();
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
   try {
     process.stdout.write('An alert is firing. Type "help" for what I understand, "quit" to stop.\n> ');
