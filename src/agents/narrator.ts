@@ -1,4 +1,5 @@
 import { Agent } from '@mastra/core/agent';
+import { fenceUntrusted } from '../redaction/fence.js';
 import { redact, redactDeep } from '../redaction/redact.js';
 import type { Finding, Hypothesis, Reflection } from '../model/evidence.js';
 import type { Incident } from '../model/incident.js';
@@ -50,9 +51,8 @@ export function createNarrator(model: ModelChoice, timeoutMs: number): Narrator 
         reflection: { verdict: reflection.verdict, checks: reflection.checks.map((c) => `${c.passed ? 'pass' : 'fail'}: ${c.detail}`) },
         topFindings: [...findings].sort((a, b) => b.score - a.score).slice(0, 8).map((f) => `${f.component}: ${f.summary}`),
       });
-      return ask(`Explain this incident diagnosis to the on-call engineer.\n<data>\n${JSON.stringify(facts, null, 1)}\n</data>`);
+      return ask(`Explain this incident diagnosis to the on-call engineer.\n${fenceUntrusted(JSON.stringify(facts, null, 1))}`);
     },
-    converse: (question, context) =>
-      ask(`Context of the current incident:\n<data>\n${redact(context)}\n</data>\nThe engineer asks:\n<data>\n${redact(question)}\n</data>`),
+    converse: (question, context) => ask(`Context of the current incident:\n${fenceUntrusted(context)}\nThe engineer asks:\n${fenceUntrusted(question)}`),
   };
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Routes } from 'discord.js';
 import type { ChatChannel, ChatMessage, PostedRef, ThreadRef } from '../../chat/channel.js';
 import { clip } from '../../chat/format.js';
-import { toDiscordMessage, type DiscordMessagePayload } from './render.js';
+import { redactingLogger } from '../../redaction/log.js';
+import { defuseMentions, toDiscordMessage, type DiscordMessagePayload } from './render.js';
 
 export { toDiscordMessage, discordCustomId, parseCustomId, discordMarkdown, type DiscordMessagePayload } from './render.js';
 
@@ -44,11 +45,15 @@ export function threadName(text: string): string {
  */
 export class DiscordChannel implements ChatChannel {
   readonly name = 'discord';
+
+  linkTo(thread: ThreadRef): string {
+    return `<#${thread.threadId}>`;
+  }
   private readonly rest: RestLike;
   private readonly log: Logger;
   constructor(private readonly options: DiscordChannelOptions) {
     this.rest = options.rest;
-    this.log = options.log ?? console;
+    this.log = redactingLogger(options.log ?? console);
   }
 
   async post(thread: ThreadRef | null, message: ChatMessage): Promise<PostedRef> {
@@ -70,7 +75,7 @@ export class DiscordChannel implements ChatChannel {
       await this.rest.patch(route, { body: editBody(payload) });
     } catch (err) {
       this.log.warn(`discord: editing message ${ref.messageId} failed (${(err as Error).message}); retrying as plain text`);
-      await this.rest.patch(route, { body: { content: clip(message.text, 2000), embeds: [], components: [], allowed_mentions: { parse: [] } } });
+      await this.rest.patch(route, { body: { content: plainFallback(message), embeds: [], components: [], allowed_mentions: { parse: [] } } });
     }
   }
 
@@ -91,7 +96,7 @@ export class DiscordChannel implements ChatChannel {
       };
     } catch (err) {
       this.log.warn(`discord: posting to ${channelId} failed (${(err as Error).message}); retrying as plain text`);
-      return (await this.rest.post(route, { body: { content: clip(message.text, 2000), allowed_mentions: { parse: [] } } })) as { id: string };
+      return (await this.rest.post(route, { body: { content: plainFallback(message), allowed_mentions: { parse: [] } } })) as { id: string };
     }
   }
 
@@ -107,6 +112,11 @@ export class DiscordChannel implements ChatChannel {
     }
     return out;
   }
+}
+
+/** The plain-text fallback when Discord refused the rich message. */
+function plainFallback(message: ChatMessage): string {
+  return clip(defuseMentions(message.text), 2000);
 }
 
 interface UploadFile {

@@ -24,7 +24,7 @@ export interface DiscordMessagePayload {
   content: string;
   embeds: APIEmbed[];
   components: APIActionRowComponent<APIButtonComponentWithCustomId>[];
-  /** nothing the copilot posts may ping anyone, whatever untrusted text it quotes */
+  /** nothing the copilot posts may ping anyone, whatever untrusted text it quotes (defuseMentions: nor draw a pill) */
   allowed_mentions: { parse: [] };
   /** files to upload with the message (the channel reads them from disk) */
   files: ChatAttachment[];
@@ -41,7 +41,7 @@ export function toDiscordMessage(message: ChatMessage): DiscordMessagePayload {
   const components = toComponents(message.actions ?? []);
   const files = (message.attachments ?? []).slice(0, DISCORD_LIMITS.files);
   if (blocks.length === 0) {
-    return { content: clip(message.text, DISCORD_LIMITS.content), embeds: [], components, allowed_mentions: { parse: [] }, files };
+    return { content: clip(defuseMentions(message.text), DISCORD_LIMITS.content), embeds: [], components, allowed_mentions: { parse: [] }, files };
   }
   const embed: APIEmbed = {};
   const parts: string[] = [];
@@ -50,14 +50,14 @@ export function toDiscordMessage(message: ChatMessage): DiscordMessagePayload {
   for (const block of blocks) {
     switch (block.type) {
       case 'header':
-        if (embed.title === undefined) embed.title = clip(block.text, DISCORD_LIMITS.title);
-        else parts.push(`**${escapeMarkdown(block.text)}**`);
+        if (embed.title === undefined) embed.title = clip(defuseMentions(block.text), DISCORD_LIMITS.title);
+        else parts.push(`**${escapeMarkdown(defuseMentions(block.text))}**`);
         break;
       case 'section':
         parts.push(discordMarkdown(block.text));
         break;
       case 'code':
-        parts.push(codeBlock(block.text, block.language));
+        parts.push(codeBlock(block.text, block.language)); // code blocks draw no mentions
         break;
       case 'divider':
         parts.push('───');
@@ -66,14 +66,14 @@ export function toDiscordMessage(message: ChatMessage): DiscordMessagePayload {
         for (const f of block.fields) {
           if (fields.length >= DISCORD_LIMITS.fields) break;
           fields.push({
-            name: clip(f.label, DISCORD_LIMITS.fieldName) || '\u200b',
+            name: clip(defuseMentions(f.label), DISCORD_LIMITS.fieldName) || '\u200b',
             value: clip(discordMarkdown(f.value), DISCORD_LIMITS.fieldValue) || '—',
             inline: true,
           });
         }
         break;
       case 'context':
-        footer.push(renderInline(block.text));
+        footer.push(defuseMentions(renderInline(block.text)));
         break;
     }
   }
@@ -88,7 +88,18 @@ export function toDiscordMessage(message: ChatMessage): DiscordMessagePayload {
 
 /** The chat Markdown subset is Discord Markdown already, except for the `&lt;` `&gt;` `&amp;` entities. */
 export function discordMarkdown(md: string): string {
-  return md.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return defuseMentions(md.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+}
+
+/** <@id>, <@!id> (users) and <@&id> (roles): the syntax Discord draws as a mention pill. */
+const MENTION_PILL = /<(?=@[!&]?\d+>)/g;
+
+/**
+ * The copilot's messages never mean to mention anyone (allowed_mentions already stops every ping); a zero-width space
+ * after "<" also keeps a user or role id quoted from untrusted text from being drawn as a mention of that person.
+ */
+export function defuseMentions(text: string): string {
+  return text.replace(MENTION_PILL, '<\u200b');
 }
 
 function escapeMarkdown(text: string): string {

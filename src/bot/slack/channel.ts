@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { App } from '@slack/bolt';
 import type { ChatChannel, ChatMessage, MessageBlock, PostedRef, ThreadRef } from '../../chat/channel.js';
+import { redactingLog } from '../../redaction/log.js';
 
 type WebClient = App['client'];
 
@@ -11,6 +12,12 @@ type WebClient = App['client'];
  * Thread mapping: the core posts an incident's root with `post(triggeringThread, …)`. In Slack the root already exists
  * (the alert or the mention), so a plain ThreadRef `{ channel: 'C…', threadId: '<ts>' }` handed in by the adapter is
  * answered as a reply under that message, and the returned thread id points at that same Slack thread.
+ *
+ * Mentions: a ChatMessage comes from the chat-agnostic core, which quotes alert, log and generated text and never
+ * means to ping anyone, so every mention in it (<!channel>, <!here>, <!everyone>, <!subteam^…>, <@U…>, and the words
+ * @channel, @here, @everyone) is sent as text. The adapter's own deliberate mentions ("Approved by <@U…>") are built
+ * from trusted ids in app.ts and posted with the client directly, not through this channel. Channel links (<#C…>)
+ * stay links: they ping no one.
  */
 export interface SlackChannelOptions {
   client: WebClient;
@@ -35,7 +42,15 @@ export function decodeSlackRef(ref: string, fallbackChannel?: string): { channel
 
 export class SlackChannel implements ChatChannel {
   readonly name = SLACK_CHANNEL_NAME;
-  constructor(private readonly opts: SlackChannelOptions) {}
+
+  linkTo(thread: ThreadRef): string {
+    const { channel, ts } = decodeSlackRef(thread.threadId, thread.channel);
+    return `<#${channel}> (thread of ${ts})`;
+  }
+  private readonly log: ((line: string) => void) | undefined;
+  constructor(private readonly opts: SlackChannelOptions) {
+    this.log = opts.log ? redactingLog(opts.log) : undefined;
+  }
 
   async post(thread: ThreadRef | null, message: ChatMessage): Promise<PostedRef> {
     const { client } = this.opts;
@@ -51,9 +66,10 @@ export class SlackChannel implements ChatChannel {
     }
     const res = await client.chat.postMessage({
       channel,
-      text: message.text,
+      text: slackText(message.text),
       blocks: toBlockKit(message) as never,
       unfurl_links: false,
+      link_names: false,
       ...(threadTs ? { thread_ts: threadTs } : {}),
     });
     const ts = String(res.ts);
@@ -65,7 +81,7 @@ export class SlackChannel implements ChatChannel {
 
   async update(ref: PostedRef, message: ChatMessage): Promise<void> {
     const { channel, ts } = decodeSlackRef(ref.messageId);
-    await this.opts.client.chat.update({ channel, ts, text: message.text, blocks: toBlockKit(message) as never });
+    await this.opts.client.chat.update({ channel, ts, text: slackText(message.text), blocks: toBlockKit(message) as never, link_names: false });
   }
 
   /** Files go into the thread; a failed upload is reported, never fatal (the message itself is already posted). */
@@ -74,10 +90,10 @@ export class SlackChannel implements ChatChannel {
       await this.opts.client.files.uploadV2({
         channel_id: channel,
         thread_ts: threadTs,
-        file_uploads: message.attachments!.map((a) => ({ file: a.path, filename: basename(a.path), title: a.title })),
+        file_uploads: message.attachments!.map((a) => ({ file: a.path, filename: basename(a.path), title: defuseBroadcastWords(a.title) })),
       } as never);
     } catch (err) {
-      this.opts.log?.(`slack: could not upload ${message.attachments!.length} file(s): ${(err as Error).message}`);
+      this.log?.(`slack: could not upload ${message.attachments!.length} file(s): ${(err as Error).message}`);
     }
   }
 }
@@ -125,7 +141,21 @@ export function toMrkdwn(text: string): string {
 
 /** Plain text for header/labels: Slack wants entities only for `<>&`, which plain_text shows literally. */
 function plain(text: string): string {
-  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return defuseBroadcastWords(text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')).replace(/<(?=[!@])/g, '<\u200b');
+}
+
+/** `<!…>` and `<@…>` (also unterminated) as entities, so Slack shows them as text instead of pinging anyone. */
+const SLACK_MENTION = /<([!@][^<>]*)(>?)/g;
+/** "@channel", "@here", "@everyone" typed as words; a zero-width space after "@" keeps them from linking. */
+const BROADCAST_WORD = /@(?=(?:channel|here|everyone)\b)/gi;
+
+function defuseBroadcastWords(text: string): string {
+  return text.replace(BROADCAST_WORD, '@\u200b');
+}
+
+/** mrkdwn as it goes to Slack: every mention defused (see SlackChannel), links and channel links kept. */
+export function slackText(mrkdwn: string): string {
+  return defuseBroadcastWords(mrkdwn.replace(SLACK_MENTION, (_m, body: string, close: string) => `&lt;${body}${close ? '&gt;' : ''}`));
 }
 
 /** A pure mapping of the chat-agnostic message onto Block Kit. */
@@ -133,13 +163,13 @@ export function toBlockKit(message: ChatMessage): SlackBlock[] {
   const blocks: SlackBlock[] = (message.blocks ?? []).map(toSlackBlock);
   if (blocks.length === 0 && !message.actions?.length) return [];
   if (message.actions?.length) {
-    if (blocks.length === 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(message.text, 3000) } });
+    if (blocks.length === 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(slackText(message.text), 3000) } });
     blocks.push({
       type: 'actions',
       elements: message.actions.slice(0, 25).map((a) => ({
         type: 'button',
         action_id: a.id,
-        text: { type: 'plain_text', text: clip(a.label, 75), emoji: true },
+        text: { type: 'plain_text', text: clip(plain(a.label), 75), emoji: true },
         value: clip(a.value, 2000),
         ...(a.style ? { style: a.style } : {}),
       })),
@@ -154,19 +184,19 @@ function toSlackBlock(b: MessageBlock): SlackBlock {
     case 'header':
       return { type: 'header', text: { type: 'plain_text', text: clip(plain(b.text), 150), emoji: true } };
     case 'section':
-      return { type: 'section', text: { type: 'mrkdwn', text: clip(toMrkdwn(b.text), 3000) } };
+      return { type: 'section', text: { type: 'mrkdwn', text: clip(slackText(toMrkdwn(b.text)), 3000) } };
     case 'context':
-      return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(toMrkdwn(b.text), 2000) }] };
+      return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(slackText(toMrkdwn(b.text)), 2000) }] };
     case 'divider':
       return { type: 'divider' };
     case 'fields':
       return {
         type: 'section',
-        fields: b.fields.slice(0, 10).map((f) => ({ type: 'mrkdwn', text: clip(`*${f.label.replace(/[*_~`]/g, '')}*\n${toMrkdwn(f.value)}`, 2000) })),
+        fields: b.fields.slice(0, 10).map((f) => ({ type: 'mrkdwn', text: clip(slackText(`*${f.label.replace(/[*_~`]/g, '')}*\n${toMrkdwn(f.value)}`), 2000) })),
       };
     case 'code': {
       // literal text: only <, >, & need escaping in mrkdwn; fences would close early on ``` so break them up
-      const body = b.text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/```/g, '`\u200b``');
+      const body = defuseBroadcastWords(b.text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/```/g, '`\u200b``'));
       return { type: 'section', text: { type: 'mrkdwn', text: `\`\`\`\n${clip(body, 2990)}\n\`\`\`` } };
     }
   }
