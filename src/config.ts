@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { compileRedactionPattern, splitRedactionPatterns } from './redaction/redact.js';
 
 /**
  * The one place that reads the environment. Everything else receives a validated Config from the composition root.
@@ -46,6 +47,7 @@ const EnvSchema = z.object({
   SRE_COPILOT_KUBECTL: z.string().default('kubectl'),
   SRE_COPILOT_KUBECTL_NAMESPACE: z.string().default('default'),
   SRE_COPILOT_KUBECTL_CONTEXT: z.string().optional(),
+  SRE_COPILOT_REDACT_PATTERNS: z.string().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   SLACK_BOT_TOKEN: z.string().optional(),
@@ -124,6 +126,8 @@ export interface Config {
   /** set when DISCORD_TOKEN is */
   discord: DiscordConfig | null;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** the deployment's own redaction patterns (regex sources), applied after the built-in rules */
+  redactPatterns?: string[];
 }
 
 const DEFAULT_BASE_URL = {
@@ -210,7 +214,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     slack,
     discord,
     logLevel: e.LOG_LEVEL,
+    redactPatterns: redactPatterns(e.SRE_COPILOT_REDACT_PATTERNS),
   };
+}
+
+/** Comma- or newline-separated regexes; each must compile now, so a typo stops start-up instead of leaking later. */
+function redactPatterns(value: string | undefined): string[] {
+  const patterns = splitRedactionPatterns(value ?? '');
+  try {
+    for (const p of patterns) compileRedactionPattern(p);
+  } catch (err) {
+    throw new ConfigError(`SRE_COPILOT_REDACT_PATTERNS: ${(err as Error).message}`);
+  }
+  return patterns;
 }
 
 function safeUserName(): string {
