@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Mastra } from '@mastra/core';
+import type { Mastra } from '@mastra/core';
 import { buildExperts } from './agents/registry.js';
 import { chooseModel } from './agents/model.js';
 import { createNarrator, type Narrator } from './agents/narrator.js';
@@ -11,8 +11,11 @@ import type { Config } from './config.js';
 import { createConnectors } from './connectors/registry.js';
 import type { Connectors } from './connectors/types.js';
 import { Copilot } from './copilot/copilot.js';
+import { createCopilotMastra } from './mastra/index.js';
+import { Conversation } from './copilot/conversation.js';
 import { loadRunbooks } from './knowledge/runbooks.js';
 import { createConfiguredExecutor } from './remediation/executors/registry.js';
+import { configureRedaction } from './redaction/redact.js';
 import { openStore } from './storage/registry.js';
 import type { IncidentStore } from './storage/types.js';
 import { createWorld } from './world/index.js';
@@ -25,6 +28,7 @@ import type { ScenarioWorld } from './world/types.js';
 export interface ScenarioRuntime {
   world: ScenarioWorld;
   copilot: Copilot;
+  conversation: Conversation;
   connectors: Connectors;
   store: IncidentStore;
   mastra: Mastra;
@@ -42,7 +46,8 @@ export async function createScenarioRuntime(opts: {
 }): Promise<ScenarioRuntime> {
   const shared = await assembleWorldRuntime(opts.config, opts.scenario, opts.seed, `${opts.scenario}-seed${opts.seed}`);
   const { world, connectors, store, mastra, narrator } = shared;
-  return { world, copilot: shared.copilotFor(opts.channel), connectors, store, mastra, narrator, close: shared.close };
+  const copilot = shared.copilotFor(opts.channel);
+  return { world, copilot, conversation: shared.conversationFor(copilot), connectors, store, mastra, narrator, close: shared.close };
 }
 
 /**
@@ -59,6 +64,8 @@ export interface ServeRuntime {
   narrator: Narrator | null;
   runbooks: Awaited<ReturnType<typeof loadRunbooks>>;
   copilotFor(channel: ChatChannel, opts?: { approvers?: string[]; isInApproverGroup?: (actor: string, approvers: string[]) => Promise<boolean> }): Copilot;
+  /** the conversation layer over a copilot: commands, alert parsing and de-duplication, the same for every adapter */
+  conversationFor(copilot: Copilot): Conversation;
   close(): Promise<void>;
 }
 
@@ -70,6 +77,8 @@ export async function createServeRuntime(opts: { config: Config; scenario?: stri
 
 /** One scenario world with its connectors, agents, store and narrator; Copilots are made per chat channel. */
 async function assembleWorldRuntime(config: Config, scenario: string, seed: number, folder: string): Promise<ServeRuntime> {
+  // first: the deployment's own patterns apply to everything posted, logged, stored or sent to an LLM from here on
+  configureRedaction({ patterns: config.redactPatterns ?? [] });
   const dir = path.join(config.home, 'worlds', folder);
   const world = createWorld({ scenario, seed, dir }); // validates the name before touching disk
   await rm(dir, { recursive: true, force: true }); // a run replays its scenario from scratch
@@ -77,7 +86,8 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
   const connectors = createConnectors({ kind: 'files', dir: world.dir });
   const model = chooseModel(config.llm);
   const experts = buildExperts(connectors, model);
-  const mastra = new Mastra({ agents: Object.fromEntries(experts.map((e) => [e.agent.id, e.agent])), logger: false });
+  // the Mastra instance: the experts as agents, the incident lifecycle as a workflow whose runs outlive the process
+  const { mastra, lifecycle, close: closeMastra } = await createCopilotMastra({ home: config.home, experts });
   const narrator = createNarrator(model, config.llm?.timeoutMs ?? 30_000);
   const store = await openStore(config.storage, config.home);
   const runbooks = await loadRunbooks(config.runbooksDir);
@@ -95,6 +105,19 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
     mastra,
     narrator,
     runbooks,
+    conversationFor: (copilot) =>
+      new Conversation({
+        copilot,
+        store,
+        knownServices: async () => (await connectors.cmdb.snapshot()).services.map((s) => s.name),
+        changes: async (sinceMinutes) => (await connectors.cmdb.snapshot()).changes.filter((c) => c.ts >= world.now() - sinceMinutes * 60_000),
+        runbooks,
+        now: () => world.now(),
+        narrator,
+        // the scenario world's firing alert is what a bare "diagnose" investigates
+        firingAlert: () => JSON.stringify(world.alertPayload()),
+        idleStatus: () => `An alert is firing (${world.def.description}); nobody has asked me to diagnose it yet.`,
+      }),
     copilotFor: (channel, extra = {}) =>
       new Copilot({
         config,
@@ -108,9 +131,13 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
         clock: { now: () => world.now(), wait: (minutes) => world.advance(minutes) },
         author,
         narrator,
+        lifecycle,
         ...(extra.approvers ? { approvers: extra.approvers } : {}),
         ...(extra.isInApproverGroup ? { isInApproverGroup: extra.isInApproverGroup } : {}),
       }),
-    close: () => store.close(),
+    close: async () => {
+      await store.close();
+      await closeMastra();
+    },
   };
 }

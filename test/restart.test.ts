@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChatChannel } from '../src/chat/channel.js';
 import { ConsoleChannel } from '../src/bot/console-channel.js';
 import type { Config } from '../src/config.js';
+import { LIFECYCLE_KEY } from '../src/mastra/index.js';
 import { createScenarioRuntime } from '../src/runtime.js';
 import { testConfig } from './helpers.js';
 
@@ -28,6 +29,10 @@ describe('after a restart', () => {
     expect(opened.session.result.plan!.risk).toBe('high');
     expect((await first.runtime.copilot.decide(id, 'alice', 'approved')).ok).toBe(true);
     expect(first.runtime.copilot.session(id)!.execution).toBeNull();
+    // the plan waits in the incident's lifecycle run, suspended at its approval step with alice's approval kept
+    const waiting = await first.runtime.mastra.getWorkflow(LIFECYCLE_KEY).listWorkflowRuns({ resourceId: id, status: 'suspended' });
+    expect(waiting.runs).toHaveLength(1);
+    expect(JSON.stringify(waiting.runs[0]!.snapshot)).toMatch(/"approvals":\[\{[^\]]*"actor":"alice"/);
     await first.runtime.close();
 
     const second = await boot(config);
@@ -47,27 +52,31 @@ describe('after a restart', () => {
 
     // a decided plan is not brought back: nothing can decide or run it again
     const third = await boot(config);
+    let id2 = '';
     try {
       expect(await third.runtime.copilot.restore()).toEqual([]);
       expect(await third.runtime.copilot.decide(id, 'alice', 'approved')).toEqual({ ok: false, error: `no plan awaits a decision for ${id}` });
-      // the same alert firing again is proposed again, and only this proposal's approvals count
+      // the same alert firing again is a new proposal (a new incident), and only this proposal's approvals count
       const again = await third.runtime.copilot.handleAlertText(JSON.stringify(third.runtime.world.alertPayload()));
       if (!again.ok) throw new Error(again.error);
-      expect(again.session.incident.id).toBe(id);
-      expect((await third.runtime.copilot.decide(id, 'bob', 'approved')).ok).toBe(true);
-      expect(third.runtime.copilot.session(id)!.execution).toBeNull();
+      id2 = again.session.incident.id;
+      expect(id2).not.toBe(id);
+      expect((await third.runtime.copilot.decide(id2, 'bob', 'approved')).ok).toBe(true);
+      expect(third.runtime.copilot.session(id2)!.execution).toBeNull();
     } finally {
       await third.runtime.close();
     }
 
     const fourth = await boot(config);
     try {
-      const [restored] = await fourth.runtime.copilot.restore();
-      expect(restored!.approvals!.map((a) => a.actor)).toEqual(['bob']);
-      expect(restored!.approval).toBeNull();
-      expect(restored!.execution).toBeNull();
-      const executed = (await fourth.runtime.store.listAudit({ incidentId: id })).filter((e) => e.type === 'executed');
-      expect(executed).toHaveLength(1);
+      const restored = await fourth.runtime.copilot.restore();
+      expect(restored.map((s) => s.incident.id)).toEqual([id2]);
+      expect(restored[0]!.approvals!.map((a) => a.actor)).toEqual(['bob']);
+      expect(restored[0]!.approval).toBeNull();
+      expect(restored[0]!.execution).toBeNull();
+      expect(await fourth.runtime.copilot.decide(id, 'bob', 'approved')).toEqual({ ok: false, error: `no plan awaits a decision for ${id}` });
+      const executed = (await fourth.runtime.store.listAudit()).filter((e) => e.type === 'executed');
+      expect(executed.map((e) => e.incidentId)).toEqual([id]);
     } finally {
       await fourth.runtime.close();
     }

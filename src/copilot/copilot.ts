@@ -2,24 +2,57 @@ import path from 'node:path';
 import type { ActionOutcome, CopilotDeps, IncidentSession } from './types.js';
 import { parseAlert } from '../alerts/index.js';
 import * as msg from '../chat/messages.js';
-import { runInvestigation } from '../investigation/run.js';
+import { InvestigationError } from '../investigation/run.js';
+import type { InvestigationResult } from '../investigation/types.js';
+import { APPROVAL, type IncidentHost, PendingApprovalSchema } from '../mastra/lifecycle.js';
+import { inMemoryLifecycle } from '../mastra/index.js';
+import { LifecycleRuns } from '../mastra/runs.js';
 import type { Incident, Signal, ThreadRef } from '../model/incident.js';
 import type { Report } from '../model/report.js';
-import { type ApprovalPolicy, decide, eligibleApprovers, requiredApprovals } from '../remediation/approval.js';
+import type { ApprovalPolicy } from '../remediation/approval.js';
 import { scriptsMessage } from '../remediation/scripts.js';
 import { openIncident } from './incident.js';
 import { ProgressTracker } from './progress.js';
-import { restorePendingSession } from './restore.js';
-import { type DryRunOutcome, type RemediationOps, dryRunPlan, executeApproved, mayApprove, proposeScriptPlan, refuse, rollbackPlan } from './remediation.js';
+import { restoreIncidents } from './restore.js';
+import {
+  type DryRunOutcome,
+  type RemediationOps,
+  dryRunPlan,
+  finishRemediation,
+  noteInterruptedExecution,
+  proposeScriptPlan,
+  rollbackPlan,
+  runApprovedPlan,
+  settleDecision,
+} from './remediation.js';
 import { writeIncidentReport } from './reporting.js';
 
 /** The chat-agnostic core: adapters hand it signals and decisions; it investigates, reports, and fixes on approval. */
 export class Copilot {
   private readonly sessions = new Map<string, IncidentSession>();
-  constructor(private readonly deps: CopilotDeps) {}
+  /** every incident is one run of the lifecycle workflow; this copilot drives the runs of its channel */
+  private readonly runs: LifecycleRuns;
+  constructor(private readonly deps: CopilotDeps) {
+    this.runs = new LifecycleRuns(deps.lifecycle ?? inMemoryLifecycle(deps.experts));
+  }
 
   get latest(): IncidentSession | undefined {
     return [...this.sessions.values()].at(-1);
+  }
+
+  /** every incident session this copilot holds, oldest first */
+  allSessions(): IncidentSession[] {
+    return [...this.sessions.values()];
+  }
+
+  /** How people reach `thread` from elsewhere, in the channel's own link syntax. */
+  threadLink(thread: ThreadRef): string {
+    return this.deps.channel.linkTo?.(thread) ?? 'its thread';
+  }
+
+  /** A line of plain text in an incident's thread (the conversation layer's notes: duplicates, reasons). */
+  async say(thread: ThreadRef, text: string): Promise<void> {
+    await this.deps.channel.post(thread, { text });
   }
 
   session(incidentId: string): IncidentSession | undefined {
@@ -27,22 +60,25 @@ export class Copilot {
   }
 
   /**
-   * After a restart: brings back this channel's recent incidents whose plan still awaits a decision (oldest first, so
-   * `latest` stays the newest), with the approvals already given. Decided plans are not restored, so they cannot be
-   * decided or run again; a new proposal (the alert firing again) starts afresh.
+   * After a restart (see restoreIncidents): brings back this channel's recent incidents from their lifecycle runs
+   * (oldest first, so `latest` stays the newest): plans that await a decision, with the approvals already given;
+   * runs a crash interrupted are restarted where they stopped (or marked abandoned). Decided plans are not brought
+   * back to be decided, and never run again. Returns the sessions that await a decision.
    */
   async restore(limit = 50): Promise<IncidentSession[]> {
-    const ids = (await this.deps.store.listIncidents()).slice(0, limit).reverse();
-    const cmdb = await this.deps.connectors.cmdb.snapshot();
-    const restored: IncidentSession[] = [];
-    for (const id of ids) {
-      if (this.sessions.has(id)) continue;
-      const session = await restorePendingSession(this.deps.store, id, cmdb);
-      if (!session || session.incident.thread.channel !== this.deps.channel.name) continue;
-      this.sessions.set(id, session);
-      restored.push(session);
-    }
-    return restored;
+    return restoreIncidents(
+      {
+        runs: this.runs,
+        store: this.deps.store,
+        channel: this.deps.channel,
+        expertIds: this.deps.experts.map((e) => e.id),
+        cmdb: () => this.deps.connectors.cmdb.snapshot(),
+        sessions: this.sessions,
+        hostFor: (incident) => this.hostFor(incident),
+        investigate: (incident) => this.investigate(incident),
+      },
+      limit,
+    );
   }
 
   /** An alert landed in a channel. Malformed alerts get a clear reply, never an exception. */
@@ -56,12 +92,17 @@ export class Copilot {
     return this.handleSignal({ kind: 'alert', alert, receivedAt: this.deps.clock.now() }, thread);
   }
 
-  async handleSignal(signal: Signal, thread: ThreadRef | null = null): Promise<ActionOutcome> {
+  /**
+   * A signal opens an incident, persisted before anything else happens (`onOpened` then lets an adapter acknowledge
+   * the delivery, and de-duplication register it), and investigates it.
+   */
+  async handleSignal(signal: Signal, thread: ThreadRef | null = null, opts: { onOpened?: (incident: Incident) => void } = {}): Promise<ActionOutcome> {
     const cmdb = await this.deps.connectors.cmdb.snapshot();
     const root = await this.deps.channel.post(thread, { text: signal.kind === 'alert' ? `🚨 ${signal.alert.name}` : signal.text });
     const threadRef: ThreadRef = { channel: this.deps.channel.name, threadId: root.threadId };
     const incident = openIncident(signal, threadRef, cmdb.services.map((s) => s.name));
     await this.deps.store.put(incident.id, 'incident', incident);
+    opts.onOpened?.(incident);
     await this.deps.channel.post(threadRef, msg.alertReceivedMessage(incident));
     try {
       return { ok: true, session: await this.investigate(incident) };
@@ -72,33 +113,30 @@ export class Copilot {
     }
   }
 
+  /**
+   * Starts the incident's lifecycle run; it returns once the plan awaits a decision (the approval step suspends) or
+   * there is nothing to decide. An earlier run of the same incident still waiting on a decision is superseded.
+   */
   private async investigate(incident: Incident): Promise<IncidentSession> {
+    const earlier = this.sessions.get(incident.id)?.runId;
+    const started = await this.runs.start(incident, this.hostFor(incident));
+    if (earlier && earlier !== started.runId) await this.runs.cancel(earlier).catch(() => undefined);
+    const session = this.sessions.get(incident.id);
+    if (started.status === 'failed' || session?.runId !== started.runId) {
+      throw new InvestigationError(`investigation of ${incident.id} did not finish: ${started.error ?? started.status}`);
+    }
+    return session;
+  }
+
+  /** The investigation's result, posted and kept: ranking, reflection, explanation, report, plan (the conclude step). */
+  private async conclude(runId: string, result: InvestigationResult): Promise<IncidentSession> {
     const { channel, store } = this.deps;
+    const incident = result.incident;
     const thread = incident.thread;
-    const progress = new ProgressTracker(channel, thread, this.deps.experts);
-    await progress.start();
-    const result = await runInvestigation(
-      {
-        connectors: this.deps.connectors,
-        experts: this.deps.experts,
-        approvers: this.deps.approvers ?? this.deps.config.approvers,
-        now: () => this.deps.clock.now(),
-        runbooks: this.deps.runbooks,
-        ...(this.deps.scriptWriters ? { scriptWriters: this.deps.scriptWriters } : {}),
-        listener: {
-          onExpertStart: (e) => progress.mark(e.id, 'running'),
-          onExpertDone: async (o) => {
-            await progress.mark(o.expert, o.error ? 'failed' : 'done', o.findings.length);
-            await channel.post(thread, o.error ? msg.errorMessage(`${o.name} could not finish: ${o.error}`) : msg.findingsMessage(o.name, o.findings));
-          },
-        },
-      },
-      incident,
-    );
     await channel.post(thread, msg.rankingMessage(result.ranked));
     await channel.post(thread, msg.reflectionMessage(result.reflection));
     const diagnosed: Incident = { ...incident, status: result.ranked.length > 0 ? 'diagnosed' : 'investigating' };
-    const draft: Omit<IncidentSession, 'report'> = { incident: diagnosed, result: { ...result, incident: diagnosed }, approval: null, execution: null, verification: null };
+    const draft: Omit<IncidentSession, 'report'> = { runId, incident: diagnosed, result: { ...result, incident: diagnosed }, approval: null, execution: null, verification: null };
     await this.explain(draft);
     const session: IncidentSession = { ...draft, report: await this.writeReport(draft) };
     await Promise.all([
@@ -121,31 +159,72 @@ export class Copilot {
     return session;
   }
 
-  /** An approver decided on the proposed plan. Approval executes it, then recovery is verified on fresh telemetry. */
+  /**
+   * What a run of this incident reads and acts through: this copilot's connectors, experts, thread, executor and
+   * sessions. One per run, so that its progress message follows this incident's experts only.
+   */
+  private hostFor(incident: Incident): IncidentHost {
+    const { channel, deps } = { channel: this.deps.channel, deps: this.deps };
+    const thread = incident.thread;
+    const progress = new ProgressTracker(channel, thread, deps.experts);
+    let started: Promise<void> | null = null;
+    const ops = () => this.ops();
+    return {
+      connectors: deps.connectors,
+      experts: deps.experts,
+      // the platform's list (SLACK_APPROVERS, DISCORD_APPROVERS), else SRE_COPILOT_APPROVERS; per-risk lists override both (approval.ts)
+      approvers: deps.approvers?.length ? deps.approvers : deps.config.approvers,
+      now: () => deps.clock.now(),
+      runbooks: deps.runbooks,
+      ...(deps.scriptWriters ? { scriptWriters: deps.scriptWriters } : {}),
+      listener: {
+        // the experts start together: the first posts the progress message, which the others then update
+        onExpertStart: async (e) => {
+          await (started ??= progress.start());
+          await progress.mark(e.id, 'running');
+        },
+        onExpertDone: async (o) => {
+          await progress.mark(o.expert, o.error ? 'failed' : 'done', o.findings.length);
+          await channel.post(thread, o.error ? msg.errorMessage(`${o.name} could not finish: ${o.error}`) : msg.findingsMessage(o.name, o.findings));
+        },
+      },
+      conclude: (runId, result) => this.conclude(runId, result),
+      session: (id) => this.sessions.get(id),
+      settle: (session, request, pending) => settleDecision(ops(), session, request, pending),
+      execute: (session, coApprovals) => runApprovedPlan(ops(), session, coApprovals),
+      executionInterrupted: (session) => noteInterruptedExecution(ops(), session),
+      finish: (session) => finishRemediation(ops(), session),
+    };
+  }
+
+  /**
+   * An approver decided on the proposed plan: the run's approval step is resumed with the decision. An approval
+   * that completes the plan's approvals executes it, then recovery is verified on fresh telemetry; a first approval
+   * of a high-risk plan leaves the step waiting for the second. A plan already settled is refused (and audited).
+   */
   async decide(incidentId: string, actor: string, decision: 'approved' | 'rejected'): Promise<ActionOutcome> {
     const session = this.sessions.get(incidentId);
-    const plan = session?.result.plan;
-    if (!session || !plan) return { ok: false, error: `no plan awaits a decision for ${incidentId}` };
-    const { store, channel, clock } = this.deps;
-    const thread = session.incident.thread;
-    const policy = this.approvalPolicy();
-    const memberOfApprovers = await mayApprove(this.deps, eligibleApprovers(plan, policy), actor);
-    const pending = session.approvals ?? [];
-    const verdict = decide(plan, actor, decision, { previous: session.approval, pending, now: clock.now(), memberOfApprovers, policy });
-    if (!verdict.ok) return refuse(this.deps, session, actor, verdict.reason, { plan });
-    await store.appendAudit({ type: decision, incidentId, planId: plan.id, planHash: plan.hash, actor, at: verdict.approval.at, detail: plan.title });
-    if (!verdict.complete) {
-      session.approvals = [...pending, verdict.approval];
-      const needed = requiredApprovals(plan);
-      await channel.post(thread, { text: `👍 Approved by ${actor} (${session.approvals.length} of ${needed}). This ${plan.risk}-risk plan needs a second, different approver before it runs.` });
-      return { ok: true, session };
+    if (!session?.result.plan) return { ok: false, error: `no plan awaits a decision for ${incidentId}` };
+    if (!session.runId) return { ok: false, error: `no run carries ${incidentId}` };
+    // settled already: the gate refuses (a plan is decided once), and the refusal is audited
+    if (session.approval) {
+      const again = await settleDecision(this.ops(), session, { actor, decision }, session.approvals ?? []);
+      return { ok: false, error: again.settled ? `the plan of ${incidentId} was already decided` : (again.refused ?? 'refused') };
     }
-    session.approval = verdict.approval;
-    if (decision === 'rejected') {
-      await channel.post(thread, { text: `Plan rejected by ${actor}; nothing was executed.` });
-      return { ok: true, session };
+    let outcome: Awaited<ReturnType<LifecycleRuns['resume']>>;
+    try {
+      outcome = await this.runs.resume(session.runId, APPROVAL, { actor, decision }, this.hostFor(session.incident));
+    } catch (err) {
+      // another decision was taken first (a double click), or the run no longer waits on one
+      return { ok: false, error: `no decision is awaited on ${incidentId} right now: ${(err as Error).message}` };
     }
-    await executeApproved(this.ops(), session, actor, pending);
+    if (outcome.status === 'failed') {
+      const error = `the fix of ${incidentId} could not be carried through: ${outcome.error ?? 'a step failed'}`;
+      await this.deps.channel.post(session.incident.thread, msg.errorMessage(error));
+      return { ok: false, error };
+    }
+    const waiting = PendingApprovalSchema.safeParse(outcome.suspendPayload?.[APPROVAL]);
+    if (outcome.status === 'suspended' && waiting.success && waiting.data.refused) return { ok: false, error: waiting.data.refused };
     return { ok: true, session };
   }
 

@@ -1,7 +1,7 @@
 import * as msg from '../chat/messages.js';
-import type { Approval, RemediationPlan } from '../model/remediation.js';
+import { type Approval, ExecutionSchema, type RemediationPlan } from '../model/remediation.js';
 import type { Report } from '../model/report.js';
-import { type ApprovalPolicy, eligibleApprovers } from '../remediation/approval.js';
+import { type ApprovalPolicy, decide, eligibleApprovers, requiredApprovals } from '../remediation/approval.js';
 import { planScriptRemediation } from '../remediation/planner.js';
 import { attempt } from '../remediation/executors/types.js';
 import { runPreChecks } from '../remediation/prechecks.js';
@@ -9,7 +9,7 @@ import { rollbackOffer, runRollback } from '../remediation/rollback.js';
 import { runPlan } from '../remediation/runner.js';
 import { scriptsMessage } from '../remediation/scripts.js';
 import { type RecoveryWindows, allRecovered, checkTargets, verifyRecovery } from '../remediation/verify.js';
-import type { ActionOutcome, CopilotDeps, IncidentSession } from './types.js';
+import type { ActionOutcome, CopilotDeps, GateOutcome, IncidentSession } from './types.js';
 
 /** What the copilot's remediation operations need: its dependencies, the approval policy, and its report writer. */
 export interface RemediationOps {
@@ -51,12 +51,46 @@ const preCheckContext = (ops: RemediationOps, session: IncidentSession) => ({
 });
 
 /**
- * Runs a plan whose approvals are complete: step by step, each after its pre-checks; every step's outcome audited;
- * a failed step offers the rollback (with a button); a successful run is verified on fresh telemetry.
+ * The approval gate for one decision on the incident's plan (policy: remediation/approval.ts). A refusal is audited
+ * and said in the thread; an approval or rejection is audited; a first approval of a high-risk plan is kept as
+ * pending (`approvals`); the decision that settles the plan is kept as `session.approval`.
  */
-export async function executeApproved(ops: RemediationOps, session: IncidentSession, actor: string, coApprovals: Approval[]): Promise<void> {
+export async function settleDecision(
+  ops: RemediationOps,
+  session: IncidentSession,
+  request: { actor: string; decision: 'approved' | 'rejected' },
+  pending: Approval[],
+): Promise<GateOutcome> {
+  const { store, channel, clock } = ops.deps;
+  const plan = session.result.plan!;
+  const { actor, decision } = request;
+  const memberOfApprovers = await mayApprove(ops.deps, eligibleApprovers(plan, ops.policy), actor);
+  const verdict = decide(plan, actor, decision, { previous: session.approval, pending, now: clock.now(), memberOfApprovers, policy: ops.policy });
+  if (!verdict.ok) {
+    await refuse(ops.deps, session, actor, verdict.reason, { plan });
+    return { settled: false, approvals: pending, refused: verdict.reason };
+  }
+  await store.appendAudit({ type: decision, incidentId: session.incident.id, planId: plan.id, planHash: plan.hash, actor, at: verdict.approval.at, detail: plan.title });
+  if (!verdict.complete) {
+    session.approvals = [...pending, verdict.approval];
+    await channel.post(session.incident.thread, {
+      text: `👍 Approved by ${actor} (${session.approvals.length} of ${requiredApprovals(plan)}). This ${plan.risk}-risk plan needs a second, different approver before it runs.`,
+    });
+    return { settled: false, approvals: session.approvals };
+  }
+  session.approval = verdict.approval;
+  if (decision === 'rejected') await channel.post(session.incident.thread, { text: `Plan rejected by ${actor}; nothing was executed.` });
+  return { settled: true, approval: verdict.approval, coApprovals: pending };
+}
+
+/**
+ * Runs a plan whose approvals are complete: step by step, each after its pre-checks; every step's outcome audited
+ * and the execution kept. `finishRemediation` then verifies it and offers the rollback when due.
+ */
+export async function runApprovedPlan(ops: RemediationOps, session: IncidentSession, coApprovals: Approval[]): Promise<void> {
   const { store, channel, clock, executor } = ops.deps;
   const plan = session.result.plan!;
+  const actor = session.approval?.actor ?? 'nobody';
   const incidentId = session.incident.id;
   const thread = session.incident.thread;
   await channel.post(thread, { text: `✅ Approved by ${actor}. Executing ${plan.steps.length} step(s) with the ${executor.name} executor, each after its pre-checks…` });
@@ -87,12 +121,42 @@ export async function executeApproved(ops: RemediationOps, session: IncidentSess
   }
   await store.put(incidentId, 'execution', execution);
   await channel.post(thread, msg.executionMessage(execution, plan));
-  if (execution.status === 'succeeded') await verifySession(ops, session);
-  // a failed step, or a fix that ran but did not help: offer to undo what ran
-  const offer = rollbackOffer(plan, execution, session.verification);
+}
+
+/**
+ * After a restart in the middle of a fix: whatever ran is not run again. The execution is taken from the records
+ * when it was kept before the restart; otherwise the thread is told that steps may have run, and recovery is
+ * checked next either way.
+ */
+export async function noteInterruptedExecution(ops: RemediationOps, session: IncidentSession): Promise<void> {
+  const { store, channel } = ops.deps;
+  const plan = session.result.plan!;
+  const kept = ExecutionSchema.safeParse(await store.get(session.incident.id, 'execution'));
+  if (kept.success && kept.data.planId === plan.id && kept.data.startedAt >= (session.approval?.at ?? Infinity)) {
+    session.execution = kept.data;
+    session.fixedAtMs = kept.data.finishedAt;
+    return;
+  }
+  await channel.post(session.incident.thread, {
+    text: `⚠️ sre-copilot restarted while the approved fix "${plan.title}" was running. It is not run again: some of its steps may have run. Checking recovery now; the audit log has what was recorded.`,
+  });
+}
+
+/**
+ * The end of a remediation: a successful run (or one a restart interrupted before its outcome was kept) is verified
+ * on fresh telemetry; a failed step, or a fix that ran but did not help, gets the rollback offer; the report is
+ * rewritten with the outcome.
+ */
+export async function finishRemediation(ops: RemediationOps, session: IncidentSession): Promise<void> {
+  const { store, channel } = ops.deps;
+  const plan = session.result.plan!;
+  const thread = session.incident.thread;
+  const execution = session.execution;
+  if (!execution || execution.status === 'succeeded') await verifySession(ops, session);
+  const offer = execution ? rollbackOffer(plan, execution, session.verification) : null;
   if (offer) await channel.post(thread, msg.rollbackOfferMessage(offer, plan));
   session.report = await ops.writeReport(session);
-  await store.put(incidentId, 'report', session.report);
+  await store.put(session.incident.id, 'report', session.report);
   await channel.post(thread, msg.reportMessage(session.report));
 }
 
@@ -158,7 +222,7 @@ export async function proposeScriptPlan(
     target: input.target,
     script: input.script,
     description: input.description,
-    approvers: ops.deps.approvers ?? ops.deps.config.approvers,
+    approvers: ops.deps.approvers?.length ? ops.deps.approvers : ops.deps.config.approvers,
     verification: session.result.plan?.verification ?? [],
     now: clock.now(),
   });

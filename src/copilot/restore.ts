@@ -1,70 +1,138 @@
-import { z } from 'zod';
-import { FindingSchema, HypothesisSchema, ReflectionSchema } from '../model/evidence.js';
-import { IncidentSchema } from '../model/incident.js';
-import { type Approval, type AuditEvent, RemediationPlanSchema } from '../model/remediation.js';
-import { ReportSchema } from '../model/report.js';
+import type { ChatChannel } from '../chat/channel.js';
+import * as msg from '../chat/messages.js';
+import { investigationResult, stepOutput } from '../investigation/run.js';
+import { APPROVAL, CONCLUDE, ConcludedSchema, DecidedSchema, EXECUTE, ExecutedSchema, FinishedSchema, type IncidentHost, PendingApprovalSchema, VERIFY } from '../mastra/lifecycle.js';
+import { ACTIVE_STATUSES, type LifecycleRun, type LifecycleRuns } from '../mastra/runs.js';
+import { type Incident, IncidentSchema } from '../model/incident.js';
+import { type RemediationPlan, RemediationPlanSchema } from '../model/remediation.js';
 import type { Cmdb } from '../model/telemetry.js';
-import { requiredApprovals } from '../remediation/approval.js';
-import { investigationWindows } from '../investigation/windows.js';
 import type { IncidentStore } from '../storage/types.js';
 import type { IncidentSession } from './types.js';
 
 /**
- * Rebuilds, after a restart, an incident session whose plan still awaits a decision, with the approvals already
- * given, so it can still be decided. Only the last proposal of the plan counts (an alert that fires again is
- * proposed again): its approvals are the audit events after that proposal. A plan that was settled (rejected, or
- * approved by enough people) or ran is not brought back (null), so nothing can decide or run it again; neither is a
- * session whose records do not parse.
+ * Rebuilds an incident's session from its lifecycle run as storage keeps it (after a restart): the investigation's
+ * step outputs, the diagnosis, the approvals given so far (the suspended approval step's payload) or the decision,
+ * the execution and the verification. The plan is the newest proposal: the run's, or a script that replaced it
+ * later (kept in the incident records). Null before the diagnosis was concluded, or when a stored output does not
+ * parse.
  */
-export async function restorePendingSession(store: IncidentStore, incidentId: string, cmdb: Cmdb): Promise<IncidentSession | null> {
-  const read = async <S extends z.ZodType>(kind: Parameters<IncidentStore['get']>[1], schema: S): Promise<z.infer<S> | null> => {
-    const raw = await store.get(incidentId, kind);
-    if (raw === null) return null;
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw new Error(`${incidentId}: stored ${kind} does not parse`);
-    return parsed.data;
-  };
+export async function sessionFromRun(run: LifecycleRun, store: IncidentStore, expertIds: readonly string[], cmdb: Cmdb): Promise<IncidentSession | null> {
   try {
-    const [incident, report, findings, ranked, reflection, plan] = await Promise.all([
-      read('incident', IncidentSchema),
-      read('report', ReportSchema),
-      read('findings', z.array(FindingSchema)),
-      read('hypotheses', z.array(HypothesisSchema)),
-      read('reflection', ReflectionSchema),
-      read('plan', RemediationPlanSchema),
-    ]);
-    if (!incident || !report || !findings || !ranked || !reflection || !plan) return null;
-    const all = await store.listAudit({ incidentId });
-    const lastProposal = all.findLastIndex((e) => e.type === 'proposed' && e.planId === plan.id && e.planHash === plan.hash);
-    if (lastProposal < 0) return null;
-    const round = all.slice(lastProposal + 1).filter((e) => e.planId === plan.id);
-    const { approval, pending } = decisions(round, plan.id, plan.hash, requiredApprovals(plan));
-    if (approval || round.some((e) => e.type === 'executed' || e.type === 'step_failed')) return null;
-    const { baseline, window } = investigationWindows(incident.window.toMs);
+    const concluded = stepOutput(run.steps, CONCLUDE, ConcludedSchema);
+    const investigated = investigationResult(run.steps, expertIds, cmdb);
+    if (!concluded || !investigated) return null;
+    const recorded = RemediationPlanSchema.safeParse(await store.get(run.incidentId, 'plan')).data ?? null;
+    const plan = newestPlan(investigated.plan, recorded, concluded.report.createdAt);
+    const decided = stepOutput(run.steps, APPROVAL, DecidedSchema);
+    const waiting = PendingApprovalSchema.safeParse(run.steps[APPROVAL]?.suspendPayload);
+    const pending = decided ? decided.coApprovals : waiting.success ? waiting.data.approvals.filter((a) => a.planId === plan?.id && a.planHash === plan?.hash) : [];
+    const verified = stepOutput(run.steps, VERIFY, FinishedSchema);
+    const incident = verified?.verification ? { ...concluded.incident, status: verified.verification.recovered ? ('resolved' as const) : ('unresolved' as const) } : concluded.incident;
+    const execution = stepOutput(run.steps, EXECUTE, ExecutedSchema)?.execution ?? null;
     return {
+      runId: run.runId,
       incident,
-      result: { incident, cmdb, baseline, window, outcomes: [], findings, ranked, reflection, plan, planner: 'deterministic planner' },
-      report,
-      approval: null,
+      result: { ...investigated, incident, plan },
+      report: concluded.report,
+      approval: decided?.approval ?? null,
       approvals: pending,
-      execution: null,
-      verification: null,
+      execution,
+      verification: verified?.verification ?? null,
+      ...(execution ? { fixedAtMs: execution.finishedAt } : {}),
+      ...(concluded.explanation ? { explanation: concluded.explanation } : {}),
     };
   } catch {
     return null;
   }
 }
 
-/** The decision that settled the plan (a rejection, or the approval that completed the count) and earlier approvals. */
-function decisions(audit: AuditEvent[], planId: string, planHash: string, needed: number): { approval: Approval | null; pending: Approval[] } {
-  const pending: Approval[] = [];
-  for (const e of audit) {
-    if (e.planId !== planId || e.planHash !== planHash || (e.type !== 'approved' && e.type !== 'rejected')) continue;
-    const a: Approval = { planId, planHash, actor: e.actor, decision: e.type, at: e.at };
-    if (e.type === 'rejected') return { approval: a, pending };
-    if (pending.some((p) => p.actor === a.actor)) continue;
-    if (pending.length + 1 >= needed) return { approval: a, pending };
-    pending.push(a);
+/**
+ * A script proposed after the diagnosis replaces the run's plan; the records keep the latest proposal. Both times
+ * are the copilot's clock; `concludedAt` keeps a plan of an earlier run of the incident out of a run without one.
+ */
+function newestPlan(fromRun: RemediationPlan | null, recorded: RemediationPlan | null, concludedAt: number): RemediationPlan | null {
+  if (!recorded) return fromRun;
+  if (!fromRun) return recorded.createdAt >= concludedAt ? recorded : null;
+  return recorded.incidentId === fromRun.incidentId && recorded.createdAt > fromRun.createdAt ? recorded : fromRun;
+}
+
+/** What restoring a channel's incidents needs from its copilot. */
+export interface RestoreContext {
+  runs: LifecycleRuns;
+  store: IncidentStore;
+  channel: ChatChannel;
+  expertIds: readonly string[];
+  cmdb(): Promise<Cmdb>;
+  sessions: Map<string, IncidentSession>;
+  hostFor(incident: Incident): IncidentHost;
+  /** investigates an incident from the start (one whose run never began) */
+  investigate(incident: Incident): Promise<IncidentSession>;
+}
+
+/**
+ * After a restart, for one chat channel (oldest first, so the newest session is the copilot's latest):
+ * - a run suspended at the approval step comes back as a session with the approvals already given;
+ * - a run the crash interrupted (an investigation, a fix, its verification) is restarted where it stopped, with a
+ *   notice in its thread; one that cannot be is marked abandoned (Mastra: canceled), with a notice;
+ * - an incident opened but never investigated (the crash came before its run began) is investigated now.
+ * Runs that finished (decided, executed, verified) are not brought back, so nothing decides or runs them again.
+ * Returns the sessions that now wait on a decision.
+ */
+export async function restoreIncidents(ctx: RestoreContext, limit: number): Promise<IncidentSession[]> {
+  const runs = await ctx.runs.latestPerIncident();
+  const mine = runs.filter((r) => r.incident?.thread.channel === ctx.channel.name).slice(0, limit).reverse();
+  const cmdb = await ctx.cmdb();
+  const waiting: IncidentSession[] = [];
+  for (const run of mine) {
+    if (ctx.sessions.has(run.incidentId)) continue;
+    const session = run.status === 'suspended' ? await sessionFromRun(run, ctx.store, ctx.expertIds, cmdb) : ACTIVE_STATUSES.has(run.status) ? await resumeRun(ctx, run, cmdb) : null;
+    if (!session) continue;
+    ctx.sessions.set(run.incidentId, session);
+    if (!session.approval && !session.execution) waiting.push(session);
   }
-  return { approval: null, pending };
+  const withRun = new Set(runs.map((r) => r.incidentId));
+  for (const id of (await ctx.store.listIncidents()).slice(0, limit).reverse()) {
+    if (withRun.has(id) || ctx.sessions.has(id)) continue;
+    const incident = IncidentSchema.safeParse(await ctx.store.get(id, 'incident'));
+    if (!incident.success || incident.data.thread.channel !== ctx.channel.name || incident.data.status !== 'investigating') continue;
+    await ctx.channel.post(incident.data.thread, { text: '🔁 sre-copilot restarted before this investigation began; starting it now.' });
+    try {
+      waiting.push(await ctx.investigate(incident.data));
+    } catch (err) {
+      await ctx.channel.post(incident.data.thread, msg.errorMessage(`investigation failed: ${(err as Error).message}`));
+    }
+  }
+  return waiting;
+}
+
+/** Restarts an interrupted run where it stopped; the session it arrives at (null: abandoned, with a notice). */
+async function resumeRun(ctx: RestoreContext, run: LifecycleRun, cmdb: Cmdb): Promise<IncidentSession | null> {
+  const incident = run.incident!;
+  await ctx.channel.post(incident.thread, { text: `🔁 sre-copilot restarted while ${phaseOf(run)}; picking it up where it stopped…` });
+  // from the diagnosis on, the steps act on the session: it is rebuilt before the run goes on
+  const before = await sessionFromRun(run, ctx.store, ctx.expertIds, cmdb);
+  if (before) ctx.sessions.set(run.incidentId, before);
+  else if (run.steps[CONCLUDE]?.status === 'success') return abandon(ctx, run, 'its stored diagnosis could not be read back');
+  try {
+    const outcome = await ctx.runs.restart(run.runId, ctx.hostFor(incident));
+    if (outcome.status === 'failed') return abandon(ctx, run, outcome.error ?? 'a step failed', false);
+    return ctx.sessions.get(run.incidentId) ?? null;
+  } catch (err) {
+    return abandon(ctx, run, (err as Error).message);
+  }
+}
+
+async function abandon(ctx: RestoreContext, run: LifecycleRun, reason: string, cancel = true): Promise<null> {
+  ctx.sessions.delete(run.incidentId);
+  if (cancel) await ctx.runs.cancel(run.runId).catch(() => undefined);
+  await ctx.channel.post(run.incident!.thread, msg.errorMessage(`This incident could not be resumed after the restart (${reason}); it is marked abandoned. Send the alert again, or ask me to diagnose, to start over.`));
+  return null;
+}
+
+function phaseOf(run: LifecycleRun): string {
+  const done = (id: string) => run.steps[id]?.status === 'success';
+  if (!done(CONCLUDE)) return 'investigating this incident';
+  if (!done(APPROVAL)) return 'recording a decision on the plan';
+  if (!done(EXECUTE)) return 'running the approved fix';
+  return 'verifying the fix';
 }

@@ -11,6 +11,7 @@ import type { Executor } from '../remediation/executors/types.js';
 import type { RollbackResult } from '../remediation/rollback.js';
 import type { ScriptWriter } from '../remediation/script-writer.js';
 import type { IncidentStore } from '../storage/types.js';
+import type { AnyWorkflow } from '@mastra/core/workflows';
 
 /** Time as the copilot sees it: the wall clock in production, the simulated clock in the scenario world. */
 export interface Clock {
@@ -41,9 +42,17 @@ export interface CopilotDeps {
    * (Slack user groups, Discord roles). Plain user ids in the list need no lookup.
    */
   isInApproverGroup?: (actor: string, approvers: string[]) => Promise<boolean>;
+  /**
+   * The incident lifecycle workflow (mastra/lifecycle.ts) registered on the runtime's Mastra, with its storage: runs
+   * survive a restart.
+   * Without it (a copilot assembled by hand) the copilot registers the workflow on a Mastra of its own, in memory.
+   */
+  lifecycle?: AnyWorkflow;
 }
 
 export interface IncidentSession {
+  /** the lifecycle workflow run that carries this incident (its approval step waits on the plan) */
+  runId?: string;
   incident: Incident;
   result: InvestigationResult;
   report: Report;
@@ -58,5 +67,14 @@ export interface IncidentSession {
   fixedAtMs?: number;
   explanation?: { text: string; author: string };
 }
+
+/** One decision on a plan, as an approval step is resumed with it. */
+export interface DecisionRequest {
+  actor: string;
+  decision: 'approved' | 'rejected';
+}
+
+/** What the approval gate made of a decision: the plan settled (approved or rejected), or it still waits. */
+export type GateOutcome = { settled: true; approval: Approval; coApprovals: Approval[] } | { settled: false; approvals: Approval[]; refused?: string };
 
 export type ActionOutcome = { ok: true; session: IncidentSession } | { ok: false; error: string };

@@ -1,34 +1,48 @@
-import type { Incident } from '../model/incident.js';
+import { z } from 'zod';
+import type { Cmdb } from '../model/telemetry.js';
 import type { InvestigationResult } from './types.js';
-import { createInvestigationWorkflow, type WorkflowDeps } from './workflow.js';
-import { investigationWindows } from './windows.js';
+import { OutcomeSchema, PLAN, PlannedSchema, RANK, RankedSchema, TRIAGE, TriageSchema, expertStepId, findingsOf } from './workflow.js';
 
 export class InvestigationError extends Error {
   override name = 'InvestigationError';
 }
 
-/** Runs one investigation; a fresh workflow per incident keeps concurrent incidents apart. */
-export async function runInvestigation(deps: WorkflowDeps, incident: Incident): Promise<InvestigationResult> {
-  const { workflow, cmdbOf } = createInvestigationWorkflow(deps);
-  const run = await workflow.createRun();
-  const result = await run.start({ inputData: { incident } });
-  if (result.status !== 'success') {
-    const reason = result.status === 'failed' ? String(result.error?.message ?? result.error) : result.status;
-    throw new InvestigationError(`investigation of ${incident.id} did not finish: ${reason}`);
-  }
-  const out = result.result;
-  const { baseline, window } = investigationWindows(incident.window.toMs);
+/** A run's step results as Mastra reports them (live or from storage): step id → status and output. */
+export type StepResults = Record<string, { status: string; output?: unknown; suspendPayload?: unknown } | undefined>;
+
+/** The output of a step that succeeded, validated; null when the step has not (yet) succeeded. */
+export function stepOutput<S extends z.ZodType>(steps: StepResults, id: string, schema: S): z.infer<S> | null {
+  const step = steps[id];
+  if (step?.status !== 'success') return null;
+  const parsed = schema.safeParse(step.output);
+  if (!parsed.success) throw new InvestigationError(`the stored output of step ${id} does not parse: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
+}
+
+/**
+ * The investigation's result from a run's step results, once its planning step succeeded (null before): the same
+ * whether the run just finished here or was read back from storage after a restart.
+ */
+export function investigationResult(steps: StepResults, expertIds: readonly string[], cmdb: Cmdb): InvestigationResult | null {
+  const triage = stepOutput(steps, TRIAGE, TriageSchema);
+  const ranked = stepOutput(steps, RANK, RankedSchema);
+  const planned = stepOutput(steps, PLAN, PlannedSchema);
+  if (!triage || !ranked || !planned) return null;
+  const outcomes = expertIds.flatMap((id) => {
+    const o = stepOutput(steps, expertStepId(id), OutcomeSchema);
+    return o ? [o] : [];
+  });
   return {
-    incident,
-    cmdb: cmdbOf()!,
-    baseline,
-    window,
-    outcomes: out.outcomes.map((o: { expert: string }) => ({ ...o, expert: o.expert as InvestigationResult['outcomes'][number]['expert'] })) as InvestigationResult['outcomes'],
-    findings: out.findings,
-    ranked: out.ranked,
-    reflection: out.reflection,
-    plan: out.plan,
-    planNotes: out.planNotes,
+    incident: triage.incident,
+    cmdb,
+    baseline: triage.baseline,
+    window: triage.window,
+    outcomes,
+    findings: findingsOf(outcomes),
+    ranked: ranked.ranked,
+    reflection: ranked.reflection,
+    plan: planned.plan,
+    planNotes: planned.planNotes,
     planner: 'deterministic planner',
   };
 }

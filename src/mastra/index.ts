@@ -1,0 +1,50 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Mastra } from '@mastra/core';
+import { ConsoleLogger } from '@mastra/core/logger';
+import type { AnyWorkflow } from '@mastra/core/workflows';
+import { LibSQLStore } from '@mastra/libsql';
+import type { BuiltExpert } from '../agents/expert-agent.js';
+import type { ExpertRunner } from '../investigation/types.js';
+import { createLifecycleWorkflow } from './lifecycle.js';
+
+/** The key the lifecycle workflow is registered under (its id is LIFECYCLE_WORKFLOW_ID). */
+export const LIFECYCLE_KEY = 'incidentLifecycle';
+
+export interface CopilotMastra {
+  mastra: Mastra;
+  /** the registered incident lifecycle workflow: every incident is one run of it, kept in `storageFile` */
+  lifecycle: AnyWorkflow;
+  storageFile: string;
+  close(): Promise<void>;
+}
+
+/** Mastra's own tables (workflow runs, their step results, suspended approvals) live next to the incident store. */
+export const mastraStorageFile = (home: string) => path.join(home, 'mastra.db');
+
+/**
+ * The composition root of the Mastra side: every expert is a registered agent with its analysis tool, the incident
+ * lifecycle is a registered workflow, and Mastra's storage (LibSQL, a file under the copilot home) keeps every run,
+ * so a restarted process resumes what the last one left. Mastra logs warnings and errors to stderr.
+ */
+export async function createCopilotMastra(opts: { home: string; experts: BuiltExpert[] }): Promise<CopilotMastra> {
+  const storageFile = mastraStorageFile(opts.home);
+  await mkdir(path.dirname(storageFile), { recursive: true });
+  const storage = new LibSQLStore({ id: 'sre-copilot', url: `file:${storageFile}` });
+  const mastra = new Mastra({
+    agents: Object.fromEntries(opts.experts.map((e) => [e.agent.id, e.agent])),
+    workflows: { [LIFECYCLE_KEY]: createLifecycleWorkflow(opts.experts.map((e) => e.runner)) },
+    storage,
+    logger: new ConsoleLogger({ name: 'sre-copilot', level: 'warn' }),
+  });
+  return { mastra, lifecycle: mastra.getWorkflow(LIFECYCLE_KEY), storageFile, close: () => storage.close() };
+}
+
+/**
+ * For a copilot assembled by hand, without the runtime's Mastra: the same workflow on a Mastra of its own whose
+ * runs live in memory (they do not survive the process).
+ */
+export function inMemoryLifecycle(experts: ExpertRunner[]): AnyWorkflow {
+  const mastra = new Mastra({ workflows: { [LIFECYCLE_KEY]: createLifecycleWorkflow(experts) }, logger: false });
+  return mastra.getWorkflow(LIFECYCLE_KEY);
+}
