@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ChangeOriginSchema } from './telemetry.js';
 
 export const FaultKindSchema = z.enum([
   'cpu_saturation',
@@ -48,6 +49,7 @@ export const FindingSchema = z.object({
   direction: z.enum(['up', 'down']).optional(),
   faultHints: z.array(FaultKindSchema).describe('fault kinds this observation is typical of'),
   series: z.object({ entity: z.string(), metric: z.string() }).optional().describe('chartable series'),
+  origin: ChangeOriginSchema.optional().describe("on a change finding: 'remediation' when the change was a fix (context, never a suspect)"),
 });
 export type Finding = z.infer<typeof FindingSchema>;
 

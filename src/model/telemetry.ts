@@ -68,17 +68,37 @@ export const CmdbHostSchema = z.object({
 });
 export type CmdbHost = z.infer<typeof CmdbHostSchema>;
 
+/**
+ * Who made a change, when it matters: 'remediation' marks an action taken to fix an incident (the copilot's own, or
+ * other incident automation's). Such a change is context for a later diagnosis, never a suspect, and a version it
+ * rolled away from is never proposed again. Absent: an ordinary change (a release, a config edit, a patch).
+ */
+export const ChangeOriginSchema = z.literal('remediation');
+export type ChangeOrigin = z.infer<typeof ChangeOriginSchema>;
+
 export const ChangeEventSchema = z.object({
   id: z.string(),
   ts: z.number(),
-  kind: z.enum(['deploy', 'config', 'infra', 'feature_flag']),
-  target: z.string().describe('service or host'),
+  /** operation: an action on a running component that is neither a deploy nor a config change (restart, scale-out, failover …) */
+  kind: z.enum(['deploy', 'config', 'infra', 'feature_flag', 'operation']),
+  target: z.string().describe('service, host, or a link "caller->callee"'),
   description: z.string(),
   from: z.string().optional(),
   to: z.string().optional(),
   author: z.string(),
+  origin: ChangeOriginSchema.optional(),
+  incidentId: z.string().optional().describe('the incident a remediation change was made for'),
+  planId: z.string().optional().describe('the approved plan that made a remediation change'),
 });
 export type ChangeEvent = z.infer<typeof ChangeEventSchema>;
+
+/** The remediation that later took a change away (rolled its version back, reverted its value), if any: the first. */
+export function undoneByRemediation(c: ChangeEvent, changes: readonly ChangeEvent[]): ChangeEvent | undefined {
+  if (c.origin === 'remediation' || c.to === undefined) return undefined;
+  return changes
+    .filter((r) => r.origin === 'remediation' && r.target === c.target && r.kind === c.kind && r.ts > c.ts && r.from === c.to)
+    .sort((a, b) => a.ts - b.ts)[0];
+}
 
 export const CmdbSchema = z.object({
   services: z.array(CmdbServiceSchema),

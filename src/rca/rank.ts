@@ -32,7 +32,10 @@ export const RANKING_PARAMS = {
 export interface ComponentEvidence {
   component: string;
   findings: Finding[];
+  /** changes that may have caused something: releases, config edits, patches */
   changes: Finding[];
+  /** fixes made to this component (by the copilot or other incident automation): context, never a cause */
+  remediations: Finding[];
   anomaly: number;
   onsetMs: number;
   specificity: number;
@@ -45,7 +48,16 @@ export interface RankInput {
   alerted: string[];
 }
 
-const isChange = (f: Finding) => f.anomaly === 'change';
+const isRemediation = (f: Finding) => f.anomaly === 'change' && f.origin === 'remediation';
+const isChange = (f: Finding) => f.anomaly === 'change' && !isRemediation(f);
+
+/**
+ * A restart that began with a remediation of the same component (a restart, a rollback's rollout) is what the fix
+ * did, not a symptom: counting it would make the copilot suspect its own action in the next diagnosis.
+ */
+function causedByRemediation(f: Finding, remediations: Finding[]): boolean {
+  return f.anomaly === 'restart' && remediations.some((r) => r.component === f.component && f.onsetMs >= r.onsetMs - 60_000 && f.onsetMs <= r.onsetMs + RANKING_PARAMS.onsetToleranceMs);
+}
 
 export function gatherEvidence(findings: Finding[]): Map<string, ComponentEvidence> {
   // The same observation attached to several components (a host metric seen by every service on the host) points at
@@ -54,18 +66,25 @@ export function gatherEvidence(findings: Finding[]): Map<string, ComponentEviden
   const sharingKey = (f: Finding) => `${f.expert}|${f.signal}|${f.summary}`;
   for (const f of findings) sharedBy.set(sharingKey(f), (sharedBy.get(sharingKey(f)) ?? new Set()).add(f.component));
 
+  const remediations = findings.filter(isRemediation);
   const byComponent = new Map<string, ComponentEvidence>();
   const weighted = new Map<string, number[]>();
   for (const f of findings) {
+    if (causedByRemediation(f, remediations)) continue;
     const e = byComponent.get(f.component) ?? {
       component: f.component,
       findings: [],
       changes: [],
+      remediations: [],
       anomaly: 0,
       onsetMs: Number.POSITIVE_INFINITY,
       specificity: 0,
     };
     byComponent.set(f.component, e);
+    if (isRemediation(f)) {
+      e.remediations.push(f);
+      continue;
+    }
     if (isChange(f)) {
       e.changes.push(f);
       continue;

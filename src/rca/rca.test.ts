@@ -159,3 +159,39 @@ describe('reflect', () => {
     expect(ranked).toEqual(right);
   });
 });
+
+describe("the copilot's own remediations", () => {
+  // Ten minutes in, the copilot restarted the cache and rolled payment back; each rollout restarted the service.
+  const remediation = (component: string, onsetMin: number, summary: string): Finding =>
+    finding(component, 0.15, onsetMin, { expert: 'cmdb', anomaly: 'change', signal: `chg-${component}`, summary, origin: 'remediation' });
+  const afterFixes = () => [
+    finding('gateway', 0.5, 11),
+    finding('web', 0.45, 11),
+    finding('order', 0.4, 11),
+    finding('payment', 0.35, 11),
+    remediation('payment', 10, 'sre-copilot rolled back payment 2.0.1 → 2.0.0 at 09:10'),
+    finding('payment', 0.3, 10, { expert: 'metrics', anomaly: 'restart', signal: 'restarts', summary: 'payment restarted at 09:10 with deploy chg-payment', faultHints: ['bad_deploy'] }),
+    remediation('cache', 10, 'sre-copilot acted on cache at 09:10: Restarted cache'),
+    finding('cache', 0.7, 10, { expert: 'metrics', anomaly: 'restart', signal: 'restarts', summary: 'cache restarted 1 time from 09:10', faultHints: ['memory_leak'] }),
+  ];
+
+  it('never ranks a remediation, or the restart it caused, as evidence of a fault', () => {
+    const findings = afterFixes();
+    const ranked = rankHypotheses({ findings, graph, alerted: ['gateway'] });
+    const ownIds = new Set(findings.filter((f) => f.origin === 'remediation' || f.anomaly === 'restart').map((f) => f.id));
+    expect(ranked.map((h) => h.component)).not.toContain('cache');
+    for (const h of ranked) expect(h.findingIds.filter((id) => ownIds.has(id))).toEqual([]);
+    const payment = ranked.find((h) => h.component === 'payment')!;
+    expect(payment.evidence.join(' ')).not.toMatch(/rolled back|restarted/);
+    const { reflection } = reflect({ ranked: [payment], findings, graph, alerted: ['gateway'] });
+    expect(reflection.checks.find((c) => c.name === 'kind_supported')).toMatchObject({ passed: false });
+  });
+
+  it('would suspect the same restarts if nobody had marked them as remediations', () => {
+    const findings = afterFixes().map(({ origin: _origin, ...f }) => f);
+    const ranked = rankHypotheses({ findings, graph, alerted: ['gateway'] });
+    expect(ranked.find((h) => h.component === 'cache')?.kind).toBe('memory_leak');
+    const payment = ranked.find((h) => h.component === 'payment')!;
+    expect(payment.evidence.join(' ')).toMatch(/rolled back/);
+  });
+});

@@ -78,7 +78,9 @@ export function checkHypothesis(
         : `${culprits.map((c) => `${c.component} (onset ${clock(c.onsetMs)})`).join(', ')} went bad first and would explain it`,
   });
 
-  const supporting = input.findings.filter((f) => f.component === h.component && f.faultHints.includes(h.kind));
+  // from the gathered evidence, so a remediation and what it did (its rollout's restart) never support a fault kind
+  const own = evidence.get(h.component);
+  const supporting = [...(own?.findings ?? []), ...(own?.changes ?? [])].filter((f) => f.faultHints.includes(h.kind));
   checks.push({
     name: 'kind_supported',
     passed: supporting.length > 0,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Runbook } from '../knowledge/runbooks.js';
 import type { Hypothesis } from '../model/evidence.js';
 import type { Cmdb } from '../model/telemetry.js';
-import { NoFittingActionError, planRemediation } from './planner.js';
+import { NoFittingActionError, RefusedByHistoryError, planRemediation } from './planner.js';
 import { proposeRemediation } from './propose.js';
 import type { ScriptWriter } from './script-writer.js';
 import { T, cmdb, hypothesis, incident } from './test-fixtures.js';
@@ -104,5 +104,69 @@ describe('proposeRemediation: a script when no registered action fits', () => {
     const evil: Cmdb = { ...cmdb, services: [...cmdb.services, { name: hostile, kind: 'database', tier: 0, owner: 'x', hosts: [], dependsOn: [] }] };
     const p = await proposeRemediation({ incident, hypothesis: on(hostile, 'cpu_saturation'), cmdb: evil, approvers: ['a'], now: T });
     expect(p.plan).toBeNull();
+  });
+});
+
+describe("planner: the change history knows the copilot's own actions", () => {
+  const deploy = (id: string, min: number, from: string, to: string, extra: Partial<Cmdb['changes'][number]> = {}) => ({
+    id, ts: T + min * 60_000, kind: 'deploy' as const, target: 'payment-service', description: `deploy ${to}`, from, to, author: 'ci', ...extra,
+  });
+  const botRollback = (id: string, min: number, from: string, to: string) =>
+    deploy(id, min, from, to, { author: 'sre-copilot', origin: 'remediation', incidentId: 'INC-1', description: `Rollback payment-service to ${to}` });
+  const withHistory = (...changes: Cmdb['changes']): Cmdb => ({ ...cmdb, changes });
+  const later = { ...hypothesis, onsetMs: T + 30 * 60_000 };
+
+  it('does not take its own rollback for the deploy to roll back, and does not roll back what it already rolled back', () => {
+    const history = withHistory(deploy('chg-bad', -20, '2.3.9', '2.4.0'), botRollback('chg-rb', -10, '2.4.0', '2.3.9'));
+    expect(() => planRemediation({ incident, hypothesis: later, cmdb: history, approvers: ['a'], now: T })).toThrow(RefusedByHistoryError);
+    expect(() => planRemediation({ incident, hypothesis: later, cmdb: history, approvers: ['a'], now: T })).toThrow(
+      /deploy of payment-service 2\.3\.9 → 2\.4\.0 \(chg-bad\) was already rolled back by sre-copilot at 08:50 \(INC-1\); rolling it back again would redeploy 2\.4\.0/,
+    );
+  });
+
+  it('rolls a newer bad deploy back past the version it rolled away from', () => {
+    // 2.4.0 was rolled back; someone deployed it again, then 2.4.1 broke: the way back skips 2.4.0
+    const history = withHistory(
+      deploy('chg-a', -60, '2.3.9', '2.4.0'),
+      botRollback('chg-rb', -50, '2.4.0', '2.3.9'),
+      deploy('chg-b', -40, '2.3.9', '2.4.0'),
+      deploy('chg-c', 5, '2.4.0', '2.4.1'),
+    );
+    const plan = planRemediation({ incident, hypothesis: later, cmdb: history, approvers: ['a'], now: T });
+    expect(plan.steps[0]!.params).toMatchObject({ fromVersion: '2.4.1', toVersion: '2.3.9' });
+    // the same history without the copilot's rollback goes back one version, as usual
+    const plain = withHistory(deploy('chg-b', -40, '2.3.9', '2.4.0'), deploy('chg-c', 5, '2.4.0', '2.4.1'));
+    expect(planRemediation({ incident, hypothesis: later, cmdb: plain, approvers: ['a'], now: T }).steps[0]!.params).toMatchObject({ toVersion: '2.4.0' });
+  });
+
+  it('refuses a runbook step or a kubectl undo that would bring a rolled-back version back', () => {
+    const history = withHistory(deploy('chg-bad', -20, '2.3.9', '2.4.0'), botRollback('chg-rb', -10, '2.4.0', '2.3.9'), deploy('chg-new', 5, '2.3.9', '2.4.2'));
+    const pinned = runbook({ remediation: [{ action: 'rollback_deploy', params: { toVersion: '2.4.0' } }] });
+    expect(() => planRemediation({ incident, hypothesis: later, cmdb: history, approvers: ['a'], runbooks: [pinned], now: T })).toThrow(
+      /rollback_deploy would deploy payment-service 2\.4\.0, which sre-copilot at 08:50 \(INC-1\) rolled back/,
+    );
+    const undo = runbook({ remediation: [{ action: 'kubectl', params: { verb: 'rollout_undo' } }] });
+    const justRolledBack = withHistory(deploy('chg-bad', -20, '2.3.9', '2.4.0'), botRollback('chg-rb', -10, '2.4.0', '2.3.9'));
+    expect(() => planRemediation({ incident, hypothesis: later, cmdb: justRolledBack, approvers: ['a'], runbooks: [undo], now: T })).toThrow(/kubectl rollout undo would undo the rollback/);
+    // after a newer deploy, undoing that one is fine
+    expect(planRemediation({ incident, hypothesis: later, cmdb: history, approvers: ['a'], runbooks: [undo], now: T }).steps[0]!.action).toBe('kubectl');
+  });
+
+  it('does not revert its own revert, nor a change it already reverted', () => {
+    const config = (id: string, min: number, from: string, to: string, extra: Partial<Cmdb['changes'][number]> = {}) => ({
+      id, ts: T + min * 60_000, kind: 'config' as const, target: 'payment-service', description: `set timeout ${from}→${to}`, from, to, author: 'j.miller', ...extra,
+    });
+    const h = { ...later, kind: 'config_change' as const };
+    const reverted = withHistory(config('chg-cfg', -20, '3000', '250'), config('chg-rev', -10, '250', '3000', { author: 'sre-copilot', origin: 'remediation' }));
+    expect(() => planRemediation({ incident, hypothesis: h, cmdb: reverted, approvers: ['a'], now: T })).toThrow(/chg-cfg on payment-service \(set timeout 3000→250\) was already reverted by sre-copilot/);
+    const newer = withHistory(...reverted.changes, config('chg-cfg2', 2, '3000', '300'));
+    expect(planRemediation({ incident, hypothesis: h, cmdb: newer, approvers: ['a'], now: T }).steps[0]!.params).toEqual({ changeId: 'chg-cfg2' });
+  });
+
+  it('proposes no plan, and no script either, when the history forbids the fix', async () => {
+    const history = withHistory(deploy('chg-bad', -20, '2.3.9', '2.4.0'), botRollback('chg-rb', -10, '2.4.0', '2.3.9'));
+    const p = await proposeRemediation({ incident, hypothesis: later, cmdb: history, approvers: ['a'], now: T });
+    expect(p.plan).toBeNull();
+    expect(p.notes.join(' ')).toMatch(/^No fix proposed: the deploy of payment-service .* already rolled back by sre-copilot[\s\S]*needs a human \(owner: payments\)/);
   });
 });

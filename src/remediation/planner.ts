@@ -3,7 +3,7 @@ import type { Finding, FaultKind, Hypothesis } from '../model/evidence.js';
 import type { Incident } from '../model/incident.js';
 import { type Runbook, runbooksFor } from '../knowledge/runbooks.js';
 import type { ActionKind, PlanStep, PreCheck, RemediationPlan, Risk, VerificationTarget } from '../model/remediation.js';
-import type { Cmdb } from '../model/telemetry.js';
+import { type ChangeEvent, type Cmdb, undoneByRemediation } from '../model/telemetry.js';
 import { parseLink } from '../rca/graph.js';
 import { ACTIONS, type TargetKind, maxRisk, whyUnfit } from './actions.js';
 import { validateScript } from './scripts.js';
@@ -45,19 +45,79 @@ export function stepDrafts(h: Hypothesis, cmdb: Cmdb, runbooks: Runbook[] = []):
   return { drafts: DEFAULT_STEPS[h.kind] };
 }
 
-/** What only the CMDB knows: the versions around the last deploy, the last config change. */
+/**
+ * A step the change history forbids: it would bring back what a remediation (the copilot's own, or other incident
+ * automation's) took away, or undo again what one already undid. No script is offered instead: it would do the same.
+ */
+export class RefusedByHistoryError extends Error {
+  override name = 'RefusedByHistoryError';
+}
+
+const isRemediation = (c: ChangeEvent) => c.origin === 'remediation';
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+const byWhom = (r: ChangeEvent) => `${r.author} at ${clock(r.ts)}${r.incidentId ? ` (${r.incidentId})` : ''}`;
+
+/** The target's changes of one kind, newest first. */
+function historyOf(cmdb: Cmdb, target: string, kind: ChangeEvent['kind']): ChangeEvent[] {
+  return cmdb.changes.filter((c) => c.target === target && c.kind === kind).sort((a, b) => b.ts - a.ts);
+}
+
+/** Versions a remediation rolled away from, with the rollback that did: never to be deployed again by a plan. */
+export function versionsRemovedByRemediation(cmdb: Cmdb, target: string): Map<string, ChangeEvent> {
+  const removed = new Map<string, ChangeEvent>();
+  for (const r of historyOf(cmdb, target, 'deploy')) if (isRemediation(r) && r.from !== undefined && !removed.has(r.from)) removed.set(r.from, r);
+  return removed;
+}
+
+/**
+ * What only the CMDB knows: the versions around the last deploy, the last config change. Remediations are not
+ * "the last deploy" (rolling back a rollback redeploys the bad version); a change a remediation already undid is not
+ * undone twice; and the version to return to skips versions a remediation rolled away from.
+ */
 function cmdbParams(action: ActionKind, h: Hypothesis, cmdb: Cmdb): PlanStep['params'] {
-  const lastChange = (kind: 'deploy' | 'config') =>
-    [...cmdb.changes].filter((c) => c.target === h.component && c.kind === kind && c.ts <= h.onsetMs + 5 * 60_000).sort((a, b) => b.ts - a.ts)[0];
+  const suspects = (kind: 'deploy' | 'config') => historyOf(cmdb, h.component, kind).filter((c) => !isRemediation(c) && c.ts <= h.onsetMs + 5 * 60_000);
   if (action === 'rollback_deploy') {
-    const deploy = lastChange('deploy');
-    return { ...(deploy?.from ? { toVersion: deploy.from } : {}), ...(deploy?.to ? { fromVersion: deploy.to } : {}) };
+    const deploys = suspects('deploy');
+    const deploy = deploys[0];
+    if (!deploy) return {};
+    const undo = undoneByRemediation(deploy, cmdb.changes);
+    if (undo) throw new RefusedByHistoryError(`the deploy of ${h.component} ${deploy.from ?? '?'} → ${deploy.to} (${deploy.id}) was already rolled back by ${byWhom(undo)}; rolling it back again would redeploy ${undo.from}`);
+    // walk back through the deploys: the version each replaced, until one no remediation rolled away from
+    const removed = versionsRemovedByRemediation(cmdb, h.component);
+    const skipped: string[] = [];
+    let toVersion: string | undefined;
+    for (const d of deploys) {
+      if (d.from === undefined || !removed.has(d.from)) {
+        toVersion = d.from;
+        break;
+      }
+      skipped.push(d.from);
+    }
+    if (toVersion === undefined && skipped.length > 0) {
+      throw new RefusedByHistoryError(`the earlier versions of ${h.component} on record (${skipped.join(', ')}) were rolled back by a remediation and no older one is recorded; a rollback would bring one back`);
+    }
+    return { ...(toVersion ? { toVersion } : {}), ...(deploy.to ? { fromVersion: deploy.to } : {}) };
   }
   if (action === 'revert_config') {
-    const change = lastChange('config');
-    return change ? { changeId: change.id } : {};
+    const change = suspects('config')[0];
+    if (!change) return {};
+    const undo = undoneByRemediation(change, cmdb.changes);
+    if (undo) throw new RefusedByHistoryError(`the configuration change ${change.id} on ${h.component} (${change.description}) was already reverted by ${byWhom(undo)}`);
+    return { changeId: change.id };
   }
   return {};
+}
+
+/** Refuses a step that would deploy a version a remediation removed, whoever wrote its parameters (CMDB or runbook). */
+function refuseRedeploy(action: ActionKind, target: string, params: PlanStep['params'], cmdb: Cmdb): void {
+  const removed = versionsRemovedByRemediation(cmdb, target);
+  const version = params.toVersion;
+  const rollback = typeof version === 'string' ? removed.get(version) : undefined;
+  if (rollback) throw new RefusedByHistoryError(`${action} would deploy ${target} ${version}, which ${byWhom(rollback)} rolled back`);
+  const latest = historyOf(cmdb, target, 'deploy')[0];
+  if (action === 'kubectl' && params.verb === 'rollout_undo' && latest && isRemediation(latest) && latest.from !== undefined) {
+    throw new RefusedByHistoryError(`kubectl rollout undo would undo the rollback of ${target} by ${byWhom(latest)} and bring ${latest.from} back`);
+  }
 }
 
 export function targetKind(component: string, cmdb: Cmdb): TargetKind | undefined {
@@ -135,7 +195,10 @@ export class NoFittingActionError extends Error {
   override name = 'NoFittingActionError';
 }
 
-/** Builds the typed plan; throws NoFittingActionError when a step's action cannot act on the target. */
+/**
+ * Builds the typed plan; throws NoFittingActionError when a step's action cannot act on the target, and
+ * RefusedByHistoryError when a step would bring back what a remediation took away.
+ */
 export function planRemediation(input: PlanInput): RemediationPlan {
   const { incident, hypothesis: h, cmdb } = input;
   const { drafts, runbook } = stepDrafts(h, cmdb, input.runbooks);
@@ -143,6 +206,7 @@ export function planRemediation(input: PlanInput): RemediationPlan {
   const symptoms = symptomTargets(incident, cmdb);
   const steps: PlanStep[] = drafts.map((d, i) => {
     const params = { ...cmdbParams(d.action, h, cmdb), ...d.params };
+    refuseRedeploy(d.action, h.component, params, cmdb);
     const unfit = whyUnfit(d.action, kind, params);
     if (unfit) throw new NoFittingActionError(`${unfit} (${h.kind.replaceAll('_', ' ')} on ${h.component})`);
     const spec = ACTIONS[d.action];

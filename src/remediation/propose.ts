@@ -1,4 +1,4 @@
-import { NoFittingActionError, type PlanInput, planRemediation, planScriptRemediation, targetKind, verificationTargets } from './planner.js';
+import { NoFittingActionError, type PlanInput, RefusedByHistoryError, planRemediation, planScriptRemediation, targetKind, verificationTargets } from './planner.js';
 import type { RemediationPlan } from '../model/remediation.js';
 import { type ScriptWriter, templateScriptWriter } from './script-writer.js';
 
@@ -16,9 +16,13 @@ export async function proposeRemediation(input: PlanInput & { scriptWriters?: Sc
   try {
     return { plan: planRemediation(input), notes: [] };
   } catch (err) {
-    if (!(err instanceof NoFittingActionError)) throw err;
     const { hypothesis: h, cmdb } = input;
     const owner = cmdb.services.find((s) => s.name === h.component)?.owner;
+    // a script would only do the same thing another way (kubectl rollout undo redeploys what a rollback removed)
+    if (err instanceof RefusedByHistoryError) {
+      return { plan: null, notes: [`No fix proposed: ${err.message}.`, `Nothing else is proposed automatically; this needs a human${owner ? ` (owner: ${owner})` : ''}.`] };
+    }
+    if (!(err instanceof NoFittingActionError)) throw err;
     const notes = [`No registered action fits: ${err.message}.`];
     const request = {
       faultKind: h.kind,

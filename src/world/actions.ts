@@ -15,6 +15,17 @@ import { changeId } from './templates.js';
 const fail = (output: string): ActionResult => ({ ok: false, output, fixed: false });
 const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
 
+/**
+ * What an executed action leaves in the CMDB change log: a change marked as a remediation (so the next diagnosis
+ * reads it as a fix, not a suspect), stamped a few seconds into the action's minute, by the actor who ran it.
+ */
+function recordRemediation(eng: Engine, minute: number, change: Omit<ChangeEvent, 'id' | 'ts' | 'origin'>): void {
+  const ts = eng.tsOf(minute) + 5_000;
+  // two actions on one target in one minute (a scale-out, then a restart) are two changes with two ids
+  const earlier = eng.changes.filter((c) => c.origin === 'remediation' && c.target === change.target && c.ts === ts).length;
+  eng.changes.push({ id: changeId(earlier ? `${change.target}#${earlier}` : change.target, minute), ts, ...change, origin: 'remediation' });
+}
+
 function latestChange(eng: Engine, kind: ChangeEvent['kind'], target: string, before: number): ChangeEvent | undefined {
   return [...eng.changes].filter((c) => c.kind === kind && c.target === target && c.ts < before).sort((a, b) => b.ts - a.ts)[0];
 }
@@ -39,6 +50,9 @@ export function performAction(
   const needService = (verb: string): ActionResult | undefined =>
     isLink ? fail(`${verb} needs a component, not a link ("${target}")`) : undefined;
   let output: string;
+  const author = String(params.actor ?? 'sre-copilot');
+  // set by the cases that leave a deploy or config change; every other action is logged as an operation
+  let recorded = false;
 
   switch (action) {
     case 'restart_service': {
@@ -58,8 +72,8 @@ export function performAction(
       if (!last?.from) return fail(`no previous version of ${target} is recorded; nothing to roll back to`);
       const current = eng.carry.versions.get(target) ?? last.to ?? '';
       eng.carry.versions.set(target, last.from);
-      eng.changes.push({ id: changeId(target, minute), ts: now + 5_000, kind: 'deploy', target, description: `Rollback ${target} to ${last.from}`,
-        from: current, to: last.from, author: String(params.actor ?? 'sre-copilot') });
+      recordRemediation(eng, minute, { kind: 'deploy', target, description: `Rollback ${target} to ${last.from}`, from: current, to: last.from, author });
+      recorded = true;
       const set = eng.restarts.get(minute) ?? new Set<string>();
       set.add(target);
       eng.restarts.set(minute, set);
@@ -105,8 +119,8 @@ export function performAction(
       const last = latestChange(eng, 'config', target, now);
       if (!last) return fail(`no configuration change of ${target} is recorded; nothing to revert`);
       const key = last.description.replace(/^set /, '').split(' ')[0] ?? 'config';
-      eng.changes.push({ id: changeId(target, minute), ts: now + 5_000, kind: 'config', target, description: `revert ${key} ${last.to}→${last.from}`,
-        from: last.to, to: last.from, author: String(params.actor ?? 'sre-copilot') });
+      recordRemediation(eng, minute, { kind: 'config', target, description: `revert ${key} ${last.to}→${last.from}`, from: last.to, to: last.from, author });
+      recorded = true;
       output = `Reverted ${key} on ${target} from ${last.to} to ${last.from}`;
       break;
     }
@@ -137,6 +151,8 @@ export function performAction(
     default:
       return fail(`unsupported action ${String(action)}`);
   }
+
+  if (!recorded) recordRemediation(eng, minute, { kind: 'operation', target, description: output, author });
 
   const f = eng.fault;
   const fixes = f.fixedBy().some((x) => x.action === action && x.target === target);

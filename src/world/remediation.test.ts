@@ -9,6 +9,7 @@ import { createWorld, listScenarios } from './index.js';
 import { svc } from './topology.js';
 import { max, mean, readLog, readMetrics, seriesOf, sum, values } from './testkit.js';
 import type { ScenarioDef } from './types.js';
+import { parseCmdbYaml } from '../connectors/files/cmdb.js';
 
 const root = mkdtempSync(join(tmpdir(), 'world-fix-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -93,11 +94,12 @@ describe('actions', () => {
     expect(w.applyAction('restart_service', 'redis-cache', {})).toMatchObject({ ok: true, fixed: true });
   });
 
-  it('a rollback is recorded as a deploy change and fixes a bad deploy', async () => {
+  it('a rollback is recorded as a remediation deploy change and fixes a bad deploy', async () => {
     const dir = freshDir();
     const w = createWorld({ scenario: 'bad-deploy-payment', seed: 5, dir });
     await w.start();
-    const before = parseYaml(readFileSync(join(dir, 'cmdb.yaml'), 'utf8')) as { services: { name: string; version: string }[]; changes: { kind: string; target: string; from: string; to: string }[] };
+    const before = parseYaml(readFileSync(join(dir, 'cmdb.yaml'), 'utf8')) as { services: { name: string; version: string }[]; changes: { kind: string; target: string; from: string; to: string; origin?: string }[] };
+    expect(before.changes.filter((c) => c.origin !== undefined)).toEqual([]);
     const bad = before.changes.filter((c) => c.kind === 'deploy' && c.target === 'payment-service').pop();
     expect(before.services.find((s) => s.name === 'payment-service')?.version).toBe(bad?.to);
     const res = w.applyAction('rollback_deploy', 'payment-service', { actor: 'alice' });
@@ -105,10 +107,36 @@ describe('actions', () => {
     await w.advance(5);
     const after = parseYaml(readFileSync(join(dir, 'cmdb.yaml'), 'utf8')) as typeof before;
     const rb = after.changes.filter((c) => c.kind === 'deploy' && c.target === 'payment-service').pop();
-    expect(rb).toMatchObject({ from: bad?.to, to: bad?.from });
+    expect(rb).toMatchObject({ from: bad?.to, to: bad?.from, origin: 'remediation', author: 'alice' });
     expect(after.services.find((s) => s.name === 'payment-service')?.version).toBe(bad?.from);
     // a second rollback has the previous version again, a different healthy service has nothing to roll back
     expect(w.applyAction('rollback_deploy', 'shipping-service', {}).fixed).toBe(false);
+  });
+
+  it('records every executed action as a remediation change, and nothing for a refused one', async () => {
+    const dir = freshDir();
+    const w = createWorld({ scenario: 'cache-outage', seed: 4, dir });
+    await w.start();
+    const at = w.now();
+    expect(w.applyAction('restart_service', 'flux-capacitor', {}).ok).toBe(false);
+    expect(w.applyAction('scale_out', 'cart-service', {}).ok).toBe(true);
+    expect(w.applyAction('restart_service', 'cart-service', {}).ok).toBe(true);
+    expect(w.applyAction('restart_service', 'redis-cache', {}).fixed).toBe(true);
+    await w.advance(2);
+    const cmdb = parseCmdbYaml(readFileSync(join(dir, 'cmdb.yaml'), 'utf8')).value;
+    const own = cmdb.changes.filter((c) => c.origin === 'remediation');
+    expect(own.map((c) => [c.kind, c.target, c.ts, c.author])).toEqual([
+      ['operation', 'cart-service', at + 5_000, 'sre-copilot'],
+      ['operation', 'cart-service', at + 5_000, 'sre-copilot'],
+      ['operation', 'redis-cache', at + 5_000, 'sre-copilot'],
+    ]);
+    expect(own.map((c) => c.description)).toEqual([
+      expect.stringMatching(/^Scaled cart-service from 3 to 6 replicas$/),
+      expect.stringMatching(/^Restarted cart-service at \d\d:\d\dZ/),
+      expect.stringMatching(/^Restarted redis-cache at /),
+    ]);
+    // two actions on one target in one minute are two changes
+    expect(new Set(own.map((c) => c.id)).size).toBe(3);
   });
 
   it('a restarted memory leak does not run out of memory again within 20 minutes', async () => {
