@@ -3,10 +3,11 @@ import { loghubSuite } from './loghub.js';
 import { nezhaSuite } from './nezha/suite.js';
 import { petshopSuite } from './petshop/suite.js';
 import { scenarioSuite } from './scenarios.js';
+import { startupSuite } from './startup.js';
 import type { BenchSuite } from './types.js';
 
 /** Benchmark suites by name; adding one is one file plus one line here. */
-export const BENCH_SUITES: BenchSuite[] = [scenarioSuite, nabSuite, loghubSuite, petshopSuite, nezhaSuite];
+export const BENCH_SUITES: BenchSuite[] = [scenarioSuite, nabSuite, loghubSuite, petshopSuite, nezhaSuite, startupSuite];
 
 export function findSuites(name: string): BenchSuite[] {
   if (name === 'all') return BENCH_SUITES;

@@ -1,15 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { createChannel } from '../bot/registry.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { listScenarios } from '../world/index.js';
-import { runChat } from './chat.js';
-import { resolveScenarios, runDemo } from './demo.js';
-import { printAudit } from './audit.js';
-import { runBench } from './bench.js';
-import { runServe } from './serve.js';
+
+// Every command imports its implementation inside its action: `--help` and `--version` load commander and this
+// table only, not Mastra, vega, Slack or Discord (those cost seconds at start-up).
+const loadConfig = async () => (await import('../config.js')).loadConfig();
+
+/** package.json sits two folders up from src/cli/ (and from dist/cli/ when compiled). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
 
 const program = new Command('sre-copilot')
   .description('Chat-ops copilot for SREs: diagnoses incidents with expert agents and runs approved fixes')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError();
 
 const seedOption = (v: string) => {
@@ -27,9 +31,10 @@ program
   .option('--dry-run', "show what the fix would do (pre-checks and the executor's dry run) and execute nothing")
   .option('--json', 'print one JSON document with the scores instead of the thread')
   .action(async (opts: { scenario: string; seed: number; yes?: boolean; json?: boolean; dryRun?: boolean }) => {
-    const config = loadConfig();
-    const scenarios = resolveScenarios(opts.scenario);
     if (opts.dryRun && opts.yes) throw new InvalidArgumentError('--dry-run and --yes exclude each other');
+    const scenarios = await scenarioNames(opts.scenario, 'demo', true);
+    const [{ runDemo }, { createChannel }] = await Promise.all([import('./demo.js'), import('../bot/registry.js')]);
+    const config = await loadConfig();
     const approve = opts.yes ? 'yes' : process.stdin.isTTY && !opts.json && !opts.dryRun ? 'ask' : 'no';
     const result = await runDemo({
       config,
@@ -59,15 +64,16 @@ program
   .option('-s, --scenario <name>', 'scenario name', 'bad-deploy-payment')
   .option('--seed <n>', 'random seed of the scenario world', seedOption, 1)
   .action(async (opts: { scenario: string; seed: number }) => {
-    const [scenario] = resolveScenarios(opts.scenario);
-    if (opts.scenario === 'all') throw new Error('chat runs one scenario at a time; name one');
-    await runChat({ config: loadConfig(), scenario: scenario!, seed: opts.seed });
+    const [scenario] = await scenarioNames(opts.scenario, 'chat', false);
+    const { runChat } = await import('./chat.js');
+    await runChat({ config: await loadConfig(), scenario: scenario!, seed: opts.seed });
   });
 
 program
   .command('scenarios')
   .description('list the bundled incident scenarios')
-  .action(() => {
+  .action(async () => {
+    const { listScenarios } = await import('../world/index.js');
     for (const s of listScenarios()) process.stdout.write(`${s.name.padEnd(36)} ${s.fault.kind.padEnd(26)} ${s.description}\n`);
   });
 
@@ -76,7 +82,7 @@ program
   .description('read the audit log: proposals, approvals, refusals, executions, verifications')
   .option('--incident <id>', 'only this incident')
   .option('--json', 'print JSON')
-  .action(async (opts: { incident?: string; json?: boolean }) => printAudit(loadConfig(), opts));
+  .action(async (opts: { incident?: string; json?: boolean }) => (await import('./audit.js')).printAudit(await loadConfig(), opts));
 
 program
   .command('bench')
@@ -86,7 +92,7 @@ program
   .option('--out <dir>', 'where suites write per-item result files')
   .option('--json', 'print the figures as one JSON document')
   .option('--param <key=value...>', 'suite parameters, e.g. seeds=1-8')
-  .action(async (suite: string, opts: { data?: string; out?: string; json?: boolean; param?: string[] }) => runBench(loadConfig(), suite, opts));
+  .action(async (suite: string, opts: { data?: string; out?: string; json?: boolean; param?: string[] }) => (await import('./bench.js')).runBench(await loadConfig(), suite, opts));
 
 program
   .command('serve')
@@ -94,17 +100,29 @@ program
   .option('-s, --scenario <name>', 'scenario name', 'bad-deploy-payment')
   .option('--seed <n>', 'random seed of the scenario world', seedOption, 1)
   .action(async (opts: { scenario: string; seed: number }) => {
-    if (opts.scenario === 'all') throw new Error('serve runs one scenario at a time; name one');
-    const [scenario] = resolveScenarios(opts.scenario);
-    await runServe({ config: loadConfig(), scenario: scenario!, seed: opts.seed });
+    const [scenario] = await scenarioNames(opts.scenario, 'serve', false);
+    const { runServe } = await import('./serve.js'); // it answers /healthz before it loads the copilot's runtime
+    await runServe({ config: await loadConfig(), scenario: scenario!, seed: opts.seed });
     process.exit(0); // everything is closed; pending client retries must not keep the process alive
   });
 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 
+/** Scenario names from the command line, checked against the scenario table alone: bad input fails before the slow runtime loads. */
+async function scenarioNames(name: string, command: string, allowAll: boolean): Promise<string[]> {
+  const { listScenarios } = await import('../world/index.js');
+  const all = listScenarios().map((s) => s.name);
+  if (name === 'all') {
+    if (!allowAll) throw new Error(`${command} runs one scenario at a time; name one`);
+    return all;
+  }
+  if (!all.includes(name)) throw new Error(`unknown scenario "${name}"; choose one of: ${allowAll ? 'all, ' : ''}${all.join(', ')}`);
+  return [name];
+}
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   // People get a sentence, not a stack trace; SRE_COPILOT_DEBUG=1 shows the trace.
-  const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error ? err.message : String(err); // ConfigError included
   process.stderr.write(`sre-copilot: ${message}\n`);
   if (process.env.SRE_COPILOT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   process.exit(2);

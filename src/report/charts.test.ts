@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chartFonts, renderSeriesChart, seriesChartSpec, seriesChartSvg, type SeriesChartInput } from './charts.js';
+import { chartFonts, renderSeriesChart, seriesChartSpec, seriesChartSvg, VEGA_CHAR_WIDTH_EM, wrapTitle, type SeriesChartInput } from './charts.js';
 import { min, series } from './test-fixtures.js';
 
 const input: SeriesChartInput = {
@@ -23,6 +23,37 @@ const input: SeriesChartInput = {
 function pngSize(png: Buffer): { width: number; height: number } {
   expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+/**
+ * The chart title as the SVG places it: the sum of the translations of the groups around it, its font size and lines.
+ * Its right edge uses Vega's own width estimate, which is wider than the drawn text, so "inside" by it is inside.
+ */
+function titleBox(svg: string): { top: number; left: number; right: number; viewWidth: number; lines: string[] } {
+  const [, viewWidth] = /viewBox="0 0 ([\d.]+) ([\d.]+)"/.exec(svg)!.map(Number);
+  const at = svg.indexOf('role-title-text');
+  expect(at).toBeGreaterThan(0);
+  const offset = { x: 0, y: 0 };
+  const open: { x: number; y: number }[] = [];
+  for (const m of svg.slice(0, at).matchAll(/<(\/?)g\b([^>]*)>/g)) {
+    if (m[1]) {
+      const t = open.pop()!;
+      offset.x -= t.x;
+      offset.y -= t.y;
+      continue;
+    }
+    const t = /transform="translate\(([-\d.e]+),([-\d.e]+)\)"/.exec(m[2]!);
+    const shift = t ? { x: Number(t[1]), y: Number(t[2]) } : { x: 0, y: 0 };
+    offset.x += shift.x;
+    offset.y += shift.y;
+    open.push(shift);
+  }
+  const text = /<text([^>]*)>(.*?)<\/text>/.exec(svg.slice(at))!;
+  const fontSize = Number(/font-size="([\d.]+)px"/.exec(text[1]!)![1]);
+  const baseline = Number(/translate\(0,([-\d.]+)\)/.exec(text[1]!)![1]);
+  const lines = text[2]!.includes('<tspan') ? [...text[2]!.matchAll(/<tspan[^>]*>(.*?)<\/tspan>/g)].map((l) => l[1]!) : [text[2]!];
+  const widest = Math.max(...lines.map((l) => l.length)) * VEGA_CHAR_WIDTH_EM * fontSize;
+  return { top: offset.y + baseline - fontSize, left: offset.x, right: offset.x + widest, viewWidth: viewWidth!, lines };
 }
 
 describe('charts', () => {
@@ -58,6 +89,33 @@ describe('charts', () => {
     let ink = 0;
     for (let i = 3; i < img.pixels.length; i += 4) if (img.pixels[i]! > 0) ink++;
     expect(ink).toBeGreaterThan(50);
+  });
+
+  it('keeps every title whole and inside the chart: a long y-axis title, a long title, two series', async () => {
+    const longTitle = 'Root cause: checkout-service-eu-west-1 db_connection_pool_utilization over the incident window and after the fix was applied';
+    const cases: SeriesChartInput[] = [
+      // the report's second chart was clipped: its rotated y-axis title, longer than the plot, pushed the title off the top
+      { ...input, title: 'business payment_success_rate', series: [series('business', 'payment_success_rate', (i) => (i >= 5 && i < 12 ? 0.5 : 0.97))] },
+      { ...input, title: longTitle, series: [series('checkout-service-eu-west-1', 'db_connection_pool_utilization', (i) => i / 60)] },
+      input,
+    ];
+    for (const c of cases) {
+      const box = titleBox(await seriesChartSvg(c));
+      expect(box.top, c.title).toBeGreaterThanOrEqual(0);
+      expect(box.left, c.title).toBeGreaterThanOrEqual(0);
+      expect(box.right, c.title).toBeLessThanOrEqual(box.viewWidth);
+      expect(box.lines.join(' '), c.title).toBe(c.title);
+    }
+  });
+
+  it('wraps long titles at spaces, cuts overlong words, and ends a fourth line with an ellipsis', () => {
+    expect(wrapTitle('payment error_rate', 40)).toEqual(['payment error_rate']);
+    expect(wrapTitle('aaaa bbbb cccc', 9)).toEqual(['aaaa bbbb', 'cccc']);
+    expect(wrapTitle('abcdefghijklmnopqrst', 8)).toEqual(['abcdefgh', 'ijklmnop', 'qrst']);
+    const many = wrapTitle('one two three four five six seven eight nine ten eleven', 10);
+    expect(many).toHaveLength(3);
+    expect(many[2]!.endsWith('…')).toBe(true);
+    expect(wrapTitle('', 10)).toEqual(['']);
   });
 
   it('renders a single series and an empty chart without failing', async () => {

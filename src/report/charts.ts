@@ -1,9 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { Loader } from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 import type { MetricSeries } from '../model/telemetry.js';
 
 export interface ChartMarker {
@@ -28,12 +27,35 @@ const FONT_PREFERENCE = ['DejaVu Sans', 'Liberation Sans', 'Noto Sans', 'Arial',
 const FONT_DIRS = ['/usr/share/fonts', '/usr/local/share/fonts', '/System/Library/Fonts', '/Library/Fonts', 'C:\\Windows\\Fonts'];
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 const MARKER_COLOR = '#444444';
+const PADDING = 8;
+const TITLE_FONT_SIZE = 14;
+const AXIS_FONT_SIZE = 11;
+/** Room the x axis (labels and title) takes below the plot. */
+const X_AXIS_ROOM = 40;
+/** The widest title line, in characters, that Vega's own text-width estimate still fits into `px`. */
+const charsFitting = (px: number, fontSize: number) => Math.floor(px / (VEGA_CHAR_WIDTH_EM * fontSize));
+/**
+ * Vega lays text out with an estimate of 0.8 em per character when no canvas is installed (none is here), wider than
+ * real text. Layout decisions below use the same estimate, so what fits by it fits on the rendered chart too.
+ */
+export const VEGA_CHAR_WIDTH_EM = 0.8;
+
+/**
+ * vega, vega-lite and resvg cost about half a second to load; they are imported by the first chart drawn, so
+ * commands and servers that draw none never pay for them.
+ */
+const renderers = lazy(async () => {
+  const [vega, vegaLite, resvg] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
+  return { vega, compile: vegaLite.compile, Resvg: resvg.Resvg };
+});
 
 /** Builds the Vega-Lite spec (exported for tests and for adapters that render charts themselves). */
 export function seriesChartSpec(input: SeriesChartInput, font = FONT_PREFERENCE.join(', ')): TopLevelSpec {
   const width = input.width ?? 900;
   const height = input.height ?? 300;
   const multi = input.series.length > 1;
+  const titleLines = wrapTitle(input.title, charsFitting(width - 2 * PADDING, TITLE_FONT_SIZE));
+  const plotHeight = height - 2 * PADDING - titleLines.length * (TITLE_FONT_SIZE + 4) - X_AXIS_ROOM - (multi ? 24 : 0);
   const points = input.series.flatMap((s) =>
     s.points
       .filter((p) => Number.isFinite(p.value) && Number.isFinite(p.ts))
@@ -60,7 +82,14 @@ export function seriesChartSpec(input: SeriesChartInput, font = FONT_PREFERENCE.
         scale: { type: 'utc', ...(allTs.length ? { domain: timeDomain(allTs, markers, input.band) } : {}) },
         axis: { labelExpr: "utcFormat(datum.value, '%H:%M')", labelOverlap: true, tickCount: 10, grid: false },
       },
-      y: { field: 'value', type: 'quantitative', title: multi || !input.series[0] ? 'value' : `${input.series[0].entity} ${input.series[0].metric}`, scale: { zero: false, nice: true } },
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: yTitle(input.series, plotHeight),
+        // A rotated axis title longer than the plot pushes the chart title off the top edge: never let it be.
+        axis: { titleLimit: plotHeight },
+        scale: { zero: false, nice: true },
+      },
       color: {
         field: 'series',
         type: 'nominal',
@@ -86,16 +115,16 @@ export function seriesChartSpec(input: SeriesChartInput, font = FONT_PREFERENCE.
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: input.title, anchor: 'start', fontSize: 14 },
+    title: { text: titleLines.length === 1 ? titleLines[0]! : titleLines, anchor: 'start', fontSize: TITLE_FONT_SIZE, limit: width - 2 * PADDING },
     width,
     height,
     autosize: { type: 'fit', contains: 'padding' },
-    padding: 8,
+    padding: PADDING,
     background: 'white',
     config: {
       font,
       view: { stroke: null },
-      axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal', titleColor: '#555', labelColor: '#333' },
+      axis: { labelFontSize: AXIS_FONT_SIZE, titleFontSize: AXIS_FONT_SIZE, titleFontWeight: 'normal', titleColor: '#555', labelColor: '#333' },
       legend: { labelFontSize: 11 },
     },
     resolve: { scale: { color: 'independent' } },
@@ -117,9 +146,10 @@ function markerLabelLayer(style: Record<string, unknown>): unknown {
 
 /** Compiles the chart spec to SVG with Vega (headless; no data or font is downloaded). */
 export async function seriesChartSvg(input: SeriesChartInput): Promise<string> {
+  const { vega, compile } = await renderers();
   const spec = seriesChartSpec(input, chartFonts().family);
   const { spec: vgSpec } = compile(spec);
-  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', loader: offlineLoader() });
+  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', loader: offlineLoader(vega.loader()) });
   try {
     return await view.toSVG();
   } finally {
@@ -130,12 +160,13 @@ export async function seriesChartSvg(input: SeriesChartInput): Promise<string> {
 /** Renders a line chart (one line per series, marker rules, shaded band) to a PNG file, ~900×300. */
 export async function renderSeriesChart(input: SeriesChartInput, pngPath: string): Promise<void> {
   const svg = await seriesChartSvg(input);
-  const png = svgToPng(svg);
+  const png = await svgToPng(svg);
   await mkdir(path.dirname(pngPath), { recursive: true });
   await writeFile(pngPath, png);
 }
 
-export function svgToPng(svg: string): Buffer {
+export async function svgToPng(svg: string): Promise<Buffer> {
+  const { Resvg } = await renderers();
   const fonts = chartFonts();
   const resvg = new Resvg(svg, {
     background: 'white',
@@ -214,14 +245,59 @@ function listFontFiles(dirs: string[]): string[] {
   return out;
 }
 
-function offlineLoader(): vega.Loader {
-  const loader = vega.loader();
+function offlineLoader(loader: Loader): Loader {
   const refuse = () => Promise.reject(new Error('charts render offline: external data or fonts are not loaded'));
   loader.load = refuse;
   loader.sanitize = refuse;
   loader.http = refuse;
   loader.file = refuse;
   return loader;
+}
+
+/**
+ * Splits a title into lines of at most `maxChars` at spaces (a word longer than a line is cut), so a long title wraps
+ * instead of running off the chart; more than three lines end in an ellipsis.
+ */
+export function wrapTitle(title: string, maxChars: number): string[] {
+  const max = Math.max(8, maxChars);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of title.trim().split(/\s+/)) {
+    for (let rest = word; rest; ) {
+      const room = line ? max - line.length - 1 : max;
+      if (rest.length <= room) {
+        line = line ? `${line} ${rest}` : rest;
+        rest = '';
+      } else if (line) {
+        lines.push(line);
+        line = '';
+      } else {
+        lines.push(rest.slice(0, max));
+        rest = rest.slice(max);
+      }
+    }
+  }
+  if (line || lines.length === 0) lines.push(line);
+  if (lines.length <= 3) return lines;
+  return [...lines.slice(0, 2), `${lines[2]!.slice(0, max - 1)}…`];
+}
+
+/** The y axis says what one series measures; when "entity metric" is too long for the plot's height, the metric. */
+function yTitle(series: MetricSeries[], plotHeight: number): string {
+  const [only] = series;
+  if (series.length !== 1 || !only) return 'value';
+  const full = `${only.entity} ${only.metric}`;
+  return full.length <= charsFitting(plotHeight, AXIS_FONT_SIZE) ? full : only.metric;
+}
+
+/** The promise of `load()`, started on first use; a failed load is retried on the next call. */
+function lazy<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () =>
+    (pending ??= load().catch((err: unknown) => {
+      pending = undefined;
+      throw err;
+    }));
 }
 
 function seriesLabel(s: MetricSeries, multi: boolean): string {

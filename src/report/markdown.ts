@@ -6,6 +6,7 @@ import type { Approval, Execution, RemediationPlan, Verification } from '../mode
 import { ReportSchema, type Chart, type Report } from '../model/report.js';
 import { redact } from '../redaction/redact.js';
 import { codeSpan, escapeCell, escapeMarkdown, safeUrl, truncate } from './escape.js';
+import { chartHref, referenceLines, type KnowledgeRef } from './references.js';
 import {
   actionLabel,
   preCheckLabel,
@@ -17,12 +18,7 @@ import {
   formatTime,
 } from './labels.js';
 
-export interface KnowledgeRef {
-  title: string;
-  /** URL or repository path of a runbook or past incident */
-  ref: string;
-  excerpt: string;
-}
+export { chartHref, type KnowledgeRef } from './references.js';
 
 export interface ReportInput {
   incident: Incident;
@@ -77,7 +73,7 @@ export function renderReportMarkdown(input: ReportInput): string {
   out.push('## Execution', '', ...executionLines(input.execution, input.plan), '');
   out.push('## Verification', '', ...verificationLines(input.verification), '');
   if (input.charts.length > 0) out.push('## Charts', '', ...chartLines(input.charts, input.baseDir));
-  out.push('## References', '', ...referenceLines(input), '');
+  out.push('## References', '', ...referenceLines(input.knowledge ?? [], input.plan?.runbook, input.baseDir), '');
   out.push('---', '', `_${escapeMarkdown(footer(input.author))}_`, '');
   return out.join('\n');
 }
@@ -358,27 +354,4 @@ function chartLines(charts: Chart[], baseDir: string | undefined): string[] {
     out.push(`![${escapeMarkdown(c.title)}](${link})`, '', `_${escapeMarkdown(`${c.entity} ${c.metric}`)}_`, '');
   }
   return out;
-}
-
-/** Chart path relative to the report folder, with forward slashes. */
-export function chartHref(chartPath: string, baseDir: string | undefined): string {
-  let p = chartPath;
-  if (baseDir && path.isAbsolute(chartPath)) p = path.relative(baseDir, chartPath);
-  else if (path.isAbsolute(chartPath)) p = path.basename(chartPath);
-  return p.split(path.sep).join('/');
-}
-
-function referenceLines(input: ReportInput): string[] {
-  const out: string[] = [];
-  const refs = [...(input.knowledge ?? [])];
-  if (input.plan?.runbook && !refs.some((r) => r.ref === input.plan?.runbook)) {
-    refs.unshift({ title: 'Runbook for the remediation', ref: input.plan.runbook, excerpt: '' });
-  }
-  for (const r of refs) {
-    const url = safeUrl(r.ref);
-    const title = escapeMarkdown(r.title || r.ref);
-    const head = url ? `[${title}](${url})` : `${title} (${codeSpan(r.ref)})`;
-    out.push(`- ${head}${r.excerpt.trim() ? ` — ${escapeMarkdown(truncate(r.excerpt.trim(), 240))}` : ''}`);
-  }
-  return out.length ? out : ['No runbooks or past incidents were consulted.'];
 }

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadRunbooks, runbooksFor } from '../knowledge/runbooks.js';
 import { ReportSchema } from '../model/report.js';
 import { codeSpan, escapeCell, escapeMarkdown, safeUrl } from './escape.js';
 import { chartHref, renderReportMarkdown, writeReport, type ReportInput } from './markdown.js';
@@ -143,6 +145,44 @@ describe('writeReport', () => {
     const onDisk = await readFile(report.path, 'utf8');
     expect(onDisk).toBe(report.markdown);
     expect(onDisk).toContain('](charts/a%20b.png)');
+  });
+});
+
+describe('report links', () => {
+  const dirs: string[] = [];
+  afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+  const { baseDir: _unused, ...input } = full;
+
+  /** Link targets of the References section that are files (not URLs), resolved against the report's folder. */
+  const fileLinks = (markdown: string, reportDir: string) =>
+    [...markdown.split('## References')[1]!.matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((m) => m[1]!)
+      .filter((target) => !/^https?:/.test(target))
+      .map((target) => path.resolve(reportDir, decodeURI(target)));
+
+  it("links the plan's runbook and every cited runbook to a file that exists, from <home>/reports/<incident>/", async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'report-home-'));
+    dirs.push(home);
+    const reportDir = path.join(home, 'reports', 'INC-1');
+    const cited = runbooksFor(await loadRunbooks(), 'bad_deploy');
+    expect(cited.length).toBeGreaterThan(0);
+    const knowledge = [
+      // as the copilot cites them (relative to the report folder, no id) and as absolute paths with ids
+      ...cited.slice(0, 1).map((r) => ({ title: r.title, ref: path.relative(reportDir, r.path), excerpt: r.body })),
+      ...cited.slice(1).map((r) => ({ title: r.title, ref: r.path, excerpt: '', id: r.id })),
+    ];
+    const report = await writeReport(reportDir, { ...input, plan: { ...plan, runbook: cited[0]!.id }, knowledge });
+    const targets = fileLinks(report.markdown, reportDir);
+    expect(targets).toHaveLength(cited.length);
+    for (const target of targets) expect(existsSync(target), target).toBe(true);
+    expect(targets[0]).toBe(cited[0]!.path);
+    expect(report.markdown).toContain(`- [Runbook for the remediation: ${escapeMarkdown(cited[0]!.title)}](`);
+  });
+
+  it('names a runbook id it cannot find without linking to it', () => {
+    const md = renderReportMarkdown({ ...full, plan: { ...plan, runbook: 'rb-unknown' }, knowledge: [] });
+    expect(md).toContain('- Runbook for the remediation: `rb-unknown` (no runbook with this id was loaded)');
+    expect(md).not.toContain('](rb-unknown)');
   });
 });
 
