@@ -15,6 +15,7 @@ import { createCopilotMastra } from './mastra/index.js';
 import { Conversation } from './copilot/conversation.js';
 import { loadRunbooks } from './knowledge/runbooks.js';
 import { createConfiguredExecutor } from './remediation/executors/registry.js';
+import { withOwnActions } from './remediation/own-actions.js';
 import { configureRedaction } from './redaction/redact.js';
 import { openStore } from './storage/registry.js';
 import type { IncidentStore } from './storage/types.js';
@@ -83,13 +84,15 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
   const world = createWorld({ scenario, seed, dir }); // validates the name before touching disk
   await rm(dir, { recursive: true, force: true }); // a run replays its scenario from scratch
   await world.start();
-  const connectors = createConnectors({ kind: 'files', dir: world.dir });
+  const store = await openStore(config.storage, config.home);
+  const files = createConnectors({ kind: 'files', dir: world.dir });
+  // what the copilot itself executed reads as remediation in the change history, never as a suspect change
+  const connectors: Connectors = { ...files, cmdb: withOwnActions(files.cmdb, store) };
   const model = chooseModel(config.llm);
   const experts = buildExperts(connectors, model);
   // the Mastra instance: the experts as agents, the incident lifecycle as a workflow whose runs outlive the process
   const { mastra, lifecycle, close: closeMastra } = await createCopilotMastra({ home: config.home, experts });
   const narrator = createNarrator(model, config.llm?.timeoutMs ?? 30_000);
-  const store = await openStore(config.storage, config.home);
   const runbooks = await loadRunbooks(config.runbooksDir);
   const executor = createConfiguredExecutor({ config, world });
   // an LLM drafts scripts first when one is configured; the reviewed templates are the fallback either way

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../src/config.js';
@@ -7,4 +7,19 @@ import { loadConfig, type Config } from '../src/config.js';
 export async function testConfig(overrides: Record<string, string> = {}): Promise<Config> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'sre-copilot-test-'));
   return loadConfig({ SRE_COPILOT_HOME: home, SRE_COPILOT_USER: 'alice', SRE_COPILOT_APPROVERS: 'alice', ...overrides });
+}
+
+/**
+ * A copy of the bundled runbooks in which the bad-deploy rollback is raised to high risk, so that its plan needs two
+ * distinct approvers: pass the folder as SRE_COPILOT_RUNBOOKS.
+ */
+export async function highRiskRunbooks(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sre-copilot-runbooks-'));
+  const bundled = path.resolve(import.meta.dirname, '..', 'knowledge', 'runbooks');
+  for (const name of await readdir(bundled)) {
+    let text = await readFile(path.join(bundled, name), 'utf8');
+    if (name === 'rb-bad-deploy.md') text = text.replace('  - action: rollback_deploy\n', '  - action: rollback_deploy\n    risk: high\n');
+    await writeFile(path.join(dir, name), text);
+  }
+  return dir;
 }

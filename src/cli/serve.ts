@@ -4,6 +4,7 @@ import type { SlackAdapter } from '../bot/slack/app.js';
 import type { Config } from '../config.js';
 import type { ServeRuntime } from '../runtime.js';
 import { createHttpServer, type HttpRoute, type HttpServer, type Readiness } from '../server/http.js';
+import { redactingLog } from '../redaction/log.js';
 import { enableMetrics } from '../server/metrics.js';
 
 export interface AdapterStatus {
@@ -65,7 +66,8 @@ function executorRow(config: Config): AdapterStatus {
 export async function runServe(opts: { config: Config; scenario: string; seed: number }): Promise<void> {
   const { config } = opts;
   const out = process.stderr;
-  const log = (line: string) => out.write(`${line}\n`);
+  // error messages can quote alerts, logs and API answers: a log line is redacted like everything else
+  const log = redactingLog((line: string) => out.write(`${line}\n`));
   const rows = planAdapters(config);
   let readiness: Readiness = { ready: false, reason: 'starting' };
   let slackHandler: SlackAdapter['handleHttp'] = null;

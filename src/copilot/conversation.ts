@@ -2,6 +2,7 @@ import { parseAlert } from '../alerts/index.js';
 import { alertIdentity } from '../alerts/identity.js';
 import type { Narrator } from '../agents/narrator.js';
 import { parseIntent } from '../chat/intents.js';
+import { metrics } from '../server/metrics.js';
 import type { Runbook } from '../knowledge/runbooks.js';
 import { type Incident, IncidentSchema, type ThreadRef } from '../model/incident.js';
 import type { ChangeEvent } from '../model/telemetry.js';
@@ -88,6 +89,7 @@ export class Conversation {
       return { kind: 'malformed', error: parsed.error };
     }
     const alert = parsed.alerts[0]!;
+    metrics.alertReceived(alert.source);
     const identity = alertIdentity(alert);
     const now = this.deps.now();
     const seen = this.duplicateOf(text) ? this.seenAlerts.get(identity.key) : undefined;
@@ -183,6 +185,8 @@ export class Conversation {
     this.inFlight.add(incidentId);
     try {
       const outcome = await this.copilot.decide(incidentId, actor, decision);
+      metrics.approvalDecided(outcome.ok ? decision : 'refused');
+      for (const step of outcome.ok ? (outcome.session.execution?.steps ?? []) : []) metrics.executorResult(step.status);
       if (outcome.ok && reason) await this.copilot.say(outcome.session.incident.thread, `Reason given by ${actor}: ${reason}`);
       return outcome;
     } finally {

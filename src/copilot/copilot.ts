@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ActionOutcome, CopilotDeps, IncidentSession } from './types.js';
 import { parseAlert } from '../alerts/index.js';
 import * as msg from '../chat/messages.js';
+import { metrics } from '../server/metrics.js';
 import { InvestigationError } from '../investigation/run.js';
 import type { InvestigationResult } from '../investigation/types.js';
 import { APPROVAL, type IncidentHost, PendingApprovalSchema } from '../mastra/lifecycle.js';
@@ -30,6 +31,8 @@ import { writeIncidentReport } from './reporting.js';
 /** The chat-agnostic core: adapters hand it signals and decisions; it investigates, reports, and fixes on approval. */
 export class Copilot {
   private readonly sessions = new Map<string, IncidentSession>();
+  /** investigations running now (the `queue depth` of /metrics until scale-out brings a real queue) */
+  private investigating = 0;
   /** every incident is one run of the lifecycle workflow; this copilot drives the runs of its channel */
   private readonly runs: LifecycleRuns;
   constructor(private readonly deps: CopilotDeps) {
@@ -104,12 +107,20 @@ export class Copilot {
     await this.deps.store.put(incident.id, 'incident', incident);
     opts.onOpened?.(incident);
     await this.deps.channel.post(threadRef, msg.alertReceivedMessage(incident));
+    const started = performance.now();
+    this.investigating++;
+    metrics.queueDepth(this.investigating);
     try {
-      return { ok: true, session: await this.investigate(incident) };
+      const session = await this.investigate(incident);
+      metrics.investigationFinished(session.result.ranked.length > 0 ? 'diagnosed' : 'inconclusive', (performance.now() - started) / 1000);
+      return { ok: true, session };
     } catch (err) {
+      metrics.investigationFinished('failed', (performance.now() - started) / 1000);
       const error = `investigation failed: ${(err as Error).message}`;
       await this.deps.channel.post(threadRef, msg.errorMessage(error));
       return { ok: false, error };
+    } finally {
+      metrics.queueDepth(--this.investigating);
     }
   }
 

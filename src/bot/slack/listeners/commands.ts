@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { App } from '@slack/bolt';
 import { HELP, kbText } from '../../../copilot/answers.js';
+import { slackText } from '../channel.js';
 import { type SlackContext, slackThread } from '../context.js';
 
 /** `/sre diagnose|status|report|kb|help`: answered to the asker alone, except a diagnosis, which opens a thread. */
@@ -13,7 +14,7 @@ export function registerCommandListener(app: App, ctx: SlackContext): void {
       case 'diagnose': {
         await ack({ response_type: 'ephemeral', text: `Diagnosing${arg ? ` ${arg}` : ''}; follow the thread in this channel.` });
         ctx.background('/sre diagnose', async () => {
-          const root = await ctx.client.chat.postMessage({ channel: command.channel_id, text: `🔎 <@${command.user_id}> asked me to diagnose ${arg || 'the firing alert'}.` });
+          const root = await ctx.client.chat.postMessage({ channel: command.channel_id, text: `🔎 <@${command.user_id}> asked me to diagnose ${arg ? slackText(arg) : 'the firing alert'}.` });
           const thread = slackThread(command.channel_id, String(root.ts));
           const reply = await conversation.message(`diagnose ${arg}`.trim(), { thread, user: command.user_id });
           await ctx.channel.post(thread, { text: reply.text });
