@@ -22,7 +22,7 @@ import {
 import { loadRunbooks } from '../src/knowledge/runbooks.js';
 import { createScenarioExecutor } from '../src/remediation/executors/scenario.js';
 import { createScenarioRuntime, DETERMINISTIC_AUTHOR, type ScenarioRuntime } from '../src/runtime.js';
-import { testConfig } from './helpers.js';
+import { highRiskRunbooks, testConfig } from './helpers.js';
 
 /** A local stand-in for Discord's REST API: answers what the channel calls and records every call. */
 interface ApiCall {
@@ -104,12 +104,13 @@ interface Harness {
 }
 
 /** startDiscord without a gateway: its Client's REST points at the local stand-in, the Copilot runs over the scenario world. */
-async function harness(): Promise<Harness> {
+async function harness(env: Record<string, string> = {}): Promise<Harness> {
   const config = await testConfig({
     DISCORD_TOKEN: 'test-token',
     DISCORD_ALERT_CHANNELS: ALERTS,
     DISCORD_APPROVERS: `${ALICE},${ONCALL_ROLE}`,
     DISCORD_API_URL: api.url,
+    ...env,
   });
   let runtime!: ScenarioRuntime;
   const logs: string[] = [];
@@ -131,7 +132,7 @@ async function harness(): Promise<Harness> {
         experts: buildExperts(runtime.connectors, chooseModel(config.llm)).map((e) => e.runner),
         channel,
         executor: createScenarioExecutor(runtime.world),
-        runbooks: await loadRunbooks(),
+        runbooks: await loadRunbooks(config.runbooksDir),
         clock: { now: () => runtime.world.now(), wait: (minutes) => runtime.world.advance(minutes) },
         author: DETERMINISTIC_AUTHOR,
         ...auth,
@@ -260,6 +261,37 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
       expect(await handleButton(h.bot.context, twice.i)).toBe('refused');
       expect((await audit(h, incidentId)).filter((t) => t.startsWith('executed:'))).toEqual([`executed:${BOB}`]);
       expect(api.postedTo(thread).some((b) => String(b['content'] ?? '').includes(`Approved by ${BOB}`))).toBe(true);
+    } finally {
+      await h.bot.stop();
+      await h.runtime.close();
+    }
+  });
+
+  it('keeps the buttons of a high-risk plan after the first approval and runs it on a second, different approver', async () => {
+    const h = await harness({ SRE_COPILOT_RUNBOOKS: await highRiskRunbooks() });
+    try {
+      const { m, threads } = message(h.bot.channel, { content: JSON.stringify(h.runtime.world.alertPayload()), author: { id: '77', bot: true }, webhookId: '88' });
+      expect(await handleMessage(h.bot.context, m)).toBe('alert');
+      const thread = threads[0]!;
+      const incidentId = h.bot.context.incidents[0]!.id;
+      expect(h.bot.copilot.session(incidentId)!.result.plan!.risk).toBe('high');
+      const button = approveButton(api.postedTo(thread));
+
+      const first = click(button, ALICE);
+      expect(await handleButton(h.bot.context, first.i)).toBe('decided');
+      expect(first.events).toEqual(['deferUpdate']); // the buttons stay for the second approver
+      expect(h.bot.copilot.session(incidentId)!.execution).toBeNull();
+      expect(api.postedTo(thread).map((b) => JSON.stringify(b)).join('\n')).toMatch(/Approved by 200 \(1 of 2\)/);
+
+      const again = click(button, ALICE);
+      expect(await handleButton(h.bot.context, again.i)).toBe('refused');
+      expect(again.followUps[0]).toMatchObject({ content: expect.stringMatching(/200 already approved this plan; a high-risk plan needs 2 distinct approvers/), ephemeral: true });
+
+      const second = click(button, BOB, [ONCALL_ROLE]);
+      expect(await handleButton(h.bot.context, second.i)).toBe('decided');
+      expect(second.events).toEqual(['deferUpdate', 'buttons removed']);
+      expect(h.bot.copilot.session(incidentId)!.execution?.status).toBe('succeeded');
+      expect(await audit(h, incidentId)).toEqual(['proposed:sre-copilot', `approved:${ALICE}`, `refused:${ALICE}`, `approved:${BOB}`, `executed:${BOB}`, 'verified:sre-copilot']);
     } finally {
       await h.bot.stop();
       await h.runtime.close();
