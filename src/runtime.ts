@@ -87,7 +87,8 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
   const store = await openStore(config.storage, config.home);
   const files = createConnectors({ kind: 'files', dir: world.dir });
   // what the copilot itself executed reads as remediation in the change history, never as a suspect change
-  const connectors: Connectors = { ...files, cmdb: withOwnActions(files.cmdb, store) };
+  // (the world is new for this run: only what the copilot does from now on is part of its history)
+  const connectors: Connectors = { ...files, cmdb: withOwnActions(files.cmdb, store, { sinceWallMs: Date.now() }) };
   const model = chooseModel(config.llm);
   const experts = buildExperts(connectors, model);
   // the Mastra instance: the experts as agents, the incident lifecycle as a workflow whose runs outlive the process

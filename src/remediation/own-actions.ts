@@ -33,8 +33,9 @@ export function changeKindOf(step: Pick<PlanStep, 'action' | 'params'>): ChangeE
 }
 
 /** The steps the copilot executed successfully, from the audit log ('executed' events) and the stored plans. */
-export async function ownActions(store: Pick<IncidentStore, 'listAudit' | 'get'>): Promise<OwnAction[]> {
-  const executed = (await store.listAudit()).filter((e) => e.type === 'executed' && e.planId);
+export async function ownActions(store: Pick<IncidentStore, 'listAudit' | 'get'>, opts: OwnActionsOptions = {}): Promise<OwnAction[]> {
+  const since = opts.sinceWallMs ?? -Infinity;
+  const executed = (await store.listAudit()).filter((e) => e.type === 'executed' && e.planId && (e.recordedAt ?? e.at) >= since);
   const out: OwnAction[] = [];
   for (const incidentId of new Set(executed.map((e) => e.incidentId))) {
     const plan = RemediationPlanSchema.safeParse(await store.get(incidentId, 'plan'));
@@ -88,10 +89,18 @@ export function markOwnActions(cmdb: Cmdb, actions: readonly OwnAction[]): Cmdb 
 }
 
 /** A CMDB source that knows what the copilot itself did (see markOwnActions). */
-export function withOwnActions(source: CmdbSource, store: Pick<IncidentStore, 'listAudit' | 'get'>): CmdbSource {
+export interface OwnActionsOptions {
+  /**
+   * Only actions recorded (wall clock) from this moment on belong to the system being read. The scenario world is
+   * generated afresh for every run, so what the copilot did to an earlier run's world is not this world's history.
+   */
+  sinceWallMs?: number;
+}
+
+export function withOwnActions(source: CmdbSource, store: Pick<IncidentStore, 'listAudit' | 'get'>, opts: OwnActionsOptions = {}): CmdbSource {
   return {
     async snapshot() {
-      const [cmdb, actions] = await Promise.all([source.snapshot(), ownActions(store)]);
+      const [cmdb, actions] = await Promise.all([source.snapshot(), ownActions(store, opts)]);
       return actions.length > 0 ? markOwnActions(cmdb, actions) : cmdb;
     },
   };
