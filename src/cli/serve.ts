@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { ServeRuntime } from '../runtime.js';
 import { createHttpServer, type HttpRoute, type HttpServer, type Readiness } from '../server/http.js';
 import { redactingLog } from '../redaction/log.js';
+import type { AuditVerification } from '../storage/types.js';
 import { enableMetrics } from '../server/metrics.js';
 
 export interface AdapterStatus {
@@ -96,6 +97,7 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
     const { createServeRuntime } = await import('../runtime.js');
     runtime = await createServeRuntime(opts);
     const started = runtime;
+    await checkAuditTrail(started, log);
     if (config.slack) {
       const { createSlackAdapter } = await import('../bot/slack/app.js');
       slack = createSlackAdapter({ slack: config.slack, runtime: started, log });
@@ -194,4 +196,21 @@ async function consoleLoop(runtime: ServeRuntime, config: Config): Promise<void>
   } finally {
     rl.close();
   }
+}
+
+/**
+ * The audit trail is checked at every start: a broken chain means someone changed the record of who approved what,
+ * which the people on call must hear about before they trust anything the bot says it did. It does not stop serve.
+ */
+async function checkAuditTrail(runtime: ServeRuntime, log: (line: string) => void): Promise<void> {
+  const verdict: AuditVerification = await runtime.store
+    .verifyAudit()
+    .catch((err: unknown) => ({ ok: false, records: 0, firstBroken: { seq: 0, reason: `could not be read: ${(err as Error).message}` } }));
+  if (verdict.ok) {
+    log(`audit: ${verdict.records} record(s), chain intact (head ${verdict.head.seq} ${verdict.head.hash.slice(0, 16)}…)`);
+    return;
+  }
+  const b = verdict.firstBroken;
+  const bar = '!'.repeat(78);
+  log(`${bar}\nWARNING: THE AUDIT LOG HAS BEEN TAMPERED WITH — record ${b.seq}${b.incidentId ? ` (${b.incidentId}${b.type ? `, ${b.type}` : ''})` : ''}: ${b.reason}.\nRun \`bin/sre-copilot audit verify\` and investigate before trusting approvals recorded here.\n${bar}`);
 }
