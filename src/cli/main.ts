@@ -79,10 +79,23 @@ program
 
 program
   .command('audit')
-  .description('read the audit log: proposals, approvals, refusals, executions, verifications')
+  .description('read the audit log: proposals, approvals, refusals, executions, verifications; "audit verify" checks its hash chain (exit 1 when broken)')
+  .argument('[action]', '"verify": check the hash chain and the head file')
   .option('--incident <id>', 'only this incident')
   .option('--json', 'print JSON')
-  .action(async (opts: { incident?: string; json?: boolean }) => (await import('./audit.js')).printAudit(await loadConfig(), opts));
+  .option('--anchor <hash>', 'with verify: a head hash recorded earlier that must still be in the log')
+  .action(async (action: string | undefined, opts: { incident?: string; json?: boolean; anchor?: string }) => {
+    if (action === undefined) return (await import('./audit.js')).printAudit(await loadConfig(), opts);
+    if (action !== 'verify') throw new InvalidArgumentError(`unknown audit action "${action}"; the only one is "verify"`);
+    const { verifyAuditCommand } = await import('./audit.js');
+    process.exitCode = await verifyAuditCommand(await loadConfig(), opts);
+  });
+
+program
+  .command('incidents')
+  .description('list the incidents under the copilot home: open, investigating, diagnosed, awaiting-approval, resolved or abandoned, with the top cause and the thread')
+  .option('--json', 'print {"incidents":[{"id","status","topCause","channel","thread",…}]}')
+  .action(async (opts: { json?: boolean }) => (await import('./incidents.js')).printIncidents(await loadConfig(), opts));
 
 program
   .command('bench')
@@ -120,10 +133,10 @@ async function scenarioNames(name: string, command: string, allowAll: boolean): 
   return [name];
 }
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+program.parseAsync(process.argv).catch(async (err: unknown) => {
   // People get a sentence, not a stack trace; SRE_COPILOT_DEBUG=1 shows the trace.
   const message = err instanceof Error ? err.message : String(err); // ConfigError included
   process.stderr.write(`sre-copilot: ${message}\n`);
-  if (process.env.SRE_COPILOT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  if (err instanceof Error && (await import('../config.js')).processSettings().debug) process.stderr.write(`${err.stack}\n`);
   process.exit(2);
 });

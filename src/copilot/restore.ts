@@ -81,7 +81,8 @@ export interface RestoreContext {
 export async function restoreIncidents(ctx: RestoreContext, limit: number): Promise<IncidentSession[]> {
   const runs = await ctx.runs.latestPerIncident();
   const mine = runs.filter((r) => r.incident?.thread.channel === ctx.channel.name).slice(0, limit).reverse();
-  const cmdb = await ctx.cmdb();
+  // a data source that is down now fails the steps that need it (and abandons their runs), not the restore
+  const cmdb = await ctx.cmdb().catch((): Cmdb => ({ services: [], hosts: [], changes: [] }));
   const waiting: IncidentSession[] = [];
   for (const run of mine) {
     if (ctx.sessions.has(run.incidentId)) continue;

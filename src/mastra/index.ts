@@ -5,8 +5,10 @@ import { ConsoleLogger } from '@mastra/core/logger';
 import type { AnyWorkflow } from '@mastra/core/workflows';
 import { LibSQLStore } from '@mastra/libsql';
 import type { BuiltExpert } from '../agents/expert-agent.js';
+import { EXPERT_SPECS } from '../agents/registry.js';
 import type { ExpertRunner } from '../investigation/types.js';
 import { createLifecycleWorkflow } from './lifecycle.js';
+import { LifecycleRuns } from './runs.js';
 
 /** The key the lifecycle workflow is registered under (its id is LIFECYCLE_WORKFLOW_ID). */
 export const LIFECYCLE_KEY = 'incidentLifecycle';
@@ -47,4 +49,13 @@ export async function createCopilotMastra(opts: { home: string; experts: BuiltEx
 export function inMemoryLifecycle(experts: ExpertRunner[]): AnyWorkflow {
   const mastra = new Mastra({ workflows: { [LIFECYCLE_KEY]: createLifecycleWorkflow(experts) }, logger: false });
   return mastra.getWorkflow(LIFECYCLE_KEY);
+}
+
+/** The lifecycle runs kept under a copilot home, to read (the `incidents` command): no agents, no world. */
+export async function openLifecycleRuns(home: string): Promise<{ runs: LifecycleRuns; close(): Promise<void> }> {
+  const storageFile = mastraStorageFile(home);
+  await mkdir(path.dirname(storageFile), { recursive: true });
+  const storage = new LibSQLStore({ id: 'sre-copilot', url: `file:${storageFile}` });
+  const mastra = new Mastra({ workflows: { [LIFECYCLE_KEY]: createLifecycleWorkflow(EXPERT_SPECS) }, storage, logger: new ConsoleLogger({ name: 'sre-copilot', level: 'error' }) });
+  return { runs: new LifecycleRuns(mastra.getWorkflow(LIFECYCLE_KEY)), close: () => storage.close() };
 }

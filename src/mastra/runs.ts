@@ -1,4 +1,4 @@
-import type { AnyWorkflow } from '@mastra/core/workflows';
+import { type AnyWorkflow, DefaultExecutionEngine } from '@mastra/core/workflows';
 import { z } from 'zod';
 import type { DecisionRequest } from '../copilot/types.js';
 import type { StepResults } from '../investigation/run.js';
@@ -19,7 +19,7 @@ export interface LifecycleRun {
 }
 
 const StepResultsSchema = z.record(z.string(), z.object({ status: z.string(), output: z.unknown().optional(), suspendPayload: z.unknown().optional() }).optional().catch(undefined));
-const SnapshotSchema = z.object({ status: z.string(), context: z.record(z.string(), z.unknown()).default({}) });
+const SnapshotSchema = z.object({ status: z.string(), context: z.record(z.string(), z.unknown()).default({}), error: z.unknown().optional() });
 const InputSchema = z.object({ incident: IncidentSchema });
 
 /** Statuses of a run that was under way when its process stopped: the next process restarts it. */
@@ -49,6 +49,10 @@ export class LifecycleRuns {
 
   async resume(runId: string, step: string, request: DecisionRequest, host: IncidentHost): Promise<RunOutcome> {
     const run = await this.workflow.createRun({ runId });
+    // In the process that saw the run suspend, Mastra's default engine skips the "running" snapshots of the resumed
+    // steps (a guard for the suspend record), so a crash after the approval would lose the decision and the fix
+    // that ran. The resume claim has already marked the run running in storage: its steps must be stored too.
+    if (run.executionEngine instanceof DefaultExecutionEngine) run.executionEngine.clearLastPersistedStatus(runId);
     return outcome(await run.resume({ step, resumeData: request, requestContext: hostContext(host) }));
   }
 
@@ -74,7 +78,7 @@ export class LifecycleRuns {
       steps,
       incident: input.success ? input.data.incident : null,
       createdAt: new Date(state.createdAt).getTime(),
-      ...(state.error ? { error: String(state.error.message ?? state.error) } : {}),
+      ...(state.error ? { error: errorText(state.error) ?? 'failed' } : {}),
     };
   }
 
@@ -93,6 +97,7 @@ export class LifecycleRuns {
         steps: StepResultsSchema.parse(snapshot.data.context),
         incident: input.success ? input.data.incident : null,
         createdAt: new Date(r.createdAt).getTime(),
+        ...(snapshot.data.error ? { error: errorText(snapshot.data.error) ?? 'failed' } : {}),
       });
     }
     return out.sort((a, b) => b.createdAt - a.createdAt);
@@ -105,8 +110,16 @@ export class LifecycleRuns {
   }
 }
 
+/** Mastra hands errors back as Error instances or, read from storage, as their serialised form. */
+function errorText(error: unknown): string | undefined {
+  if (error === undefined || error === null) return undefined;
+  if (error instanceof Error) return error.message;
+  const serialised = z.object({ message: z.string() }).safeParse(error);
+  return serialised.success ? serialised.data.message : String(error);
+}
+
 function outcome(result: { status: string; steps?: unknown; error?: unknown; suspendPayload?: unknown }): RunOutcome {
-  const error = result.error instanceof Error ? result.error.message : result.error !== undefined ? String(result.error) : undefined;
+  const error = errorText(result.error);
   const suspended = z.record(z.string(), z.unknown()).safeParse(result.suspendPayload);
   return {
     status: result.status,
