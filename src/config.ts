@@ -236,3 +236,33 @@ function safeUserName(): string {
     return 'operator';
   }
 }
+
+/**
+ * Process-wide presentation settings that code far from the composition root needs (the chart renderer, the console
+ * channel, the CLI's error handler). Read here like every other variable; each caller asks for what it uses.
+ */
+export interface ProcessSettings {
+  /** SRE_COPILOT_DEBUG: print stack traces */
+  debug: boolean;
+  /** SRE_COPILOT_CHART_FONT: the font family charts use (default: the first known sans-serif on disk) */
+  chartFont?: string;
+  /** SRE_COPILOT_FONT_DIR: one more folder to look for fonts in */
+  fontDir?: string;
+  /** NO_COLOR / FORCE_COLOR, as https://no-color.org and common CLIs read them */
+  noColor: boolean;
+  forceColor: boolean;
+  /** PATH, handed on to the child processes benchmarks start */
+  searchPath: string;
+}
+
+export function processSettings(env: Record<string, string | undefined> = process.env): ProcessSettings {
+  const set = (v: string | undefined) => v !== undefined && v !== '';
+  return {
+    debug: set(env['SRE_COPILOT_DEBUG']) && env['SRE_COPILOT_DEBUG'] !== '0',
+    ...(env['SRE_COPILOT_CHART_FONT']?.trim() ? { chartFont: env['SRE_COPILOT_CHART_FONT'].trim() } : {}),
+    ...(env['SRE_COPILOT_FONT_DIR'] ? { fontDir: env['SRE_COPILOT_FONT_DIR'] } : {}),
+    noColor: set(env['NO_COLOR']),
+    forceColor: set(env['FORCE_COLOR']) && env['FORCE_COLOR'] !== '0' && env['FORCE_COLOR'] !== 'false',
+    searchPath: env['PATH'] ?? '/usr/bin:/bin',
+  };
+}

@@ -149,8 +149,8 @@ function optionsFromParams(params: Record<string, string>): StreamingDetectorOpt
 export const nabSuite: BenchSuite = {
   name: 'nab',
   description: 'Numenta Anomaly Benchmark: 58 series, NAB score per profile (param detectors=sreCopilot,windowedGaussian)',
-  async run({ data, out, params, progress }) {
-    const dir = data ?? path.join(process.env.SRE_COPILOT_DATASETS ?? path.resolve('../shared/datasets'), 'nab');
+  async run({ config, data, out, params, progress }) {
+    const dir = data ?? path.join(config.datasetsDir, 'nab');
     if (!existsSync(path.join(dir, 'labels', 'combined_windows.json'))) throw new Error(`no NAB data in ${dir} (expected labels/combined_windows.json and data/<group>/<name>.csv)`);
     progress('loading NAB');
     const { series, profiles, published } = await loadNab(dir);

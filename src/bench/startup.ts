@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DIGEST_FILE, sourceDigest } from '../../scripts/source-digest.mjs';
 import { renderTable } from './table.js';
+import { processSettings } from '../config.js';
 import type { BenchSuite } from './types.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -94,7 +95,7 @@ export function median(xs: number[]): number {
 
 /** A clean environment: PATH to find bash and the tools the launcher uses, and only the variables given. */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', ...extra };
+  return { PATH: processSettings().searchPath, ...extra };
 }
 
 async function withHome<T>(fn: (home: string) => Promise<T>): Promise<T> {

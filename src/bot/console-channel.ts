@@ -1,4 +1,5 @@
 import type { ChatChannel, ChatMessage, MessageBlock, PostedRef, ThreadRef } from '../chat/channel.js';
+import { processSettings } from '../config.js';
 import { PLAIN_STYLE, renderInline, type InlineStyle } from '../chat/format.js';
 
 export interface ConsoleChannelOptions {
@@ -6,7 +7,7 @@ export interface ConsoleChannelOptions {
   stream?: NodeJS.WritableStream | null;
   /** force colours on/off; default: on when the stream is a TTY and NO_COLOR is unset */
   color?: boolean;
-  /** environment consulted for NO_COLOR / FORCE_COLOR; default process.env */
+  /** environment consulted for NO_COLOR / FORCE_COLOR (through config.ts); default the process's */
   env?: Record<string, string | undefined>;
 }
 
@@ -45,11 +46,9 @@ export class ConsoleChannel implements ChatChannel {
 
   constructor(options: ConsoleChannelOptions = {}) {
     this.stream = options.stream === undefined ? process.stdout : options.stream;
-    const env = options.env ?? process.env;
+    const { noColor, forceColor } = processSettings(options.env);
     const isTty = (this.stream as { isTTY?: boolean } | null)?.isTTY === true;
-    const noColor = env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '';
-    const force = env['FORCE_COLOR'] !== undefined && env['FORCE_COLOR'] !== '0' && env['FORCE_COLOR'] !== 'false';
-    this.color = options.color ?? (!noColor && (isTty || force));
+    this.color = options.color ?? (!noColor && (isTty || forceColor));
   }
 
   async post(thread: ThreadRef | null, message: ChatMessage): Promise<PostedRef> {

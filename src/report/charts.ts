@@ -3,6 +3,7 @@ import { existsSync, readdirSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import type { Loader } from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
+import { processSettings } from '../config.js';
 import type { MetricSeries } from '../model/telemetry.js';
 
 export interface ChartMarker {
@@ -212,10 +213,11 @@ let cachedFonts: FontSetup | undefined;
  */
 export function chartFonts(): Readonly<FontSetup> {
   if (cachedFonts) return cachedFonts;
-  const extraDir = process.env['SRE_COPILOT_FONT_DIR'];
+  const settings = processSettings();
+  const extraDir = settings.fontDir;
   const extraDirs = extraDir && existsSync(extraDir) ? [extraDir] : [];
   const files = new Set(listFontFiles([...extraDirs, ...FONT_DIRS.filter((d) => existsSync(d))]));
-  const wanted = process.env['SRE_COPILOT_CHART_FONT']?.trim();
+  const wanted = settings.chartFont;
   const primary =
     wanted || FONT_PREFERENCE.find((family) => (FONT_FILES[family] ?? []).some((f) => files.has(f)));
   const family = [...(primary ? [primary] : []), ...FONT_PREFERENCE.filter((f) => f !== primary), 'sans-serif']

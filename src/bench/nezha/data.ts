@@ -34,10 +34,10 @@ export function parseInjectTime(s: string): number {
   return Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +sec!) + (frac ? Math.round(Number(`0.${frac}`) * 1000) : 0);
 }
 
-export function datasetRoot(data?: string): string {
+/** `--data` when given, else the Nezha folder under SRE_COPILOT_DATASETS (config.datasetsDir). */
+export function datasetRoot(data: string | undefined, datasetsDir: string): string {
   if (data) return data;
-  const base = process.env.SRE_COPILOT_DATASETS ?? path.resolve(process.cwd(), '../shared/datasets');
-  return path.join(base, 'nezha-trainticket');
+  return path.join(datasetsDir, 'nezha-trainticket');
 }
 
 const isDay = (n: string) => /^\d{4}-\d{2}-\d{2}$/.test(n);

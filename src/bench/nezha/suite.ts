@@ -139,8 +139,8 @@ const share = (x: number, n: number) => (n === 0 ? 0 : Math.round((x / n) * 1000
 export const nezhaSuite: BenchSuite = {
   name: 'nezha',
   description: 'Nezha TrainTicket RCA (metrics+logs+traces): service-level AC@1/3/5 per fault type (--data DIR)',
-  async run({ data, progress, params }) {
-    const root = datasetRoot(data);
+  async run({ config, data, progress, params }) {
+    const root = datasetRoot(data, config.datasetsDir);
     const outcomes = await runNezha(root, progress, undefined, nezhaParams(params));
     const types = [...new Set(outcomes.map((o) => o.fault.type))].sort();
     const row = (name: string, os: CaseOutcome[]) => {
