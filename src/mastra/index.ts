@@ -10,6 +10,9 @@ import type { ExpertRunner } from '../investigation/types.js';
 import { createLifecycleWorkflow } from './lifecycle.js';
 import { LifecycleRuns } from './runs.js';
 
+/** How Studio (`mastra dev`) serves this instance: host, port, authentication (docs/mastra.md). */
+type ServerConfig = NonNullable<ConstructorParameters<typeof Mastra>[0]>['server'];
+
 /** The key the lifecycle workflow is registered under (its id is LIFECYCLE_WORKFLOW_ID). */
 export const LIFECYCLE_KEY = 'incidentLifecycle';
 
@@ -29,7 +32,7 @@ export const mastraStorageFile = (home: string) => path.join(home, 'mastra.db');
  * lifecycle is a registered workflow, and Mastra's storage (LibSQL, a file under the copilot home) keeps every run,
  * so a restarted process resumes what the last one left. Mastra logs warnings and errors to stderr.
  */
-export async function createCopilotMastra(opts: { home: string; experts: BuiltExpert[] }): Promise<CopilotMastra> {
+export async function createCopilotMastra(opts: { home: string; experts: BuiltExpert[]; server?: ServerConfig }): Promise<CopilotMastra> {
   const storageFile = mastraStorageFile(opts.home);
   await mkdir(path.dirname(storageFile), { recursive: true });
   const storage = new LibSQLStore({ id: 'sre-copilot', url: `file:${storageFile}` });
@@ -38,6 +41,8 @@ export async function createCopilotMastra(opts: { home: string; experts: BuiltEx
     workflows: { [LIFECYCLE_KEY]: createLifecycleWorkflow(opts.experts.map((e) => e.runner)) },
     storage,
     logger: new ConsoleLogger({ name: 'sre-copilot', level: 'warn' }),
+    // only `mastra dev` (Studio) serves HTTP from this instance: its host, port and authentication
+    ...(opts.server ? { server: opts.server } : {}),
   });
   return { mastra, lifecycle: mastra.getWorkflow(LIFECYCLE_KEY), storageFile, close: () => storage.close() };
 }
