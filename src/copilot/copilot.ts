@@ -131,7 +131,7 @@ export class Copilot {
   private async investigate(incident: Incident): Promise<IncidentSession> {
     const earlier = this.sessions.get(incident.id)?.runId;
     const started = await this.runs.start(incident, this.hostFor(incident));
-    if (earlier && earlier !== started.runId) await this.runs.cancel(earlier).catch(() => undefined);
+    if (earlier && earlier !== started.runId && (await this.runs.get(earlier))?.status === 'suspended') await this.runs.cancel(earlier).catch(() => undefined);
     const session = this.sessions.get(incident.id);
     if (started.status === 'failed' || session?.runId !== started.runId) {
       throw new InvestigationError(`investigation of ${incident.id} did not finish: ${started.error ?? started.status}`);
@@ -175,7 +175,8 @@ export class Copilot {
    * sessions. One per run, so that its progress message follows this incident's experts only.
    */
   private hostFor(incident: Incident): IncidentHost {
-    const { channel, deps } = { channel: this.deps.channel, deps: this.deps };
+    const deps = this.deps;
+    const channel = deps.channel;
     const thread = incident.thread;
     const progress = new ProgressTracker(channel, thread, deps.experts);
     let started: Promise<void> | null = null;
