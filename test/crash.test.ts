@@ -84,6 +84,24 @@ describe('after serve is killed with SIGKILL', () => {
     }
   }, 120_000);
 
+  it('with a background job, restores pending plans at once and resumes the interrupted investigation in that job', async () => {
+    const config = await testConfig();
+    await crashAt(config, 'expert: ');
+    const [{ id }] = (await incidentsJson(config)) as [{ id: string }];
+    const next = await restart(config);
+    try {
+      const jobs: (() => Promise<void>)[] = [];
+      // a server calls restore like this so that it can answer requests while the investigation resumes
+      expect(await next.copilot.restore({ background: (job) => jobs.push(job) })).toEqual([]);
+      expect(next.copilot.session(id)).toBeUndefined();
+      expect(jobs).toHaveLength(1);
+      await jobs[0]!();
+      expect(next.copilot.session(id)!.result.plan?.title).toMatch(/Roll back payment-service/);
+    } finally {
+      await next.runtime.close();
+    }
+  }, 120_000);
+
   it('verifies a fix that was executed before the crash, and does not run it again', async () => {
     const config = await testConfig();
     const before = await crashAt(config, '^⏳ Waiting', ['approve']);

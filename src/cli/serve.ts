@@ -179,7 +179,7 @@ async function consoleLoop(runtime: ServeRuntime, config: Config): Promise<void>
   const channel = createChannel('console', { stream: process.stdout });
   const copilot = runtime.copilotFor(channel);
   const view = { conversation: runtime.conversationFor(copilot) };
-  await copilot.restore();
+  await copilot.restore({ background: (job) => void job().catch((err: unknown) => process.stderr.write(`sre-copilot: resuming interrupted incidents failed: ${(err as Error).message}\n`)) });
   await view.conversation.restore();
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
   try {

@@ -14,7 +14,7 @@ import type { ApprovalPolicy } from '../remediation/approval.js';
 import { scriptsMessage } from '../remediation/scripts.js';
 import { openIncident } from './incident.js';
 import { ProgressTracker } from './progress.js';
-import { restoreIncidents } from './restore.js';
+import { type RestoreOptions, restoreIncidents } from './restore.js';
 import {
   type DryRunOutcome,
   type RemediationOps,
@@ -68,7 +68,7 @@ export class Copilot {
    * runs a crash interrupted are restarted where they stopped (or marked abandoned). Decided plans are not brought
    * back to be decided, and never run again. Returns the sessions that await a decision.
    */
-  async restore(limit = 50): Promise<IncidentSession[]> {
+  async restore(opts: RestoreOptions & { limit?: number } = {}): Promise<IncidentSession[]> {
     return restoreIncidents(
       {
         runs: this.runs,
@@ -80,7 +80,8 @@ export class Copilot {
         hostFor: (incident) => this.hostFor(incident),
         investigate: (incident) => this.investigate(incident),
       },
-      limit,
+      opts.limit ?? 50,
+      opts,
     );
   }
 

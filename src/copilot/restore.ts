@@ -57,6 +57,11 @@ function newestPlan(fromRun: RemediationPlan | null, recorded: RemediationPlan |
 }
 
 /** What restoring a channel's incidents needs from its copilot. */
+export interface RestoreOptions {
+  /** runs the interrupted work (resumed runs, never-started investigations) as a job of the caller's; default: awaited */
+  background?: (job: () => Promise<void>) => void;
+}
+
 export interface RestoreContext {
   runs: LifecycleRuns;
   store: IncidentStore;
@@ -76,33 +81,46 @@ export interface RestoreContext {
  *   notice in its thread; one that cannot be is marked abandoned (Mastra: canceled), with a notice;
  * - an incident opened but never investigated (the crash came before its run began) is investigated now.
  * Runs that finished (decided, executed, verified) are not brought back, so nothing decides or runs them again.
- * Returns the sessions that now wait on a decision.
+ * Returns the sessions that now wait on a decision. With `background`, the suspended sessions are back when it
+ * returns and the interrupted work (which can take as long as a fix's verification window) goes on in that job, so a
+ * server can take requests meanwhile.
  */
-export async function restoreIncidents(ctx: RestoreContext, limit: number): Promise<IncidentSession[]> {
+export async function restoreIncidents(ctx: RestoreContext, limit: number, opts: RestoreOptions = {}): Promise<IncidentSession[]> {
   const runs = await ctx.runs.latestPerIncident();
   const mine = runs.filter((r) => r.incident?.thread.channel === ctx.channel.name).slice(0, limit).reverse();
   // a data source that is down now fails the steps that need it (and abandons their runs), not the restore
   const cmdb = await ctx.cmdb().catch((): Cmdb => ({ services: [], hosts: [], changes: [] }));
   const waiting: IncidentSession[] = [];
+  const keep = (id: string, session: IncidentSession | null) => {
+    if (!session) return;
+    ctx.sessions.set(id, session);
+    if (!session.approval && !session.execution) waiting.push(session);
+  };
+  const interrupted: (() => Promise<void>)[] = [];
   for (const run of mine) {
     if (ctx.sessions.has(run.incidentId)) continue;
-    const session = run.status === 'suspended' ? await sessionFromRun(run, ctx.store, ctx.expertIds, cmdb) : ACTIVE_STATUSES.has(run.status) ? await resumeRun(ctx, run, cmdb) : null;
-    if (!session) continue;
-    ctx.sessions.set(run.incidentId, session);
-    if (!session.approval && !session.execution) waiting.push(session);
+    if (run.status === 'suspended') keep(run.incidentId, await sessionFromRun(run, ctx.store, ctx.expertIds, cmdb));
+    else if (ACTIVE_STATUSES.has(run.status)) interrupted.push(async () => keep(run.incidentId, await resumeRun(ctx, run, cmdb)));
   }
   const withRun = new Set(runs.map((r) => r.incidentId));
   for (const id of (await ctx.store.listIncidents()).slice(0, limit).reverse()) {
     if (withRun.has(id) || ctx.sessions.has(id)) continue;
     const incident = IncidentSchema.safeParse(await ctx.store.get(id, 'incident'));
     if (!incident.success || incident.data.thread.channel !== ctx.channel.name || incident.data.status !== 'investigating') continue;
-    await ctx.channel.post(incident.data.thread, { text: '🔁 sre-copilot restarted before this investigation began; starting it now.' });
-    try {
-      waiting.push(await ctx.investigate(incident.data));
-    } catch (err) {
-      await ctx.channel.post(incident.data.thread, msg.errorMessage(`investigation failed: ${(err as Error).message}`));
-    }
+    interrupted.push(async () => {
+      await ctx.channel.post(incident.data.thread, { text: '🔁 sre-copilot restarted before this investigation began; starting it now.' });
+      try {
+        waiting.push(await ctx.investigate(incident.data));
+      } catch (err) {
+        await ctx.channel.post(incident.data.thread, msg.errorMessage(`investigation failed: ${(err as Error).message}`));
+      }
+    });
   }
+  const resumeAll = async () => {
+    for (const job of interrupted) await job();
+  };
+  if (opts.background && interrupted.length > 0) opts.background(resumeAll);
+  else await resumeAll();
   return waiting;
 }
 

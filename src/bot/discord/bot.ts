@@ -96,7 +96,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     });
   const context = createContext({ conversation, channel, config, roles, runbooks, log });
   // pending plans and threads from before a restart keep working
-  await copilot.restore();
+  await copilot.restore({ background: (job) => void job().catch((err: unknown) => log.error(`discord: resuming interrupted incidents failed: ${(err as Error).message}`)) });
   await conversation.restore();
   wireClient(client, context);
   if (options.login !== false) {

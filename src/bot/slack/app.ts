@@ -137,7 +137,8 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
     handleHttp: receiver ? receiver.handle : null,
     async start() {
       // pending plans and threads from before a restart keep working
-      await copilot.restore();
+      // pending plans come back before the first request; interrupted work resumes in the background
+      await copilot.restore({ background: (job) => background('resuming interrupted incidents', job) });
       await conversation.restore();
       // fail fast, with a sentence, on a wrong token or API URL (Bolt's own check would retry for minutes)
       const probe = new webApi.WebClient(slack.botToken, { ...(clientOptions.slackApiUrl ? { slackApiUrl: clientOptions.slackApiUrl } : {}), retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
