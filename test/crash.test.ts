@@ -87,7 +87,7 @@ describe('after serve is killed with SIGKILL', () => {
   it('with a background job, restores pending plans at once and resumes the interrupted investigation in that job', async () => {
     const config = await testConfig();
     await crashAt(config, 'expert: ');
-    const [{ id }] = (await incidentsJson(config)) as [{ id: string }];
+    const id = (await incidentsJson(config))[0]!.id;
     const next = await restart(config);
     try {
       const jobs: (() => Promise<void>)[] = [];
