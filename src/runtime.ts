@@ -121,6 +121,7 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
         // the scenario world's firing alert is what a bare "diagnose" investigates
         firingAlert: () => JSON.stringify(world.alertPayload()),
         idleStatus: () => `An alert is firing (${world.def.description}); nobody has asked me to diagnose it yet.`,
+        alignAlert: (alert) => alignToWorldClock(alert, world),
       }),
     copilotFor: (channel, extra = {}) =>
       new Copilot({
@@ -144,4 +145,14 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
       await closeMastra();
     },
   };
+}
+
+/**
+ * The scenario world is a data source with its own clock: its telemetry ends at `world.now()`. An alert stamped with
+ * another clock (the wall clock of whoever posted it) is read as firing now in the world, so that it is investigated
+ * over the world's data rather than an empty window. Alerts already inside the world's time line keep their time.
+ */
+export function alignToWorldClock<A extends { startsAt: number }>(alert: A, world: Pick<ScenarioWorld, 'now'>, historyMs = 6 * 60 * 60_000): A {
+  const now = world.now();
+  return alert.startsAt <= now && alert.startsAt >= now - historyMs ? alert : { ...alert, startsAt: now };
 }

@@ -4,7 +4,7 @@ import type { Narrator } from '../agents/narrator.js';
 import { parseIntent } from '../chat/intents.js';
 import { metrics } from '../server/metrics.js';
 import type { Runbook } from '../knowledge/runbooks.js';
-import { type Incident, IncidentSchema, type ThreadRef } from '../model/incident.js';
+import { type Alert, type Incident, IncidentSchema, type ThreadRef } from '../model/incident.js';
 import type { ChangeEvent } from '../model/telemetry.js';
 import type { IncidentStore } from '../storage/types.js';
 import { HELP, changesText, diagnosisSummary, kbText, statusText, whyText } from './answers.js';
@@ -32,6 +32,11 @@ export interface ConversationDeps {
   firingAlert?: () => string | null;
   /** said by `status` before any incident exists */
   idleStatus?: () => string;
+  /**
+   * Maps an alert onto the data source's clock, when the source keeps one of its own (the scenario world's telemetry is
+   * dated on its simulated clock, so a wall-clock alert about it would read an empty window). Identity is taken first.
+   */
+  alignAlert?: (alert: Alert) => Alert;
 }
 
 export interface Reply {
@@ -101,7 +106,7 @@ export class Conversation {
       }
       return { kind: 'duplicate', incidentId: seen.incidentId, thread: seen.thread };
     }
-    const outcome = await this.copilot.handleSignal({ kind: 'alert', alert, receivedAt: now }, thread, {
+    const outcome = await this.copilot.handleSignal({ kind: 'alert', alert: this.deps.alignAlert?.(alert) ?? alert, receivedAt: now }, thread, {
       // registered as soon as the incident exists, so a repeat arriving mid-investigation is recognised
       onOpened: (incident) => {
         this.seenAlerts.set(identity.key, { incidentId: incident.id, thread: incident.thread, at: now, windowMs: identity.windowMs });
