@@ -38,6 +38,16 @@ const EnvSchema = z.object({
         .refine((pair) => URL.canParse(pair.slice(pair.indexOf('=') + 1)), 'the hook URL does not parse'),
     ),
   ),
+  // Real telemetry sources: each is used when its URL is set (docs: prometheus.md, logs-and-traces.md, alerts.md)
+  PROMETHEUS_URL: z.url().optional(),
+  LOKI_URL: z.url().optional(),
+  JAEGER_URL: z.url().optional(),
+  TEMPO_URL: z.url().optional(),
+  ALERTMANAGER_URL: z.url().optional(),
+  /** a YAML file with metric mappings, business KPIs, label conventions and limits (docs/examples/sre-copilot.yaml) */
+  SRE_COPILOT_CONFIG: z.string().optional(),
+  /** `scenario` forces the bundled simulated shop even when real sources are configured */
+  SRE_COPILOT_WORLD: z.enum(['auto', 'scenario']).default('auto'),
   LLM_PROVIDER: z.enum(['none', 'openai', 'anthropic', 'ollama']).default('none'),
   LLM_BASE_URL: z.url().optional(),
   LLM_API_KEY: z.string().optional(),
@@ -61,6 +71,12 @@ const EnvSchema = z.object({
   DISCORD_ALERT_CHANNELS: csv,
   DISCORD_APPROVERS: csv,
   DISCORD_API_URL: z.url().optional(),
+  // the OTLP receiver's bounded store (docs/otlp.md): the most spans / log records / metric points held, and their age
+  SRE_COPILOT_OTLP_MAX_SPANS: z.coerce.number().int().positive().default(200_000),
+  SRE_COPILOT_OTLP_MAX_LOGS: z.coerce.number().int().positive().default(200_000),
+  SRE_COPILOT_OTLP_MAX_POINTS: z.coerce.number().int().positive().default(500_000),
+  SRE_COPILOT_OTLP_MAX_AGE_MINUTES: z.coerce.number().positive().default(180),
+  SRE_COPILOT_OTLP_MAX_BODY_MB: z.coerce.number().positive().default(20),
 });
 
 export interface LlmConfig {
@@ -94,8 +110,23 @@ export interface DiscordConfig {
   apiUrl?: string;
 }
 
+/** Where real telemetry comes from; each source is used when its URL is set. */
+export interface SourcesConfig {
+  prometheusUrl?: string;
+  lokiUrl?: string;
+  jaegerUrl?: string;
+  tempoUrl?: string;
+  alertmanagerUrl?: string;
+  /** SRE_COPILOT_CONFIG: absolute path of the YAML file with mappings and limits */
+  configFile?: string;
+}
+
 export interface Config {
   home: string;
+  /** the real telemetry sources (none: the scenario world) */
+  sources?: SourcesConfig;
+  /** `scenario`: the bundled world even when real sources are configured; `auto`: the world only when none is */
+  world?: 'auto' | 'scenario';
   datasetsDir: string;
   storage: 'libsql';
   /** who this console session acts as */
@@ -128,6 +159,8 @@ export interface Config {
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** the deployment's own redaction patterns (regex sources), applied after the built-in rules */
   redactPatterns?: string[];
+  /** the OTLP/HTTP receiver: its store's bounds (oldest dropped first) and the largest request body it reads */
+  otlp?: { maxSpans: number; maxLogs: number; maxPoints: number; maxAgeMinutes: number; maxBodyBytes: number };
 }
 
 const DEFAULT_BASE_URL = {
@@ -187,6 +220,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     : null;
   return {
     home: path.resolve(cwd, e.SRE_COPILOT_HOME),
+    sources: {
+      ...(e.PROMETHEUS_URL ? { prometheusUrl: e.PROMETHEUS_URL } : {}),
+      ...(e.LOKI_URL ? { lokiUrl: e.LOKI_URL } : {}),
+      ...(e.JAEGER_URL ? { jaegerUrl: e.JAEGER_URL } : {}),
+      ...(e.TEMPO_URL ? { tempoUrl: e.TEMPO_URL } : {}),
+      ...(e.ALERTMANAGER_URL ? { alertmanagerUrl: e.ALERTMANAGER_URL } : {}),
+      ...(e.SRE_COPILOT_CONFIG ? { configFile: path.resolve(cwd, e.SRE_COPILOT_CONFIG) } : {}),
+    },
+    world: e.SRE_COPILOT_WORLD,
     datasetsDir: path.resolve(cwd, e.SRE_COPILOT_DATASETS),
     storage: e.SRE_COPILOT_STORAGE,
     user,
@@ -215,6 +257,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     discord,
     logLevel: e.LOG_LEVEL,
     redactPatterns: redactPatterns(e.SRE_COPILOT_REDACT_PATTERNS),
+    otlp: {
+      maxSpans: e.SRE_COPILOT_OTLP_MAX_SPANS,
+      maxLogs: e.SRE_COPILOT_OTLP_MAX_LOGS,
+      maxPoints: e.SRE_COPILOT_OTLP_MAX_POINTS,
+      maxAgeMinutes: e.SRE_COPILOT_OTLP_MAX_AGE_MINUTES,
+      maxBodyBytes: Math.round(e.SRE_COPILOT_OTLP_MAX_BODY_MB * 1024 * 1024),
+    },
   };
 }
 
