@@ -98,6 +98,14 @@ program
   .action(async (opts: { json?: boolean }) => (await import('./incidents.js')).printIncidents(await loadConfig(), opts));
 
 program
+  .command('doctor')
+  .description('every data source, chat adapter, store and the LLM: enabled or disabled and why; configured URLs are probed (exit 1 when one fails)')
+  .option('--json', 'print {"checks":[{"area","name","status","detail"}]}')
+  .action(async (opts: { json?: boolean }) => {
+    process.exitCode = await (await import('./doctor.js')).printDoctor(await loadConfig(), opts);
+  });
+
+program
   .command('bench')
   .description('run benchmark suites and print their tables (all, or one by name)')
   .argument('[suite]', 'suite name, or "all"', 'all')

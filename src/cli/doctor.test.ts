@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.js';
+import { formatDoctor, runDoctor } from './doctor.js';
+
+let server: http.Server;
+let base = '';
+let closedPort = 0;
+
+beforeAll(async () => {
+  // a stand-in that is "ready" the way Prometheus says it (GET /-/ready → 200) and answers nothing else
+  server = http.createServer((req, res) => {
+    res.writeHead(req.url === '/-/ready' ? 200 : 503).end(req.url === '/-/ready' ? 'Prometheus Server is Ready.' : 'not ready yet');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const spare = http.createServer();
+  await new Promise<void>((r) => spare.listen(0, '127.0.0.1', () => r()));
+  closedPort = (spare.address() as AddressInfo).port;
+  await new Promise<void>((r) => spare.close(() => r()));
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+describe('doctor', () => {
+  it('says for every source, adapter, store and the LLM whether it is on and precisely why, probing configured URLs', async () => {
+    const config = loadConfig({ SRE_COPILOT_HOME: '/tmp/sre-doctor-test', PROMETHEUS_URL: base, LOKI_URL: `http://127.0.0.1:${closedPort}`, TEMPO_URL: base });
+    const rows = await runDoctor(config);
+    const row = (name: string) => rows.find((r) => r.name === name)!;
+    expect(row('prometheus')).toMatchObject({ area: 'source', status: 'enabled', detail: expect.stringContaining(base) });
+    expect(row('loki')).toMatchObject({ status: 'failing', detail: expect.stringMatching(/ECONNREFUSED/) });
+    expect(row('tempo')).toMatchObject({ status: 'failing', detail: expect.stringMatching(/HTTP 503: not ready yet/) });
+    expect(row('jaeger')).toMatchObject({ status: 'disabled', detail: 'JAEGER_URL is not set' });
+    expect(row('scenario world')).toMatchObject({ status: 'disabled', detail: expect.stringMatching(/PROMETHEUS_URL, LOKI_URL, TEMPO_URL/) });
+    expect(row('llm')).toMatchObject({ status: 'disabled', detail: expect.stringMatching(/LLM_PROVIDER=none/) });
+    expect(row('slack')).toMatchObject({ area: 'chat', status: 'disabled', detail: 'SLACK_BOT_TOKEN is not set' });
+    expect(row('libsql')).toMatchObject({ area: 'store', status: 'enabled' });
+    expect(formatDoctor(rows).split('\n')[0]).toMatch(/^AREA\s+NAME\s+STATUS\s+DETAIL$/);
+  });
+
+  it('runs the bundled world when nothing real is configured, and exits 1 from the command line when a source fails', async () => {
+    const rows = await runDoctor(loadConfig({ SRE_COPILOT_HOME: '/tmp/sre-doctor-test' }));
+    expect(rows.find((r) => r.name === 'scenario world')).toMatchObject({ status: 'enabled' });
+    expect(rows.some((r) => r.status === 'failing')).toBe(false);
+    const bin = fileURLToPath(new URL('../../bin/sre-copilot', import.meta.url));
+    const cli = spawnSync(bin, ['doctor', '--json'], { env: { ...process.env, SRE_COPILOT_HOME: '/tmp/sre-doctor-test', LOKI_URL: `http://127.0.0.1:${closedPort}` }, encoding: 'utf8' });
+    expect(cli.status).toBe(1);
+    expect((JSON.parse(cli.stdout) as { checks: { name: string; status: string }[] }).checks.find((c) => c.name === 'loki')?.status).toBe('failing');
+  });
+});

@@ -1,0 +1,122 @@
+import { access, constants, mkdir } from 'node:fs/promises';
+import type { Config } from '../config.js';
+import { planAdapters } from './serve.js';
+
+/**
+ * `sre-copilot doctor`: every data source, chat adapter, store and the LLM, each enabled or disabled and precisely why;
+ * an enabled one that is configured with a URL is probed. One registry of checks: a new source adds one entry.
+ */
+export type DoctorStatus = 'enabled' | 'disabled' | 'failing';
+
+export interface DoctorRow {
+  area: 'source' | 'chat' | 'store' | 'llm' | 'executor';
+  name: string;
+  status: DoctorStatus;
+  detail: string;
+}
+
+export interface DoctorCheck {
+  area: DoctorRow['area'];
+  name: string;
+  run(config: Config, probe: Probe): Promise<Omit<DoctorRow, 'area' | 'name'>>;
+}
+
+/** GET `url` with a short timeout: null when it answered 2xx, else why not (status and a little of the body). */
+export type Probe = (url: string, headers?: Record<string, string>) => Promise<string | null>;
+
+export const httpProbe: Probe = async (url, headers = {}) => {
+  try {
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(3000) });
+    if (res.ok) return null;
+    const body = (await res.text().catch(() => '')).trim().slice(0, 120);
+    return `HTTP ${res.status}${body ? `: ${body}` : ''}`;
+  } catch (err) {
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    if (code) return `no answer (${code})`;
+    return (err as Error).name === 'TimeoutError' ? 'no answer within 3 s' : (err as Error).message;
+  }
+};
+
+const urlCheck = (area: DoctorRow['area'], name: string, variable: string, url: (c: Config) => string | undefined, path: string, what: string): DoctorCheck => ({
+  area,
+  name,
+  async run(config, probe) {
+    const base = url(config);
+    if (!base) return { status: 'disabled', detail: `${variable} is not set` };
+    const problem = await probe(new URL(path, base.endsWith('/') ? base : `${base}/`).toString());
+    return problem ? { status: 'failing', detail: `${base}: ${problem}` } : { status: 'enabled', detail: `${base} answers (${what})` };
+  },
+});
+
+const realSourceNames = (config: Config) =>
+  Object.entries({ PROMETHEUS_URL: config.sources?.prometheusUrl, LOKI_URL: config.sources?.lokiUrl, JAEGER_URL: config.sources?.jaegerUrl, TEMPO_URL: config.sources?.tempoUrl })
+    .filter(([, v]) => Boolean(v))
+    .map(([k]) => k);
+
+export const DOCTOR_CHECKS: DoctorCheck[] = [
+  {
+    area: 'source',
+    name: 'scenario world',
+    async run(config) {
+      const real = realSourceNames(config);
+      if (config.world === 'scenario') return { status: 'enabled', detail: 'SRE_COPILOT_WORLD=scenario forces the bundled simulated shop' };
+      return real.length === 0
+        ? { status: 'enabled', detail: 'no real source is configured: serve and demo run the bundled simulated shop' }
+        : { status: 'disabled', detail: `real sources are configured (${real.join(', ')}); SRE_COPILOT_WORLD=scenario forces the world` };
+    },
+  },
+  urlCheck('source', 'prometheus', 'PROMETHEUS_URL', (c) => c.sources?.prometheusUrl, '-/ready', 'metrics over the HTTP API'),
+  urlCheck('source', 'loki', 'LOKI_URL', (c) => c.sources?.lokiUrl, 'ready', 'logs over LogQL'),
+  urlCheck('source', 'jaeger', 'JAEGER_URL', (c) => c.sources?.jaegerUrl, 'api/services', 'traces over the query API'),
+  urlCheck('source', 'tempo', 'TEMPO_URL', (c) => c.sources?.tempoUrl, 'ready', 'traces: search and trace by id'),
+  urlCheck('source', 'alertmanager', 'ALERTMANAGER_URL', (c) => c.sources?.alertmanagerUrl, '-/ready', 'reconciles firing alerts'),
+  {
+    area: 'store',
+    name: 'libsql',
+    async run(config) {
+      try {
+        await mkdir(config.home, { recursive: true });
+        await access(config.home, constants.W_OK);
+        return { status: 'enabled', detail: `LibSQL file ${config.home}/sre-copilot.db (incidents, redacted) and the hash-chained audit log; Mastra runs in ${config.home}/mastra.db` };
+      } catch (err) {
+        return { status: 'failing', detail: `${config.home} is not writable: ${(err as Error).message}` };
+      }
+    },
+  },
+  {
+    area: 'llm',
+    name: 'llm',
+    async run(config, probe) {
+      const llm = config.llm;
+      if (!llm) return { status: 'disabled', detail: 'LLM_PROVIDER=none: the deterministic analyses and planner do everything; nothing is explained in prose' };
+      const headers: Record<string, string> = llm.provider === 'anthropic' ? { 'x-api-key': llm.apiKey ?? '', 'anthropic-version': '2023-06-01' } : llm.apiKey ? { authorization: `Bearer ${llm.apiKey}` } : {};
+      const problem = await probe(`${llm.baseUrl.replace(/\/$/, '')}/models`, headers);
+      const what = `${llm.provider} ${llm.model} at ${llm.baseUrl}`;
+      return problem ? { status: 'failing', detail: `${what}: ${problem}` } : { status: 'enabled', detail: `${what} answers` };
+    },
+  },
+];
+
+export async function runDoctor(config: Config, probe: Probe = httpProbe): Promise<DoctorRow[]> {
+  const rows = await Promise.all(DOCTOR_CHECKS.map(async (c) => ({ area: c.area, name: c.name, ...(await c.run(config, probe)) })));
+  const chat: DoctorRow[] = planAdapters(config).map((a) => ({
+    area: a.adapter === 'executor' ? 'executor' : 'chat',
+    name: a.adapter,
+    status: a.enabled ? 'enabled' : 'disabled',
+    detail: a.detail,
+  }));
+  return [...rows, ...chat];
+}
+
+export function formatDoctor(rows: DoctorRow[]): string {
+  const w = (k: keyof DoctorRow, min: number) => Math.max(min, ...rows.map((r) => r[k].length));
+  const [a, n, s] = [w('area', 4), w('name', 4), w('status', 6)];
+  return [`${'AREA'.padEnd(a)}  ${'NAME'.padEnd(n)}  ${'STATUS'.padEnd(s)}  DETAIL`, ...rows.map((r) => `${r.area.padEnd(a)}  ${r.name.padEnd(n)}  ${r.status.padEnd(s)}  ${r.detail}`)].join('\n');
+}
+
+/** Prints the table (or JSON); exit code 1 when anything configured is failing, so it can gate a deployment. */
+export async function printDoctor(config: Config, opts: { json?: boolean }): Promise<number> {
+  const rows = await runDoctor(config);
+  process.stdout.write(opts.json ? `${JSON.stringify({ checks: rows }, null, 2)}\n` : `${formatDoctor(rows)}\n`);
+  return rows.some((r) => r.status === 'failing') ? 1 : 0;
+}
