@@ -7,6 +7,7 @@ import type { Runbook } from '../knowledge/runbooks.js';
 import { type Alert, type Incident, IncidentSchema, type ThreadRef } from '../model/incident.js';
 import type { ChangeEvent } from '../model/telemetry.js';
 import type { IncidentStore } from '../storage/types.js';
+import { AlertGroups, type AlertGroup, type GroupOptions, type GroupOutcome } from './alert-groups.js';
 import { HELP, changesText, diagnosisSummary, kbText, statusText, whyText } from './answers.js';
 import type { Copilot } from './copilot.js';
 import { type ButtonClick, type ClickOutcome, handleButtonValue, handleClick } from './clicks.js';
@@ -21,7 +22,7 @@ export type { ButtonClick, ClickOutcome } from './clicks.js';
 export interface ConversationDeps {
   copilot: Copilot;
   /** where refusals that never reach the core (a tampered or unknown button) are audited */
-  store: Pick<IncidentStore, 'appendAudit'> & Partial<Pick<IncidentStore, 'get' | 'listIncidents'>>;
+  store: Pick<IncidentStore, 'appendAudit'> & Partial<Pick<IncidentStore, 'get' | 'listIncidents' | 'put'>>;
   knownServices(): Promise<string[]>;
   changes(sinceMinutes: number): Promise<ChangeEvent[]>;
   runbooks: Runbook[];
@@ -66,7 +67,31 @@ export class Conversation {
   /** incidents with a decision in flight: a double click is answered, not queued behind the first */
   readonly inFlight = new Set<string>();
 
-  constructor(readonly deps: ConversationDeps) {}
+  /** alert groups from webhooks and the reconcile: one incident per group (alert-groups.ts) */
+  private readonly groups: AlertGroups;
+
+  constructor(readonly deps: ConversationDeps) {
+    this.groups = new AlertGroups({
+      copilot: deps.copilot,
+      store: deps.store,
+      now: () => deps.now(),
+      ...(deps.alignAlert ? { align: deps.alignAlert } : {}),
+      incidentOf: (alert) => {
+        const seen = this.seenAlerts.get(alertIdentity(alert).key);
+        return seen && (seen.windowMs === null || this.deps.now() - seen.at <= seen.windowMs) ? { incidentId: seen.incidentId, thread: seen.thread } : null;
+      },
+      adopted: (incident, alerts) => {
+        for (const alert of alerts) {
+          const identity = alertIdentity(alert);
+          this.seenAlerts.set(identity.key, { incidentId: incident.id, thread: incident.thread, at: this.deps.now(), windowMs: identity.windowMs });
+        }
+      },
+      opened: (incident) => this.index(incident),
+      closed: (incidentId) => {
+        for (const [key, seen] of this.seenAlerts) if (seen.incidentId === incidentId) this.seenAlerts.delete(key);
+      },
+    });
+  }
 
   get copilot(): Copilot {
     return this.deps.copilot;
@@ -79,8 +104,24 @@ export class Conversation {
     const ids = (await listIncidents.call(this.deps.store)).slice(0, limit).reverse();
     for (const id of ids) {
       const parsed = IncidentSchema.safeParse(await get.call(this.deps.store, id, 'incident'));
-      if (parsed.success) this.index(parsed.data);
+      if (parsed.success) {
+        this.index(parsed.data);
+        this.groups.restore(parsed.data);
+      }
     }
+  }
+
+  /**
+   * A notification of an alert group (Alertmanager, Grafana, a generic webhook, the reconcile): the first opens one
+   * incident; re-sends of the group update it, never open another; a resolved one closes it (alert-groups.ts).
+   */
+  alertGroup(group: AlertGroup, opts: GroupOptions = {}): Promise<GroupOutcome> {
+    return this.groups.handle(group, opts);
+  }
+
+  /** Whether this alert already belongs to an open incident (a group's, or a repeat of one), for the reconcile. */
+  tracks(alert: Alert): boolean {
+    return this.groups.holds(alert) || this.seenAlerts.has(alertIdentity(alert).key);
   }
 
   /**

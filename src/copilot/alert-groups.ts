@@ -1,0 +1,203 @@
+import { alertIdentity } from '../alerts/identity.js';
+import { metrics } from '../server/metrics.js';
+import { type Alert, type Incident, IncidentSchema, type Severity, type ThreadRef } from '../model/incident.js';
+import type { IncidentStore } from '../storage/types.js';
+import type { Copilot } from './copilot.js';
+import type { ActionOutcome } from './types.js';
+
+/**
+ * Alert groups as monitoring systems send them: Alertmanager (and Grafana) notify per group and re-send the whole
+ * group every group_interval, firing again or resolved. One group is one incident: a re-send is an update of it (a
+ * short note when an alert joined), a resolved notification closes it. The group key travels with the incident, as a
+ * label on its alert, so a restart keeps the mapping.
+ */
+export const GROUP_LABEL = 'sre_copilot_alert_group';
+/** the identity of the alert that opened the incident, taken before any clock alignment changed its start time */
+export const IDENTITY_LABEL = 'sre_copilot_alert_identity';
+
+export interface AlertGroup {
+  /** Alertmanager's or Grafana's groupKey; for a lone alert, its identity */
+  key: string;
+  status: 'firing' | 'resolved';
+  firing: Alert[];
+  resolved: Alert[];
+}
+
+export type GroupOutcome =
+  | { kind: 'opened'; incidentId: string; outcome: ActionOutcome }
+  | { kind: 'updated'; incidentId: string; joined: string[] }
+  | { kind: 'resolved'; incidentId: string; names: string[] }
+  | { kind: 'ignored'; reason: string };
+
+export interface GroupOptions {
+  /** called once the group's incident exists in the store (opened), or the update or resolution is decided */
+  onAccepted?: (incidentId: string | null) => void;
+}
+
+/** What the conversation layer lends the groups: its copilot, store, clock and its alert de-duplication. */
+export interface AlertGroupHost {
+  copilot: Copilot;
+  store: Partial<Pick<IncidentStore, 'get' | 'put'>>;
+  now(): number;
+  /** maps an alert onto the data source's clock (ConversationDeps.alignAlert) */
+  align?: (alert: Alert) => Alert;
+  /** the open incident a single alert already belongs to (opened from chat, by the reconcile, or before a restart) */
+  incidentOf(alert: Alert): { incidentId: string; thread: ThreadRef } | null;
+  /** the incident now carries these alerts: repeats of them land in its thread */
+  adopted(incident: { id: string; thread: ThreadRef }, alerts: Alert[]): void;
+  /** the incident was indexed as new (its thread answers commands) */
+  opened(incident: Incident): void;
+  /** the incident is closed at the source: its alerts no longer de-duplicate */
+  closed(incidentId: string): void;
+}
+
+interface TrackedGroup {
+  incidentId: string;
+  thread: ThreadRef;
+  /** identities of the alerts seen in the group, so that only a newcomer is worth a note */
+  members: Set<string>;
+  /** the investigation the group opened, while it runs: a resolution waits for it, so the diagnosis cannot reopen it */
+  investigation: Promise<unknown> | null;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, warning: 2, info: 3 };
+const idOf = (alert: Alert) => alertIdentity(alert).key;
+
+export class AlertGroups {
+  private readonly byKey = new Map<string, TrackedGroup>();
+  private readonly locks = new Map<string, Promise<void>>();
+
+  constructor(private readonly host: AlertGroupHost) {}
+
+  /** Whether an open group already holds this alert. */
+  holds(alert: Alert): boolean {
+    const id = idOf(alert);
+    return [...this.byKey.values()].some((g) => g.members.has(id));
+  }
+
+  /** After a restart: an open incident that a group opened is that group's again. */
+  restore(incident: Incident): void {
+    if (incident.signal.kind !== 'alert' || incident.status === 'resolved') return;
+    const key = incident.signal.alert.labels[GROUP_LABEL];
+    if (!key || this.byKey.has(key)) return;
+    this.byKey.set(key, { incidentId: incident.id, thread: incident.thread, members: new Set([incident.signal.alert.labels[IDENTITY_LABEL] ?? idOf(incident.signal.alert)]), investigation: null });
+  }
+
+  /** One notification of a group; notifications of one group are handled in order, never two at once. */
+  async handle(group: AlertGroup, opts: GroupOptions = {}): Promise<GroupOutcome> {
+    const release = await this.lock(group.key);
+    let held = true;
+    const unlock = () => {
+      if (held) release();
+      held = false;
+    };
+    try {
+      const tracked = this.find(group);
+      if (group.status === 'resolved') {
+        if (!tracked) {
+          opts.onAccepted?.(null);
+          return { kind: 'ignored', reason: `no open incident for alert group ${group.key}` };
+        }
+        this.forget(tracked);
+        unlock();
+        // while the investigation runs, the resolution waits for it: the sender need not
+        if (tracked.investigation) opts.onAccepted?.(tracked.incidentId);
+        const outcome = await this.resolve(tracked, group);
+        opts.onAccepted?.(tracked.incidentId);
+        return outcome;
+      }
+      if (tracked) {
+        const outcome = await this.update(tracked, group);
+        opts.onAccepted?.(tracked.incidentId);
+        return outcome;
+      }
+      return await this.open(group, (incidentId) => {
+        unlock();
+        opts.onAccepted?.(incidentId);
+      });
+    } finally {
+      unlock();
+    }
+  }
+
+  private find(group: AlertGroup): TrackedGroup | undefined {
+    const known = this.byKey.get(group.key);
+    if (known) return known;
+    // the group's alerts may already have an incident under another key (the reconcile's, a chat paste, a restart)
+    for (const alert of [...group.firing, ...group.resolved]) {
+      const incident = this.host.incidentOf(alert);
+      if (!incident) continue;
+      const same = [...this.byKey.values()].find((g) => g.incidentId === incident.incidentId);
+      const tracked = same ?? { ...incident, members: new Set([idOf(alert)]), investigation: null };
+      this.byKey.set(group.key, tracked);
+      return tracked;
+    }
+    return undefined;
+  }
+
+  private async open(group: AlertGroup, accepted: (incidentId: string) => void): Promise<GroupOutcome> {
+    const lead = [...group.firing].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])[0]!;
+    metrics.alertReceived(lead.source);
+    const labelled: Alert = { ...lead, labels: { ...lead.labels, [GROUP_LABEL]: group.key, [IDENTITY_LABEL]: idOf(lead) } };
+    const alert = this.host.align?.(labelled) ?? labelled;
+    const tracked: TrackedGroup = { incidentId: '', thread: { channel: '', threadId: '' }, members: new Set(group.firing.map(idOf)), investigation: null };
+    const running = this.host.copilot.handleSignal({ kind: 'alert', alert, receivedAt: this.host.now() }, null, {
+      // the incident is in the store now: the group is known from here on, and the sender may be answered
+      onOpened: (incident) => {
+        tracked.incidentId = incident.id;
+        tracked.thread = incident.thread;
+        this.byKey.set(group.key, tracked);
+        this.host.opened(incident);
+        this.host.adopted(incident, group.firing);
+        accepted(incident.id);
+      },
+    });
+    tracked.investigation = running.catch(() => undefined).finally(() => (tracked.investigation = null));
+    const outcome = await running;
+    return { kind: 'opened', incidentId: tracked.incidentId, outcome };
+  }
+
+  private async update(tracked: TrackedGroup, group: AlertGroup): Promise<GroupOutcome> {
+    const joined = group.firing.filter((a) => !tracked.members.has(idOf(a)));
+    for (const a of joined) tracked.members.add(idOf(a));
+    if (joined.length > 0) {
+      this.host.adopted({ id: tracked.incidentId, thread: tracked.thread }, joined);
+      const names = [...new Set(joined.map((a) => `${a.name}${a.service ? ` on ${a.service}` : ''}`))];
+      await this.host.copilot.say(tracked.thread, `➕ ${joined.length} more alert(s) joined this alert group: ${names.join(', ')}. Same incident; the investigation above covers them.`);
+    }
+    return { kind: 'updated', incidentId: tracked.incidentId, joined: joined.map((a) => a.name) };
+  }
+
+  private async resolve(tracked: TrackedGroup, group: AlertGroup): Promise<GroupOutcome> {
+    await tracked.investigation;
+    const { copilot, store } = this.host;
+    const names = [...new Set((group.resolved.length > 0 ? group.resolved : group.firing).map((a) => a.name))];
+    const at = new Date(this.host.now()).toISOString().slice(0, 16).replace('T', ' ');
+    const session = copilot.session(tracked.incidentId);
+    const undecided = session?.result.plan && !session.approval ? ' The proposed fix was not carried out; reject it if it is no longer needed.' : '';
+    await copilot.say(tracked.thread, `✅ resolved at the source at ${at} UTC: ${names.join(', ') || 'the alert group'}. ${tracked.incidentId} is closed.${undecided}`);
+    const stored = IncidentSchema.safeParse(await store.get?.(tracked.incidentId, 'incident'));
+    if (stored.success) await store.put?.(tracked.incidentId, 'incident', { ...stored.data, status: 'resolved' });
+    if (session) session.incident = { ...session.incident, status: 'resolved' };
+    this.host.closed(tracked.incidentId);
+    return { kind: 'resolved', incidentId: tracked.incidentId, names };
+  }
+
+  /** A closed group's key (and any other key that led to its incident) opens a new incident next time it fires. */
+  private forget(tracked: TrackedGroup): void {
+    for (const [key, g] of this.byKey) if (g === tracked || g.incidentId === tracked.incidentId) this.byKey.delete(key);
+  }
+
+  private async lock(key: string): Promise<() => void> {
+    const before = this.locks.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const chained = before.then(() => mine);
+    this.locks.set(key, chained);
+    await before;
+    return () => {
+      release();
+      if (this.locks.get(key) === chained) this.locks.delete(key);
+    };
+  }
+}
