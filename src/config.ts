@@ -77,6 +77,12 @@ const EnvSchema = z.object({
   SRE_COPILOT_OTLP_MAX_POINTS: z.coerce.number().int().positive().default(500_000),
   SRE_COPILOT_OTLP_MAX_AGE_MINUTES: z.coerce.number().positive().default(180),
   SRE_COPILOT_OTLP_MAX_BODY_MB: z.coerce.number().positive().default(20),
+  // the OTLP receiver's bounded store (docs/otlp.md): the most spans / log records / metric points held, and their age
+  SRE_COPILOT_OTLP_MAX_SPANS: z.coerce.number().int().positive().default(200_000),
+  SRE_COPILOT_OTLP_MAX_LOGS: z.coerce.number().int().positive().default(200_000),
+  SRE_COPILOT_OTLP_MAX_POINTS: z.coerce.number().int().positive().default(500_000),
+  SRE_COPILOT_OTLP_MAX_AGE_MINUTES: z.coerce.number().positive().default(180),
+  SRE_COPILOT_OTLP_MAX_BODY_MB: z.coerce.number().positive().default(20),
 });
 
 export interface LlmConfig {
@@ -159,6 +165,8 @@ export interface Config {
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** the deployment's own redaction patterns (regex sources), applied after the built-in rules */
   redactPatterns?: string[];
+  /** the OTLP/HTTP receiver: its store's bounds (oldest dropped first) and the largest request body it reads */
+  otlp?: { maxSpans: number; maxLogs: number; maxPoints: number; maxAgeMinutes: number; maxBodyBytes: number };
   /** the OTLP/HTTP receiver: its store's bounds (oldest dropped first) and the largest request body it reads */
   otlp?: { maxSpans: number; maxLogs: number; maxPoints: number; maxAgeMinutes: number; maxBodyBytes: number };
 }
@@ -257,6 +265,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     discord,
     logLevel: e.LOG_LEVEL,
     redactPatterns: redactPatterns(e.SRE_COPILOT_REDACT_PATTERNS),
+    otlp: {
+      maxSpans: e.SRE_COPILOT_OTLP_MAX_SPANS,
+      maxLogs: e.SRE_COPILOT_OTLP_MAX_LOGS,
+      maxPoints: e.SRE_COPILOT_OTLP_MAX_POINTS,
+      maxAgeMinutes: e.SRE_COPILOT_OTLP_MAX_AGE_MINUTES,
+      maxBodyBytes: Math.round(e.SRE_COPILOT_OTLP_MAX_BODY_MB * 1024 * 1024),
+    },
     otlp: {
       maxSpans: e.SRE_COPILOT_OTLP_MAX_SPANS,
       maxLogs: e.SRE_COPILOT_OTLP_MAX_LOGS,

@@ -215,7 +215,7 @@ describe('topologyFromSpans', () => {
 describe('OTLP/HTTP handlers', () => {
   const store = new OtlpStore();
   const routes = Object.fromEntries(otlpRoutes(store).map((r) => [r.path, r]));
-  const post = (path: string, body: BodyInit, headers: Record<string, string>) =>
+  const post = (path: string, body: string | Uint8Array, headers: Record<string, string>) =>
     Promise.resolve(routes[path]?.handle(new Request(`http://x${path}`, { method: 'POST', body, headers })) as Promise<Response>);
   const types = otlpMessageTypes();
 
