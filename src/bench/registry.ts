@@ -4,10 +4,11 @@ import { nezhaSuite } from './nezha/suite.js';
 import { petshopSuite } from './petshop/suite.js';
 import { scenarioSuite } from './scenarios.js';
 import { startupSuite } from './startup.js';
+import { ingestSuite } from './ingest.js';
 import type { BenchSuite } from './types.js';
 
 /** Benchmark suites by name; adding one is one file plus one line here. */
-export const BENCH_SUITES: BenchSuite[] = [scenarioSuite, nabSuite, loghubSuite, petshopSuite, nezhaSuite, startupSuite];
+export const BENCH_SUITES: BenchSuite[] = [scenarioSuite, nabSuite, loghubSuite, petshopSuite, nezhaSuite, startupSuite, ingestSuite];
 
 export function findSuites(name: string): BenchSuite[] {
   if (name === 'all') return BENCH_SUITES;
