@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -14,9 +15,11 @@ import {
   parseCopilotFileConfig,
   PrometheusClient,
   PrometheusMetricsSource,
+  prometheusSourceFromSettings,
   renderTemplate,
   stripPort,
 } from '../src/connectors/prometheus/index.js';
+import { createConnectors } from '../src/connectors/registry.js';
 import { isDataSourceError } from '../src/connectors/types.js';
 
 const template = (kind: string, metric: string) => DEFAULT_TEMPLATES.find((t) => t.kind === kind && t.metric === metric)!;
@@ -259,5 +262,30 @@ describe('PrometheusMetricsSource', () => {
     expect(source.warnings()).toEqual([expect.stringMatching(/^business bad: .*unknown function broken/)]);
     const down = new PrometheusMetricsSource({ url: await closedPortUrl() });
     await expect(down.query({ fromMs: 0, toMs: 120_000 })).rejects.toThrow(/connection refused/);
+  });
+});
+
+describe('wiring', () => {
+  const yamlFile = (text: string) => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'sre-copilot-cfg-')), 'sre-copilot.yaml');
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('takes limits from the YAML file and lets PROMETHEUS_URL win over its url', () => {
+    const configFile = yamlFile('prometheus:\n  url: http://from-yaml:9090\n  maxSeries: 7\n');
+    expect(prometheusSourceFromSettings({ configFile })?.client.options).toMatchObject({ url: 'http://from-yaml:9090', maxSeries: 7 });
+    expect(prometheusSourceFromSettings({ configFile, prometheusUrl: 'http://env:9090' })?.client.options.url).toBe('http://env:9090');
+    expect(prometheusSourceFromSettings({})).toBeNull();
+    expect(() => prometheusSourceFromSettings({ configFile: yamlFile('prometheus:\n  step: soon\n') })).toThrow(/prometheus\.step: a duration like/);
+    expect(() => prometheusSourceFromSettings({ configFile: '/nonexistent/sre.yaml' })).toThrow(/cannot read \/nonexistent\/sre\.yaml \(ENOENT\)/);
+  });
+
+  it('registers the "prometheus" connector kind with empty logs, traces and CMDB', async () => {
+    expect(() => createConnectors({ kind: 'prometheus' })).toThrow(/needs a "url"/);
+    const c = createConnectors({ kind: 'prometheus', url: 'http://127.0.0.1:9090' });
+    expect(c.metrics).toBeInstanceOf(PrometheusMetricsSource);
+    expect(await c.logs.read({ fromMs: 0, toMs: 1 })).toEqual([]);
+    expect(await c.cmdb.snapshot()).toEqual({ services: [], hosts: [], changes: [] });
   });
 });

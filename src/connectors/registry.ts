@@ -1,4 +1,5 @@
 import { createFileConnectors } from './files/index.js';
+import { createPrometheusConnectors } from './prometheus/connectors.js';
 import type { Connectors } from './types.js';
 
 export interface ConnectorConfig {
@@ -17,6 +18,7 @@ export const connectorKinds: Record<string, ConnectorFactory> = {
     }
     return createFileConnectors(config.dir);
   },
+  prometheus: (config) => createPrometheusConnectors(config),
 };
 
 export function registerConnectorKind(kind: string, factory: ConnectorFactory): void {
