@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeLogs, decodeMetrics, decodeTraces, OtlpDecodeError, OtlpStore, otlpRoutes, topologyFromSpans } from '../src/connectors/otlp/index.js';
 import { bucketQuantile } from '../src/connectors/otlp/metrics.js';
 import { otlpMessageTypes } from '../src/connectors/otlp/proto-root.js';
+import { loadConfig } from '../src/config.js';
 import type { Span } from '../src/model/telemetry.js';
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
@@ -253,10 +254,49 @@ describe('OTLP/HTTP handlers', () => {
     expect((await post('/v1/traces', 'not gzip', { 'content-type': 'application/json', 'content-encoding': 'gzip' })).status).toBe(400);
   });
 
+  it('stores metric points from protobuf (oneof number values, fixed64 histogram counts)', async () => {
+    const t = (minute: number) => String(1_700_000_000_000_000_000 + minute * 60e9);
+    const message = types.metricsRequest.fromObject({
+      resourceMetrics: [
+        {
+          resource: resource('pb-metrics'),
+          scopeMetrics: [
+            {
+              metrics: [
+                { name: 'process.cpu.utilization', gauge: { dataPoints: [{ timeUnixNano: t(1), asDouble: 0.25 }] } },
+                { name: 'jobs.done', sum: { isMonotonic: true, aggregationTemporality: 2, dataPoints: [{ timeUnixNano: t(1), asInt: 42 }] } },
+                {
+                  name: 'http.server.request.duration',
+                  unit: 's',
+                  histogram: { aggregationTemporality: 1, dataPoints: [{ startTimeUnixNano: t(0), timeUnixNano: t(1), count: 20, bucketCounts: [20, 0], explicitBounds: [0.2] }] },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const res = await post('/v1/metrics', types.metricsRequest.encode(message).finish(), { 'content-type': 'application/x-protobuf' });
+    expect(res.status).toBe(200);
+    const series = await store.metrics.query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER, entity: 'pb-metrics' });
+    const last = Object.fromEntries(series.map((s) => [s.metric, s.points.at(-1)?.value]));
+    expect(last).toMatchObject({ 'process.cpu.utilization': 0.25, 'jobs.done': 42, throughput_rpm: 20, error_rate: 0 });
+    expect(last['latency_p95_ms']).toBeCloseTo(190, 6);
+  });
+
   it('refuses a body that decompresses past the limit', async () => {
     const small = otlpRoutes(new OtlpStore(), { maxBodyBytes: 1024 }).find((r) => r.path === '/v1/traces');
     const bomb = gzipSync(Buffer.from(JSON.stringify({ resourceSpans: [], pad: 'x'.repeat(100_000) })));
     const res = await small?.handle(new Request('http://x/v1/traces', { method: 'POST', body: bomb, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }));
     expect(res?.status).toBe(413);
+  });
+});
+
+describe('OTLP configuration', () => {
+  it('reads the store bounds and the body limit from the environment, with defaults', () => {
+    expect(loadConfig({}).otlp).toEqual({ maxSpans: 200_000, maxLogs: 200_000, maxPoints: 500_000, maxAgeMinutes: 180, maxBodyBytes: 20 * 1024 * 1024 });
+    const custom = loadConfig({ SRE_COPILOT_OTLP_MAX_SPANS: '1000', SRE_COPILOT_OTLP_MAX_AGE_MINUTES: '30', SRE_COPILOT_OTLP_MAX_BODY_MB: '4' }).otlp;
+    expect(custom).toMatchObject({ maxSpans: 1000, maxAgeMinutes: 30, maxBodyBytes: 4 * 1024 * 1024 });
+    expect(() => loadConfig({ SRE_COPILOT_OTLP_MAX_SPANS: '0' })).toThrow(/SRE_COPILOT_OTLP_MAX_SPANS/);
   });
 });
