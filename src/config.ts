@@ -43,11 +43,24 @@ const EnvSchema = z.object({
   LOKI_URL: z.url().optional(),
   JAEGER_URL: z.url().optional(),
   TEMPO_URL: z.url().optional(),
+  // their credentials (docs/logs-and-traces.md): a bearer token, or basic auth as user:password; a tenant (X-Scope-OrgID)
+  LOKI_AUTH_TOKEN: z.string().optional(),
+  LOKI_BASIC_AUTH: z.string().regex(/^(?:$|[^:]+:)/, 'user:password').optional(),
+  LOKI_TENANT_ID: z.string().optional(),
+  /** labels that name a service in Loki, tried in order (default service_name, service, job) */
+  LOKI_SERVICE_LABELS: csv,
+  JAEGER_AUTH_TOKEN: z.string().optional(),
+  JAEGER_BASIC_AUTH: z.string().regex(/^(?:$|[^:]+:)/, 'user:password').optional(),
+  TEMPO_AUTH_TOKEN: z.string().optional(),
+  TEMPO_BASIC_AUTH: z.string().regex(/^(?:$|[^:]+:)/, 'user:password').optional(),
+  TEMPO_TENANT_ID: z.string().optional(),
   ALERTMANAGER_URL: z.url().optional(),
   /** a YAML file with metric mappings, business KPIs, label conventions and limits (docs/examples/sre-copilot.yaml) */
   SRE_COPILOT_CONFIG: z.string().optional(),
   /** `scenario` forces the bundled simulated shop even when real sources are configured */
   SRE_COPILOT_WORLD: z.enum(['auto', 'scenario']).default('auto'),
+  /** the golden-signal detection job's schedule (cron), or "off" */
+  SRE_COPILOT_DETECT_CRON: z.string().default('* * * * *'),
   LLM_PROVIDER: z.enum(['none', 'openai', 'anthropic', 'ollama']).default('none'),
   LLM_BASE_URL: z.url().optional(),
   LLM_API_KEY: z.string().optional(),
@@ -71,12 +84,12 @@ const EnvSchema = z.object({
   DISCORD_ALERT_CHANNELS: csv,
   DISCORD_APPROVERS: csv,
   DISCORD_API_URL: z.url().optional(),
-  // the OTLP receiver's bounded store (docs/otlp.md): the most spans / log records / metric points held, and their age
-  SRE_COPILOT_OTLP_MAX_SPANS: z.coerce.number().int().positive().default(200_000),
-  SRE_COPILOT_OTLP_MAX_LOGS: z.coerce.number().int().positive().default(200_000),
-  SRE_COPILOT_OTLP_MAX_POINTS: z.coerce.number().int().positive().default(500_000),
-  SRE_COPILOT_OTLP_MAX_AGE_MINUTES: z.coerce.number().positive().default(180),
-  SRE_COPILOT_OTLP_MAX_BODY_MB: z.coerce.number().positive().default(20),
+  // alert receivers (docs/alerts.md): the bearer token they require, where their incidents are posted, the reconcile
+  SRE_COPILOT_WEBHOOK_TOKEN: z.string().optional(),
+  SLACK_INCIDENT_CHANNEL: z.string().optional(),
+  DISCORD_INCIDENT_CHANNEL: z.string().optional(),
+  ALERTMANAGER_RECONCILE_SECONDS: z.coerce.number().positive().default(60),
+  ALERTMANAGER_RECEIVER: z.string().optional(),
   // the OTLP receiver's bounded store (docs/otlp.md): the most spans / log records / metric points held, and their age
   SRE_COPILOT_OTLP_MAX_SPANS: z.coerce.number().int().positive().default(200_000),
   SRE_COPILOT_OTLP_MAX_LOGS: z.coerce.number().int().positive().default(200_000),
@@ -102,6 +115,8 @@ export interface SlackConfig {
   /** Web API base, e.g. a local test server; default Slack's */
   apiUrl?: string;
   alertChannels: string[];
+  /** where incidents from alert webhooks start their threads (SLACK_INCIDENT_CHANNEL; default the first alert channel) */
+  incidentChannel?: string;
   /** Slack user ids (U…) or user-group ids (S…) */
   approvers: string[];
 }
@@ -110,10 +125,21 @@ export interface DiscordConfig {
   token: string;
   applicationId?: string;
   alertChannels: string[];
+  /** where incidents from alert webhooks start their threads (DISCORD_INCIDENT_CHANNEL; default the first alert channel) */
+  incidentChannel?: string;
   /** Discord user ids or role ids */
   approvers: string[];
   /** REST base, e.g. a local test server; default Discord's */
   apiUrl?: string;
+}
+
+/** Credentials for an HTTP telemetry source; never printed (the connectors redact them from their errors). */
+export interface SourceAuth {
+  bearerToken?: string;
+  /** user:password */
+  basicAuth?: string;
+  /** multi-tenant Loki/Tempo: X-Scope-OrgID */
+  tenantId?: string;
 }
 
 /** Where real telemetry comes from; each source is used when its URL is set. */
@@ -122,6 +148,12 @@ export interface SourcesConfig {
   lokiUrl?: string;
   jaegerUrl?: string;
   tempoUrl?: string;
+  /** how to authenticate to each (the shape the Loki/Jaeger/Tempo connectors take next to their url) */
+  lokiAuth?: SourceAuth;
+  jaegerAuth?: SourceAuth;
+  tempoAuth?: SourceAuth;
+  /** LOKI_SERVICE_LABELS; empty: the connector's default (service_name, service, job) */
+  lokiServiceLabels?: string[];
   alertmanagerUrl?: string;
   /** SRE_COPILOT_CONFIG: absolute path of the YAML file with mappings and limits */
   configFile?: string;
@@ -133,6 +165,8 @@ export interface Config {
   sources?: SourcesConfig;
   /** `scenario`: the bundled world even when real sources are configured; `auto`: the world only when none is */
   world?: 'auto' | 'scenario';
+  /** the golden-signal detection job's cron schedule; null: scheduled detection is off */
+  detectCron?: string | null;
   datasetsDir: string;
   storage: 'libsql';
   /** who this console session acts as */
@@ -158,6 +192,11 @@ export interface Config {
   llm: LlmConfig | null;
   /** serve's one HTTP server (health, readiness, metrics, Slack's events): PORT (0: an ephemeral port) and HOST */
   http: { port: number; host: string };
+  /**
+   * The alert receivers (POST /webhooks/…): the bearer token they require (SRE_COPILOT_WEBHOOK_TOKEN; none: open), and
+   * with ALERTMANAGER_URL the reconcile's period and the receiver whose alerts it takes (default: every alert)
+   */
+  alertReceivers?: { token?: string; reconcileMs: number; receiver?: string };
   /** set when SLACK_BOT_TOKEN is */
   slack: SlackConfig | null;
   /** set when DISCORD_TOKEN is */
@@ -165,8 +204,6 @@ export interface Config {
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** the deployment's own redaction patterns (regex sources), applied after the built-in rules */
   redactPatterns?: string[];
-  /** the OTLP/HTTP receiver: its store's bounds (oldest dropped first) and the largest request body it reads */
-  otlp?: { maxSpans: number; maxLogs: number; maxPoints: number; maxAgeMinutes: number; maxBodyBytes: number };
   /** the OTLP/HTTP receiver: its store's bounds (oldest dropped first) and the largest request body it reads */
   otlp?: { maxSpans: number; maxLogs: number; maxPoints: number; maxAgeMinutes: number; maxBodyBytes: number };
 }
@@ -214,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         ...(e.SLACK_APP_TOKEN ? { appToken: e.SLACK_APP_TOKEN } : {}),
         ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
         alertChannels: e.SLACK_ALERT_CHANNELS,
+        ...(e.SLACK_INCIDENT_CHANNEL?.trim() ? { incidentChannel: e.SLACK_INCIDENT_CHANNEL.trim() } : {}),
         approvers: e.SLACK_APPROVERS,
       }
     : null;
@@ -222,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         token: e.DISCORD_TOKEN,
         ...(e.DISCORD_APPLICATION_ID ? { applicationId: e.DISCORD_APPLICATION_ID } : {}),
         alertChannels: e.DISCORD_ALERT_CHANNELS,
+        ...(e.DISCORD_INCIDENT_CHANNEL?.trim() ? { incidentChannel: e.DISCORD_INCIDENT_CHANNEL.trim() } : {}),
         approvers: e.DISCORD_APPROVERS,
         ...(e.DISCORD_API_URL ? { apiUrl: e.DISCORD_API_URL } : {}),
       }
@@ -233,10 +272,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ...(e.LOKI_URL ? { lokiUrl: e.LOKI_URL } : {}),
       ...(e.JAEGER_URL ? { jaegerUrl: e.JAEGER_URL } : {}),
       ...(e.TEMPO_URL ? { tempoUrl: e.TEMPO_URL } : {}),
+      ...sourceAuth('lokiAuth', e.LOKI_AUTH_TOKEN, e.LOKI_BASIC_AUTH, e.LOKI_TENANT_ID),
+      ...sourceAuth('jaegerAuth', e.JAEGER_AUTH_TOKEN, e.JAEGER_BASIC_AUTH, undefined),
+      ...sourceAuth('tempoAuth', e.TEMPO_AUTH_TOKEN, e.TEMPO_BASIC_AUTH, e.TEMPO_TENANT_ID),
+      ...(e.LOKI_SERVICE_LABELS.length > 0 ? { lokiServiceLabels: e.LOKI_SERVICE_LABELS } : {}),
       ...(e.ALERTMANAGER_URL ? { alertmanagerUrl: e.ALERTMANAGER_URL } : {}),
       ...(e.SRE_COPILOT_CONFIG ? { configFile: path.resolve(cwd, e.SRE_COPILOT_CONFIG) } : {}),
     },
     world: e.SRE_COPILOT_WORLD,
+    detectCron: e.SRE_COPILOT_DETECT_CRON.trim() === 'off' ? null : e.SRE_COPILOT_DETECT_CRON.trim(),
     datasetsDir: path.resolve(cwd, e.SRE_COPILOT_DATASETS),
     storage: e.SRE_COPILOT_STORAGE,
     user,
@@ -261,6 +305,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     webhook: e.SRE_COPILOT_WEBHOOK_URL ? { url: e.SRE_COPILOT_WEBHOOK_URL, timeoutMs: e.SRE_COPILOT_WEBHOOK_TIMEOUT_MS } : null,
     llm,
     http: { port: e.PORT, host: e.HOST },
+    alertReceivers: {
+      ...(e.SRE_COPILOT_WEBHOOK_TOKEN ? { token: e.SRE_COPILOT_WEBHOOK_TOKEN } : {}),
+      reconcileMs: Math.round(e.ALERTMANAGER_RECONCILE_SECONDS * 1000),
+      ...(e.ALERTMANAGER_RECEIVER?.trim() ? { receiver: e.ALERTMANAGER_RECEIVER.trim() } : {}),
+    },
     slack,
     discord,
     logLevel: e.LOG_LEVEL,
@@ -272,14 +321,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxAgeMinutes: e.SRE_COPILOT_OTLP_MAX_AGE_MINUTES,
       maxBodyBytes: Math.round(e.SRE_COPILOT_OTLP_MAX_BODY_MB * 1024 * 1024),
     },
-    otlp: {
-      maxSpans: e.SRE_COPILOT_OTLP_MAX_SPANS,
-      maxLogs: e.SRE_COPILOT_OTLP_MAX_LOGS,
-      maxPoints: e.SRE_COPILOT_OTLP_MAX_POINTS,
-      maxAgeMinutes: e.SRE_COPILOT_OTLP_MAX_AGE_MINUTES,
-      maxBodyBytes: Math.round(e.SRE_COPILOT_OTLP_MAX_BODY_MB * 1024 * 1024),
-    },
   };
+}
+
+/** `{ [key]: auth }` when any credential is set, else nothing (so an unauthenticated source has no auth key at all) */
+function sourceAuth<K extends string>(
+  key: K,
+  bearerToken: string | undefined,
+  basicAuth: string | undefined,
+  tenantId: string | undefined,
+): { [P in K]?: SourceAuth } {
+  const auth: SourceAuth = {
+    ...(bearerToken ? { bearerToken } : {}),
+    ...(basicAuth ? { basicAuth } : {}),
+    ...(tenantId?.trim() ? { tenantId: tenantId.trim() } : {}),
+  };
+  return (Object.keys(auth).length > 0 ? { [key]: auth } : {}) as { [P in K]?: SourceAuth };
 }
 
 /** Comma- or newline-separated regexes; each must compile now, so a typo stops start-up instead of leaking later. */

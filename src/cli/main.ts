@@ -98,6 +98,12 @@ program
   .action(async (opts: { json?: boolean }) => (await import('./incidents.js')).printIncidents(await loadConfig(), opts));
 
 program
+  .command('schedules')
+  .description('the scheduled detection jobs serve runs, with their last and next run')
+  .option('--json', 'print {"jobs":[{"name","cron","lastRunAt","lastResult","nextRunAt"}]}')
+  .action(async (opts: { json?: boolean }) => (await import('./schedules.js')).printSchedules(await loadConfig(), opts));
+
+program
   .command('doctor')
   .description('every data source, chat adapter, store and the LLM: enabled or disabled and why; configured URLs are probed (exit 1 when one fails)')
   .option('--json', 'print {"checks":[{"area","name","status","detail"}]}')
