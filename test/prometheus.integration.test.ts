@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrometheusMetricsSource } from '../src/connectors/prometheus/index.js';
+import { PrometheusMetricsSource, PrometheusTopology } from '../src/connectors/prometheus/index.js';
 import { isDataSourceError } from '../src/connectors/types.js';
 
 /**
@@ -162,6 +162,17 @@ describe.skipIf(missing.length > 0)('Prometheus source against a real Prometheus
     const listed = await source.list();
     expect(listed).toContainEqual({ entity: 'checkout', metric: 'throughput_rpm' });
     expect(listed).toContainEqual({ entity: '127.0.0.1', metric: 'mem_util' });
+  });
+
+  it('discovers a CMDB from the metrics: the service, its host, its dependency (external) and the host', async () => {
+    const cmdb = await new PrometheusTopology(source, 60_000).snapshot();
+    expect(cmdb.services).toEqual([
+      { name: 'checkout', kind: 'service', tier: 2, owner: 'unknown', hosts: ['127.0.0.1'], dependsOn: ['payment'] },
+      { name: 'payment', kind: 'external', tier: 2, owner: 'unknown', hosts: [], dependsOn: [] },
+    ]);
+    expect(cmdb.hosts).toEqual([{ name: '127.0.0.1', zone: 'unknown', cpus: expect.any(Number), memoryGb: expect.any(Number), diskGb: expect.any(Number) }]);
+    expect(cmdb.hosts[0]!.cpus).toBeGreaterThan(0);
+    expect(cmdb.hosts[0]!.memoryGb).toBeGreaterThan(0);
   });
 
   it('reports PromQL the server rejects with its error message', async () => {

@@ -16,6 +16,7 @@ import {
   PrometheusClient,
   PrometheusMetricsSource,
   prometheusSourceFromSettings,
+  PrometheusTopology,
   renderTemplate,
   stripPort,
 } from '../src/connectors/prometheus/index.js';
@@ -281,11 +282,12 @@ describe('wiring', () => {
     expect(() => prometheusSourceFromSettings({ configFile: '/nonexistent/sre.yaml' })).toThrow(/cannot read \/nonexistent\/sre\.yaml \(ENOENT\)/);
   });
 
-  it('registers the "prometheus" connector kind with empty logs, traces and CMDB', async () => {
+  it('registers the "prometheus" connector kind: its metrics, a CMDB discovered from them, empty logs and traces', async () => {
     expect(() => createConnectors({ kind: 'prometheus' })).toThrow(/needs a "url"/);
     const c = createConnectors({ kind: 'prometheus', url: 'http://127.0.0.1:9090' });
     expect(c.metrics).toBeInstanceOf(PrometheusMetricsSource);
     expect(await c.logs.read({ fromMs: 0, toMs: 1 })).toEqual([]);
-    expect(await c.cmdb.snapshot()).toEqual({ services: [], hosts: [], changes: [] });
+    expect(c.cmdb).toBeInstanceOf(PrometheusTopology);
+    expect(await c.traces.spans({ fromMs: 0, toMs: 1 })).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Connectors } from '../types.js';
 import { loadCopilotFileConfig, type PrometheusSection } from './config-file.js';
 import { PrometheusMetricsSource } from './source.js';
+import { PrometheusTopology } from './topology.js';
 
 /** What the composition root knows about Prometheus: config.sources (PROMETHEUS_URL, SRE_COPILOT_CONFIG). */
 export interface PrometheusSourceSettings {
@@ -27,8 +28,9 @@ const ConnectorOptionsSchema = z.object({
 });
 
 /**
- * The `prometheus` connector kind: metrics from Prometheus, and empty logs, traces and CMDB (the runtime combines
- * them with other connectors). Options: `url` and/or `configFile` (the SRE_COPILOT_CONFIG YAML).
+ * The `prometheus` connector kind: metrics from Prometheus, a CMDB discovered from them (PrometheusTopology), and
+ * empty logs and traces (the runtime combines them with other connectors). Options: `url` and/or `configFile` (the
+ * SRE_COPILOT_CONFIG YAML).
  */
 export function createPrometheusConnectors(options: Record<string, unknown>): Connectors {
   const parsed = ConnectorOptionsSchema.safeParse(options);
@@ -42,6 +44,6 @@ export function createPrometheusConnectors(options: Record<string, unknown>): Co
     metrics,
     logs: { read: async () => [] },
     traces: { spans: async () => [] },
-    cmdb: { snapshot: async () => ({ services: [], hosts: [], changes: [] }) },
+    cmdb: new PrometheusTopology(metrics),
   };
 }
