@@ -2,11 +2,14 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { SlackAdapter } from '../bot/slack/app.js';
 import type { Config } from '../config.js';
+import type { Conversation } from '../copilot/conversation.js';
 import type { ServeRuntime } from '../runtime.js';
 import { createHttpServer, type HttpRoute, type HttpServer, type Readiness } from '../server/http.js';
 import { redactingLog } from '../redaction/log.js';
 import type { AuditVerification } from '../storage/types.js';
 import { enableMetrics } from '../server/metrics.js';
+import { createReconciler } from '../server/reconcile.js';
+import { webhookRoutes } from '../server/webhooks.js';
 
 export interface AdapterStatus {
   adapter: string;
@@ -76,8 +79,12 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
   const routes: HttpRoute[] = slackOverHttp
     ? [{ method: 'POST', path: '/slack/events', handle: (request) => (slackHandler ? slackHandler(request) : startingUp()) }]
     : [];
+  // alert webhooks open incidents through the first adapter's conversation (Slack, else Discord, else the console's)
+  let alertTarget: Conversation | null = null;
+  const webhooks = webhookRoutes({ conversation: () => alertTarget, ...(config.alertReceivers?.token ? { token: config.alertReceivers.token } : {}), log });
+  routes.push(...webhooks.routes);
   const server = await listen(config, { routes, ready: () => readiness, log });
-  log(`http: listening on ${server.url} (healthz, readyz, metrics${slackOverHttp ? ', slack/events' : ''})`);
+  log(`http: listening on ${server.url} (healthz, readyz, metrics, webhooks/alertmanager|grafana|generic${slackOverHttp ? ', slack/events' : ''})`);
 
   let stopping = false;
   let requestStop!: (why: string) => void;
@@ -105,6 +112,7 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
       const adapter = slack;
       stops.push(() => adapter.stop());
       slackHandler = adapter.handleHttp;
+      alertTarget = adapter.conversation;
     }
     if (config.discord) {
       const { startDiscord } = await import('../bot/discord/index.js');
@@ -120,6 +128,7 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
         log: { info: log, warn: log, error: log },
       });
       stops.push(() => discordBot.stop());
+      alertTarget ??= discordBot.context.conversation;
     }
   } catch (err) {
     readiness = { ready: false, reason: `start-up failed: ${(err as Error).message}` };
@@ -133,14 +142,31 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
   const runtimeUp = runtime;
   out.write(`sre-copilot serve — scenario ${runtimeUp.scenario} (seed ${runtimeUp.seed})\n${formatStatusTable(rows)}\n`);
   if (!stopping) readiness = { ready: true };
+  const alertmanagerUrl = config.sources?.alertmanagerUrl;
+  const reconciler = alertmanagerUrl
+    ? createReconciler({
+        url: alertmanagerUrl,
+        intervalMs: config.alertReceivers?.reconcileMs ?? 60_000,
+        ...(config.alertReceivers?.receiver ? { receiver: config.alertReceivers.receiver } : {}),
+        // until an adapter's conversation exists, every alert counts as held: nothing is fed twice
+        conversation: {
+          alertGroup: (group, o) => (alertTarget ? alertTarget.alertGroup(group, o) : Promise.resolve({ kind: 'ignored' as const, reason: 'starting' })),
+          tracks: (alert) => alertTarget?.tracks(alert) ?? true,
+        },
+        log,
+      })
+    : null;
+  reconciler?.start();
 
   const consoleEnabled = rows.find((r) => r.adapter === 'console')?.enabled === true;
-  const why = await Promise.race([stopRequested, consoleEnabled ? consoleLoop(runtimeUp, config).then(() => 'end of input') : new Promise<string>(() => undefined)]);
+  const why = await Promise.race([stopRequested, consoleEnabled ? consoleLoop(runtimeUp, config, (c) => (alertTarget ??= c)).then(() => 'end of input') : new Promise<string>(() => undefined)]);
   readiness = { ready: false, reason: 'stopping' };
   log(`sre-copilot: ${why}, shutting down…`);
+  reconciler?.stop();
   await server.close(); // in-flight requests (a Slack event being acknowledged) finish first
   for (const stop of stops.reverse()) await stop().catch((e: unknown) => log(`sre-copilot: ${(e as Error).message}`));
   await slack?.idle();
+  await webhooks.idle();
   await runtimeUp.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
@@ -174,13 +200,14 @@ function packageVersion(): string {
 }
 
 /** No chat adapter: the same questions as `chat`, answered on this terminal. */
-async function consoleLoop(runtime: ServeRuntime, config: Config): Promise<void> {
+async function consoleLoop(runtime: ServeRuntime, config: Config, onConversation: (conversation: Conversation) => void): Promise<void> {
   const [{ createChannel }, { answer }] = await Promise.all([import('../bot/registry.js'), import('./chat.js')]);
   const channel = createChannel('console', { stream: process.stdout });
   const copilot = runtime.copilotFor(channel);
   const view = { conversation: runtime.conversationFor(copilot) };
   await copilot.restore({ background: (job) => void job().catch((err: unknown) => process.stderr.write(`sre-copilot: resuming interrupted incidents failed: ${(err as Error).message}\n`)) });
   await view.conversation.restore();
+  onConversation(view.conversation);
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
   try {
     process.stdout.write('An alert is firing. Type "help" for what I understand, "quit" to stop.\n> ');

@@ -106,6 +106,7 @@ export class AlertGroups {
         opts.onAccepted?.(tracked.incidentId);
         return outcome;
       }
+      if (group.firing.length === 0) return { kind: 'ignored', reason: `alert group ${group.key} holds no alert` };
       if (tracked) {
         const outcome = await this.update(tracked, group);
         opts.onAccepted?.(tracked.incidentId);

@@ -81,7 +81,9 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
   });
   client.rest.setToken(config.token);
   const roles = new RoleDirectory();
-  const channel = new DiscordChannel({ rest: client.rest, ...(config.alertChannels[0] ? { defaultChannelId: config.alertChannels[0] } : {}), log });
+  // threads nobody started (alert webhooks) open in the incident channel, else the first alert channel
+  const incidentChannel = config.incidentChannel ?? config.alertChannels[0];
+  const channel = new DiscordChannel({ rest: client.rest, ...(incidentChannel ? { defaultChannelId: incidentChannel } : {}), log });
   const copilot = await options.makeCopilot(channel, { approvers: config.approvers, isInApproverGroup: roles.isInApproverGroup });
   const runbooks = options.runbooks ?? (await loadRunbooks());
   const conversation =

@@ -69,7 +69,9 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
     app = new App({ token: slack.botToken, receiver, clientOptions, logLevel, deferInitialization: true });
   }
   const client: WebClient = app.client;
-  const channel = new SlackChannel({ client, log, ...(slack.alertChannels[0] ? { defaultChannel: slack.alertChannels[0] } : {}) });
+  // threads nobody started (alert webhooks) open in the incident channel, else the first alert channel
+  const incidentChannel = slack.incidentChannel ?? slack.alertChannels[0];
+  const channel = new SlackChannel({ client, log, ...(incidentChannel ? { defaultChannel: incidentChannel } : {}) });
 
   const groupCache = new Map<string, { users: Set<string>; at: number }>();
   const isInApproverGroup = async (actor: string, approvers: string[]): Promise<boolean> => {
