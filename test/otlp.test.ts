@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeLogs, decodeMetrics, decodeTraces, OtlpDecodeError, OtlpStore, otlpRoutes, topologyFromSpans } from '../src/connectors/otlp/index.js';
-import { bucketQuantile } from '../src/connectors/otlp/metrics.js';
+import { bucketQuantile, MAX_CUMULATIVE_STREAMS } from '../src/connectors/otlp/metrics.js';
 import { otlpMessageTypes } from '../src/connectors/otlp/proto-root.js';
 import { loadConfig } from '../src/config.js';
 import type { Span } from '../src/model/telemetry.js';
@@ -147,6 +147,20 @@ describe('OTLP logs and metrics', () => {
     expect(m2['error_rate']).toBe(0);
     // 100 requests: 80 ≤ 100 ms, 10 ≤ 500 ms, 10 ≤ 1 s → the 95th lies halfway into the last bounded bucket
     expect(m2['latency_p95_ms']).toBeCloseTo(750, 6);
+  });
+
+  it('remembers a bounded number of cumulative streams', () => {
+    const state = new OtlpStore().cumulative;
+    const dataPoints = Array.from({ length: MAX_CUMULATIVE_STREAMS + 5 }, (_, i) => ({
+      attributes: [{ key: 'http.route', value: { stringValue: `/r/${i}` } }],
+      timeUnixNano: '1700000060000000000',
+      count: '1',
+      bucketCounts: ['1'],
+    }));
+    const body = json({ resourceMetrics: [{ resource: resource('api'), scopeMetrics: [{ metrics: [{ name: 'http.server.request.duration', histogram: { aggregationTemporality: 2, dataPoints } }] }] }] });
+    decodeMetrics(body, 'json', state);
+    expect(state.size).toBe(MAX_CUMULATIVE_STREAMS);
+    expect([...state.keys()].some((k) => k.includes('"/r/0"'))).toBe(false);
   });
 
   it('estimates quantiles from explicit buckets', () => {

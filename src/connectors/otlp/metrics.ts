@@ -44,8 +44,10 @@ interface MetricsRequestLike {
 }
 
 /** the last cumulative histogram point per stream, so cumulative counts become per-interval ones */
-export type CumulativeState = Map<string, { ts: number; count: number; errors: number; buckets: number[] }>;
+export type CumulativeState = Map<string, { ts: number; count: number; buckets: number[] }>;
 
+/** distinct cumulative histogram streams remembered (service × metric × attribute set) */
+export const MAX_CUMULATIVE_STREAMS = 10_000;
 const HTTP_DURATION = new Set(['http.server.request.duration', 'http.server.duration']);
 const CUMULATIVE = new Set<unknown>([2, 'AGGREGATION_TEMPORALITY_CUMULATIVE']);
 
@@ -114,7 +116,10 @@ function httpServerSeries(
     if (isCumulative) {
       const key = `${service}\u0000${name}\u0000${JSON.stringify(attributes)}`;
       const previous = state.get(key);
-      state.set(key, { ts, count, errors: 0, buckets });
+      state.delete(key);
+      state.set(key, { ts, count, buckets });
+      // streams that stop reporting would otherwise stay forever: forget the least recently seen beyond the cap
+      if (state.size > MAX_CUMULATIVE_STREAMS) state.delete(state.keys().next().value as string);
       // a restarted producer starts its counts again from zero: the first point after that is read as a whole interval
       if (previous && previous.ts < ts && previous.count <= count) {
         count -= previous.count;

@@ -34,7 +34,7 @@ export class OtlpStore {
   private readonly spanRing: Ring<Span>;
   private readonly logRing: Ring<LogRecord>;
   private readonly pointRing: Ring<MetricPointRecord>;
-  /** per-stream memory for cumulative histograms; bounded by the number of distinct streams producers send */
+  /** per-stream memory for cumulative histograms (at most MAX_CUMULATIVE_STREAMS, least recently seen forgotten first) */
   readonly cumulative: CumulativeState = new Map();
 
   readonly traces: TraceSource;
