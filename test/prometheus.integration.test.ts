@@ -9,6 +9,7 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusMetricsSource, PrometheusTopology } from '../src/connectors/prometheus/index.js';
 import { isDataSourceError } from '../src/connectors/types.js';
+import { tracesExpert } from '../src/analytics/experts/traces.js';
 
 /**
  * The Prometheus source against a real Prometheus that scrapes, every second, a service this test serves (OpenTelemetry
@@ -27,6 +28,7 @@ describe.skipIf(missing.length > 0)('Prometheus source against a real Prometheus
   let dir: string;
   let promUrl: string;
   let source: PrometheusMetricsSource;
+  let failing = 2;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'sre-copilot-prom-'));
@@ -44,10 +46,10 @@ describe.skipIf(missing.length > 0)('Prometheus source against a real Prometheus
       labelNames: ['service_name', 'server_address', 'http_response_status_code'],
       registers: [registry],
     });
-    // each tick: 8 fast successes and 2 slow 5xx served; 9 successful and 1 failing call to payment
+    // each tick: 8 fast successes and 2 slow 5xx served (until the last test fails 6); 9 good calls to payment, 1 bad
     const tick = () => {
-      for (let i = 0; i < 8; i++) server.observe({ service_name: 'checkout', http_route: '/pay', http_response_status_code: '200' }, 0.05);
-      for (let i = 0; i < 2; i++) server.observe({ service_name: 'checkout', http_route: '/pay', http_response_status_code: '500' }, 0.2);
+      for (let i = 0; i < 10 - failing; i++) server.observe({ service_name: 'checkout', http_route: '/pay', http_response_status_code: '200' }, 0.05);
+      for (let i = 0; i < failing; i++) server.observe({ service_name: 'checkout', http_route: '/pay', http_response_status_code: '500' }, 0.2);
       for (let i = 0; i < 9; i++) client.observe({ service_name: 'checkout', server_address: 'payment', http_response_status_code: '200' }, 0.03);
       client.observe({ service_name: 'checkout', server_address: 'payment', http_response_status_code: '503' }, 0.03);
     };
@@ -179,6 +181,21 @@ describe.skipIf(missing.length > 0)('Prometheus source against a real Prometheus
     const err = await source.client.query('sum(rate(up[1s]').catch((e: unknown) => e);
     expect(isDataSourceError(err)).toBe(true);
     expect((err as Error).message).toMatch(/HTTP 400.*bad_data.*parse error/);
+  });
+
+  it('lets the traces expert find an error-rate rise on Prometheus data with no change to the expert', async () => {
+    const errorPoints = async (fromMs: number, toMs: number) =>
+      (await source.query({ entity: 'checkout', metric: 'error_rate', fromMs, toMs }))[0]?.points ?? [];
+    await waitFor(async () => (await errorPoints(Date.now() - 6_000, Date.now())).length >= 6, 15_000);
+    const onset = Date.now();
+    failing = 6;
+    await waitFor(async () => (await errorPoints(onset, Date.now())).filter((p) => p.value > 0.5).length >= 4, 20_000);
+    const now = Date.now();
+    const cmdb = await new PrometheusTopology(source, 60_000).snapshot();
+    const connectors = { metrics: source, traces: { spans: async () => [] }, logs: { read: async () => [] }, cmdb: { snapshot: async () => cmdb } };
+    const findings = await tracesExpert({ connectors, cmdb, baseline: { fromMs: onset - 6_000, toMs: onset }, window: { fromMs: onset, toMs: now } });
+    const errors = findings.find((f) => f.id === 'traces:checkout:errors');
+    expect(errors?.summary).toMatch(/^error rate of checkout up 20\.0% → (5|6)\d\.\d% from /);
   });
 });
 
