@@ -250,10 +250,18 @@ describe('OTLP/HTTP handlers', () => {
     const res = await post('/v1/traces', JSON.stringify(tracesBody('a', [{ traceId: 'bad', spanId: 'bad', name: 'x', startTimeUnixNano: '1', endTimeUnixNano: '2' }])), { 'content-type': 'application/json; charset=utf-8' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ partialSuccess: { rejectedSpans: '1', errorMessage: expect.stringMatching(/traceId/) } });
-    const logs = types.logsRequest.encode(types.logsRequest.fromObject({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ traceId: Buffer.alloc(3, 1), body: { stringValue: 'x' } }] }] }] })).finish();
+    const logs = types.logsRequest.encode(types.logsRequest.fromObject({
+        resourceLogs: [
+          {
+            resource: resource('pb-logs'),
+            scopeLogs: [{ logRecords: [{ traceId: Buffer.alloc(3, 1), body: { stringValue: 'x' } }, { timeUnixNano: '1700000000000000000', severityNumber: 13, body: { stringValue: 'pool at 95%' } }] }],
+          },
+        ],
+      })).finish();
     const res2 = await post('/v1/logs', logs, { 'content-type': 'application/x-protobuf' });
     const answer = types.logsResponse.toObject(types.logsResponse.decode(new Uint8Array(await res2.arrayBuffer())), { longs: Number });
     expect(answer).toEqual({ partialSuccess: { rejectedLogRecords: 1, errorMessage: expect.stringMatching(/traceId/) } });
+    expect(await store.logs.read({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER, service: 'pb-logs' })).toEqual([{ ts: 1_700_000_000_000, service: 'pb-logs', level: 'WARN', message: 'pool at 95%' }]);
   });
 
   it('answers 400 with a Status on malformed bodies, 415 on other content types and encodings', async () => {
