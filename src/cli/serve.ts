@@ -84,7 +84,8 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
   const webhooks = webhookRoutes({ conversation: () => alertTarget, ...(config.alertReceivers?.token ? { token: config.alertReceivers.token } : {}), log });
   routes.push(...webhooks.routes);
   const server = await listen(config, { routes, ready: () => readiness, log });
-  log(`http: listening on ${server.url} (healthz, readyz, metrics, webhooks/alertmanager|grafana|generic${slackOverHttp ? ', slack/events' : ''})`);
+  log(`http: listening on ${server.url} (healthz, readyz, metrics${slackOverHttp ? ', slack/events' : ''})`);
+  log(`http: alert webhooks at POST /webhooks/alertmanager, /webhooks/grafana, /webhooks/generic (${config.alertReceivers?.token ? 'bearer token required' : 'open: set SRE_COPILOT_WEBHOOK_TOKEN to require a token'})`);
 
   let stopping = false;
   let requestStop!: (why: string) => void;
