@@ -252,6 +252,16 @@ describe('PrometheusMetricsSource', () => {
     expect(await new PrometheusMetricsSource({ url }).query({ entity: 'business', fromMs: 0, toMs: 180_000 })).toEqual([]);
   });
 
+  it('asks the server once when the same range is read again right away (several experts read one range)', async () => {
+    const { url, requests } = await fakePrometheus(labelsThen(['job'], (_q, res) => json(res, 200, matrix([{ metric: {}, values: [[60, '1']] }]))));
+    const source = new PrometheusMetricsSource({ url, kpis: { good: { promql: 'sum(good)' } } });
+    const read = () => source.query({ entity: 'business', fromMs: 0, toMs: 120_000 });
+    expect(await read()).toEqual(await read());
+    expect(requests.filter((r) => r.path === '/api/v1/query_range')).toHaveLength(1);
+    await source.query({ entity: 'business', fromMs: 0, toMs: 180_000 });
+    expect(requests.filter((r) => r.path === '/api/v1/query_range')).toHaveLength(2);
+  });
+
   it('keeps the answers of good templates when one is rejected, and throws when all fail', async () => {
     const { url } = await fakePrometheus(labelsThen(['service_name'], (q, res) =>
       q.includes('broken')

@@ -1,6 +1,6 @@
 import type { MetricSeries } from '../../model/telemetry.js';
 import { DataSourceError, type MetricsQuery, type MetricsSource, type SourceDiagnostics } from '../types.js';
-import { PrometheusClient } from './client.js';
+import { PrometheusClient, type PromResult } from './client.js';
 import { effectiveTemplates, type PrometheusSection, type PrometheusSectionInput, PrometheusSectionSchema } from './config-file.js';
 import {
   alignRange,
@@ -16,6 +16,12 @@ import {
 export const SERVICE_LABEL_CANDIDATES = ['service_name', 'service', 'job'] as const;
 /** queries in flight at once against the server */
 const CONCURRENCY = 4;
+/**
+ * One investigation reads the same range several times (the metrics, traces and changes experts, the onset estimate):
+ * identical range queries within this long share one answer.
+ */
+const RANGE_ANSWER_TTL_MS = 15_000;
+const RANGE_ANSWER_CACHE_SIZE = 256;
 
 export interface PrometheusMetricsConfig extends Omit<PrometheusSectionInput, 'url'> {
   url: string;
@@ -42,6 +48,7 @@ export class PrometheusMetricsSource implements MetricsSource {
   private readonly settings: PrometheusSection;
   private serviceLabel: Promise<string> | undefined;
   private readonly problems: string[] = [];
+  private readonly recentAnswers = new Map<string, { at: number; answer: Promise<PromResult> }>();
   private records = 0;
 
   constructor(config: PrometheusMetricsConfig) {
@@ -84,7 +91,7 @@ export class PrometheusMetricsSource implements MetricsSource {
     const results = await mapLimit(templates, CONCURRENCY, async (t) => {
       const promql = renderTemplate(t, { serviceLabel, stepMs, rateWindowMs: this.settings.rateWindow, ...(q.entity ? { entity: q.entity } : {}) });
       try {
-        const answer = await this.client.queryRange(promql, range.startMs, range.endMs, stepMs);
+        const answer = await this.queryRangeShared(promql, range.startMs, range.endMs, stepMs);
         if (answer.dropped > 0) this.note(`${t.kind} ${t.metric}: ${answer.dropped} series over maxSeries=${this.settings.maxSeries} dropped`);
         return { ok: true as const, series: this.toSeries(t, serviceLabel, answer.series, q) };
       } catch (e) {
@@ -157,6 +164,20 @@ export class PrometheusMetricsSource implements MetricsSource {
       out.push({ entity, metric: t.metric, points });
     }
     return mergeSameEntity(out);
+  }
+
+  private queryRangeShared(promql: string, startMs: number, endMs: number, stepMs: number): Promise<PromResult> {
+    const now = Date.now();
+    for (const [k, v] of this.recentAnswers) if (now - v.at > RANGE_ANSWER_TTL_MS) this.recentAnswers.delete(k);
+    const key = `${startMs}|${endMs}|${stepMs}|${promql}`;
+    const hit = this.recentAnswers.get(key);
+    if (hit) return hit.answer;
+    const answer = this.client.queryRange(promql, startMs, endMs, stepMs);
+    // failures are not remembered: the next read tries again
+    answer.catch(() => this.recentAnswers.delete(key));
+    if (this.recentAnswers.size >= RANGE_ANSWER_CACHE_SIZE) this.recentAnswers.delete(this.recentAnswers.keys().next().value!);
+    this.recentAnswers.set(key, { at: now, answer });
+    return answer;
   }
 
   private note(problem: string): void {
