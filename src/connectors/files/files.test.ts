@@ -172,7 +172,7 @@ changes:
   });
 
   it('registry rejects unknown kinds clearly', () => {
-    expect(() => createConnectors({ kind: 'prometheus', dir })).toThrow(/unknown connector kind "prometheus".*files/);
+    expect(() => createConnectors({ kind: 'graphite', dir })).toThrow(/unknown connector kind "graphite".*files.*prometheus/);
     expect(() => createConnectors({ kind: 'files' })).toThrow(/needs a "dir"/);
   });
 });
