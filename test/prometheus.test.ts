@@ -276,6 +276,39 @@ describe('PrometheusMetricsSource', () => {
   });
 });
 
+describe('PrometheusTopology', () => {
+  it('builds services, dependencies (unknown callees as external), hosts and placements from instant queries', async () => {
+    const vector = (result: { metric: Record<string, string>; value: string }[]) =>
+      ({ status: 'success', data: { resultType: 'vector', result: result.map((r) => ({ metric: r.metric, value: [100, r.value] })) } });
+    const { url } = await fakePrometheus((p, form, res) => {
+      if (p === '/api/v1/labels') return json(res, 200, { status: 'success', data: ['service_name', 'instance'] });
+      const q = form.get('query') ?? '';
+      if (q.includes('http_server')) return json(res, 200, vector([{ metric: { service_name: 'web' }, value: '1' }, { metric: { service_name: 'cart' }, value: '1' }]));
+      if (q.includes('process_cpu')) return json(res, 200, vector([{ metric: { service_name: 'cart', instance: 'node-a:8080' }, value: '1' }, { metric: { service_name: 'cart', instance: 'elsewhere:8080' }, value: '1' }]));
+      if (q.includes('http_client')) {
+        return json(res, 200, vector([
+          { metric: { service_name: 'web', server_address: 'cart' }, value: '1' },
+          { metric: { service_name: 'cart', server_address: 'api.bank.example' }, value: '1' },
+          { metric: { service_name: 'cart', server_address: 'cart' }, value: '1' },
+        ]));
+      }
+      if (q.includes('node_cpu')) return json(res, 200, vector([{ metric: { instance: 'node-a:9100' }, value: '8' }]));
+      if (q.includes('MemTotal')) return json(res, 200, vector([{ metric: { instance: 'node-a:9100' }, value: String(16 * 1024 ** 3) }]));
+      return json(res, 200, vector([{ metric: { instance: 'node-a:9100' }, value: String(100 * 1024 ** 3) }]));
+    });
+    const cmdb = await new PrometheusTopology(new PrometheusMetricsSource({ url })).snapshot();
+    expect(cmdb).toEqual({
+      services: [
+        { name: 'api.bank.example', kind: 'external', tier: 2, owner: 'unknown', hosts: [], dependsOn: [] },
+        { name: 'cart', kind: 'service', tier: 2, owner: 'unknown', hosts: ['node-a'], dependsOn: ['api.bank.example'] },
+        { name: 'web', kind: 'service', tier: 2, owner: 'unknown', hosts: [], dependsOn: ['cart'] },
+      ],
+      hosts: [{ name: 'node-a', zone: 'unknown', cpus: 8, memoryGb: 16, diskGb: 100 }],
+      changes: [],
+    });
+  });
+});
+
 describe('wiring', () => {
   const yamlFile = (text: string) => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'sre-copilot-cfg-')), 'sre-copilot.yaml');
