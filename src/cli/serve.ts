@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { SlackAdapter } from '../bot/slack/app.js';
 import type { Config } from '../config.js';
@@ -83,6 +84,9 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
   let alertTarget: Conversation | null = null;
   const webhooks = webhookRoutes({ conversation: () => alertTarget, ...(config.alertReceivers?.token ? { token: config.alertReceivers.token } : {}), log });
   routes.push(...webhooks.routes);
+  // OTLP/HTTP receiver: loaded on its first request, so that serve answers /healthz without loading protobufjs
+  const otlp = lazyOtlp(config, log);
+  routes.push(...otlp.routes);
   const server = await listen(config, { routes, ready: () => readiness, log });
   log(`http: listening on ${server.url} (healthz, readyz, metrics${slackOverHttp ? ', slack/events' : ''})`);
   log(`http: alert webhooks at POST /webhooks/alertmanager, /webhooks/grafana, /webhooks/generic (${config.alertReceivers?.token ? 'bearer token required' : 'open: set SRE_COPILOT_WEBHOOK_TOKEN to require a token'})`);
@@ -158,12 +162,14 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
       })
     : null;
   reconciler?.start();
+  const detection = config.detectCron ? await startDetection(config, runtimeUp, () => alertTarget, log) : null;
 
   const consoleEnabled = rows.find((r) => r.adapter === 'console')?.enabled === true;
   const why = await Promise.race([stopRequested, consoleEnabled ? consoleLoop(runtimeUp, config, (c) => (alertTarget ??= c)).then(() => 'end of input') : new Promise<string>(() => undefined)]);
   readiness = { ready: false, reason: 'stopping' };
   log(`sre-copilot: ${why}, shutting down…`);
   reconciler?.stop();
+  await detection?.stop();
   await server.close(); // in-flight requests (a Slack event being acknowledged) finish first
   for (const stop of stops.reverse()) await stop().catch((e: unknown) => log(`sre-copilot: ${(e as Error).message}`));
   await slack?.idle();
@@ -241,4 +247,79 @@ async function checkAuditTrail(runtime: ServeRuntime, log: (line: string) => voi
   const b = verdict.firstBroken;
   const bar = '!'.repeat(78);
   log(`${bar}\nWARNING: THE AUDIT LOG HAS BEEN TAMPERED WITH — record ${b.seq}${b.incidentId ? ` (${b.incidentId}${b.type ? `, ${b.type}` : ''})` : ''}: ${b.reason}.\nRun \`bin/sre-copilot audit verify\` and investigate before trusting approvals recorded here.\n${bar}`);
+}
+
+/** The OTLP routes, whose module and bounded store are created on the first export received. */
+function lazyOtlp(config: Config, log: (line: string) => void): { routes: HttpRoute[] } {
+  let loaded: Promise<HttpRoute[]> | null = null;
+  const load = () =>
+    (loaded ??= import('../connectors/otlp/index.js').then((m) => {
+      const store = new m.OtlpStore(config.otlp ?? m.DEFAULT_OTLP_LIMITS);
+      log('otlp: receiving on POST /v1/traces, /v1/logs, /v1/metrics (held in a bounded store in memory)');
+      return m.otlpRoutes(store, { maxBodyBytes: config.otlp?.maxBodyBytes ?? m.DEFAULT_OTLP_MAX_BODY_BYTES, log });
+    }));
+  const maxBodyBytes = config.otlp?.maxBodyBytes ?? 20 * 1024 * 1024;
+  return {
+    routes: ['/v1/traces', '/v1/logs', '/v1/metrics'].map((path) => ({
+      method: 'POST' as const,
+      path,
+      maxBodyBytes,
+      handle: async (request: Request) => {
+        const route = (await load()).find((r) => r.path === path);
+        return route ? route.handle(request) : new Response('not found', { status: 404 });
+      },
+    })),
+  };
+}
+
+/**
+ * Scheduled detection: the golden-signals job over the runtime's metrics, on the data's clock; a new symptom opens
+ * an incident in the first adapter's conversation, its chart posted in the thread. Raises in flight finish on stop.
+ */
+async function startDetection(config: Config, runtime: ServeRuntime, target: () => Conversation | null, log: (line: string) => void) {
+  const [{ Scheduler }, { builtInJobs }, { symptomAlert }, { schedulesStateFile }] = await Promise.all([
+    import('../schedules/scheduler.js'),
+    import('../schedules/jobs.js'),
+    import('../schedules/golden-signals.js'),
+    import('./schedules.js'),
+  ]);
+  const raising = new Set<Promise<unknown>>();
+  const ctx = {
+    metrics: runtime.connectors.metrics,
+    now: () => runtime.world.now(),
+    chartsDir: path.join(config.home, 'detections'),
+    open: new Map<string, 'warning' | 'critical'>(),
+    raise: async (symptom: Parameters<typeof symptomAlert>[0], chart: string | null) => {
+      const conversation = target();
+      if (!conversation) return;
+      await new Promise<void>((accepted) => {
+        const job = conversation
+          .alert(JSON.stringify(symptomAlert(symptom)), null, {
+            onAccepted: (incident) => {
+              accepted();
+              if (incident && chart) {
+                void conversation.copilot
+                  .post(incident.thread, { text: `📈 Found by scheduled detection: ${symptom.signal.label} of ${symptom.entity}, no alert had fired.`, attachments: [{ path: chart, title: `${symptom.signal.label} of ${symptom.entity}` }] })
+                  .catch((err: unknown) => log(`schedules: could not post the chart: ${(err as Error).message}`));
+              }
+            },
+          })
+          .catch((err: unknown) => log(`schedules: raising ${symptom.key} failed: ${(err as Error).message}`))
+          .finally(() => {
+            accepted();
+            raising.delete(job);
+          });
+        raising.add(job);
+      });
+    },
+  };
+  const scheduler = new Scheduler(builtInJobs(config.detectCron ?? null), ctx, schedulesStateFile(config), log);
+  scheduler.start();
+  log(`schedules: golden-signals detection on "${config.detectCron}" (SRE_COPILOT_DETECT_CRON; "off" disables it)`);
+  return {
+    stop: async () => {
+      await scheduler.stop();
+      await Promise.allSettled([...raising]);
+    },
+  };
 }

@@ -128,7 +128,7 @@ export class Conversation {
    * An alert landed (a webhook, a message in an alert channel, a pasted payload). Parsed once; a repeat of an alert
    * that already has an incident is pointed at that incident's thread instead of opening a second one.
    */
-  async alert(text: string, thread: ThreadRef | null, opts: { onAccepted?: () => void } = {}): Promise<AlertOutcome> {
+  async alert(text: string, thread: ThreadRef | null, opts: { onAccepted?: (incident?: Incident) => void } = {}): Promise<AlertOutcome> {
     const parsed = parseAlert(text, { now: () => this.deps.now() });
     if (!parsed.ok) {
       if (thread) await this.copilot.say(thread, `⚠️ I could not read that alert: ${parsed.error}`);
@@ -152,7 +152,7 @@ export class Conversation {
       onOpened: (incident) => {
         this.seenAlerts.set(identity.key, { incidentId: incident.id, thread: incident.thread, at: now, windowMs: identity.windowMs });
         this.index(incident);
-        opts.onAccepted?.();
+        opts.onAccepted?.(incident);
       },
     });
     return { kind: 'opened', outcome };

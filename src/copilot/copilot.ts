@@ -26,6 +26,7 @@ import {
   runApprovedPlan,
   settleDecision,
 } from './remediation.js';
+import type { ChatMessage } from '../chat/channel.js';
 import { writeIncidentReport } from './reporting.js';
 
 /** The chat-agnostic core: adapters hand it signals and decisions; it investigates, reports, and fixes on approval. */
@@ -51,6 +52,11 @@ export class Copilot {
   /** How people reach `thread` from elsewhere, in the channel's own link syntax. */
   threadLink(thread: ThreadRef): string {
     return this.deps.channel.linkTo?.(thread) ?? 'its thread';
+  }
+
+  /** A message of the copilot's own in an incident's thread (a proactive finding's chart, say). */
+  async post(thread: ThreadRef, message: ChatMessage): Promise<void> {
+    await this.deps.channel.post(thread, message);
   }
 
   /** A line of plain text in an incident's thread (the conversation layer's notes: duplicates, reasons). */

@@ -31,7 +31,8 @@ export function registerMessageListeners(app: App, ctx: SlackContext): void {
     const text = slackToPlain(raw);
     if (!ctx.conversation.looksLikeAlert(text)) return; // ordinary chatter
     const thread = slackThread(m.channel, m.ts);
-    await new Promise<void>((accepted) => {
+    await new Promise<void>((resolve) => {
+      const accepted = () => resolve();
       ctx.background('alert', () => ctx.conversation.alert(text, thread, { onAccepted: accepted }).finally(accepted), thread);
     });
   });
