@@ -7,7 +7,7 @@ import type { Runbook } from '../knowledge/runbooks.js';
 import { type Alert, type Incident, IncidentSchema, type ThreadRef } from '../model/incident.js';
 import type { ChangeEvent } from '../model/telemetry.js';
 import type { IncidentStore } from '../storage/types.js';
-import { AlertGroups, type AlertGroup, type GroupOptions, type GroupOutcome } from './alert-groups.js';
+import { AlertGroups, IDENTITY_LABEL, type AlertGroup, type GroupOptions, type GroupOutcome } from './alert-groups.js';
 import { HELP, changesText, diagnosisSummary, kbText, statusText, whyText } from './answers.js';
 import type { Copilot } from './copilot.js';
 import { type ButtonClick, type ClickOutcome, handleButtonValue, handleClick } from './clicks.js';
@@ -147,7 +147,7 @@ export class Conversation {
       }
       return { kind: 'duplicate', incidentId: seen.incidentId, thread: seen.thread };
     }
-    const outcome = await this.copilot.handleSignal({ kind: 'alert', alert: this.deps.alignAlert?.(alert) ?? alert, receivedAt: now }, thread, {
+    const outcome = await this.copilot.handleSignal({ kind: 'alert', alert: this.aligned(alert, identity.key), receivedAt: now }, thread, {
       // registered as soon as the incident exists, so a repeat arriving mid-investigation is recognised
       onOpened: (incident) => {
         this.seenAlerts.set(identity.key, { incidentId: incident.id, thread: incident.thread, at: now, windowMs: identity.windowMs });
@@ -250,12 +250,22 @@ export class Conversation {
     return this.incidentByThread.get(threadKey(thread));
   }
 
+  /**
+   * The alert as the data source's clock reads it; when that moved its start, the identity it arrived with is kept in
+   * a label, so that the stored incident is still found by a repeat of the original alert (and never by another one).
+   */
+  private aligned(alert: Alert, identityKey: string): Alert {
+    const moved = this.deps.alignAlert?.(alert);
+    return moved && moved.startsAt !== alert.startsAt ? { ...moved, labels: { ...moved.labels, [IDENTITY_LABEL]: identityKey } } : alert;
+  }
+
   private index(incident: Incident): void {
     this.incidentByThread.set(threadKey(incident.thread), incident.id);
     if (incident.signal.kind === 'alert' && incident.status !== 'resolved') {
       const identity = alertIdentity(incident.signal.alert);
-      if (!this.seenAlerts.has(identity.key)) {
-        this.seenAlerts.set(identity.key, { incidentId: incident.id, thread: incident.thread, at: incident.createdAt, windowMs: identity.windowMs });
+      const key = incident.signal.alert.labels[IDENTITY_LABEL] ?? identity.key;
+      if (!this.seenAlerts.has(key)) {
+        this.seenAlerts.set(key, { incidentId: incident.id, thread: incident.thread, at: incident.createdAt, windowMs: identity.windowMs });
       }
     }
   }
