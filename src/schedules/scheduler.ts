@@ -117,13 +117,15 @@ export async function listSchedules(jobs: { name: string; cron: string; descript
   const parsed = StateFileSchema.safeParse(JSON.parse(raw || '{}'));
   const saved = parsed.success ? parsed.data : {};
   return jobs.map((job) => {
-    const task = cron.createTask(job.cron, () => undefined);
+    const s = saved[job.name];
+    // the schedule serve last ran it on wins over this process's configuration, which may differ
+    const schedule = s && cron.validate(s.cron) ? s.cron : job.cron;
+    const task = cron.createTask(schedule, () => undefined);
     const next = task.getNextRuns(2).find((d) => d.getTime() > now.getTime()) ?? null;
     void task.destroy();
-    const s = saved[job.name];
     return {
       name: job.name,
-      cron: job.cron,
+      cron: schedule,
       description: job.description,
       lastRunAt: s?.lastRunAt ?? null,
       lastResult: s?.lastError ? `failing (${s.failures}×): ${s.lastError}` : (s?.lastResult ?? null),
