@@ -1,15 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../version.js';
 import { Command, InvalidArgumentError } from 'commander';
 
 // Every command imports its implementation inside its action: `--help` and `--version` load commander and this
 // table only, not Mastra, vega, Slack or Discord (those cost seconds at start-up).
 const loadConfig = async () => (await import('../config.js')).loadConfig();
-
-/** package.json sits two folders up from src/cli/ (and from dist/cli/ when compiled). */
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-}
 
 const program = new Command('sre-copilot')
   .description('Chat-ops copilot for SREs: diagnoses incidents with expert agents and runs approved fixes')

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../version.js';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { SlackAdapter } from '../bot/slack/app.js';
@@ -194,16 +194,6 @@ async function listen(config: Config, opts: { routes: HttpRoute[]; ready: () => 
 /** Slack retries a 503: the events it sends while the runtime starts are delivered again a moment later. */
 function startingUp(): Response {
   return new Response('starting up; retry shortly\n', { status: 503, headers: { 'retry-after': '5', 'content-type': 'text/plain; charset=utf-8' } });
-}
-
-/** package.json sits two folders up from src/cli/ (and from dist/cli/ when compiled). */
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** No chat adapter: the same questions as `chat`, answered on this terminal. */

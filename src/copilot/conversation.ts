@@ -76,10 +76,7 @@ export class Conversation {
       store: deps.store,
       now: () => deps.now(),
       ...(deps.alignAlert ? { align: deps.alignAlert } : {}),
-      incidentOf: (alert) => {
-        const seen = this.seenAlerts.get(alertIdentity(alert).key);
-        return seen && (seen.windowMs === null || this.deps.now() - seen.at <= seen.windowMs) ? { incidentId: seen.incidentId, thread: seen.thread } : null;
-      },
+      incidentOf: (alert) => this.openRepeatOf(alertIdentity(alert).key),
       adopted: (incident, alerts) => {
         for (const alert of alerts) {
           const identity = alertIdentity(alert);
@@ -138,7 +135,7 @@ export class Conversation {
     metrics.alertReceived(alert.source);
     const identity = alertIdentity(alert);
     const now = this.deps.now();
-    const seen = this.duplicateOf(text) ? this.seenAlerts.get(identity.key) : undefined;
+    const seen = this.openRepeatOf(identity.key);
     if (seen) {
       const session = this.copilot.session(seen.incidentId);
       if (thread && threadKey(thread) !== threadKey(seen.thread)) {
@@ -167,8 +164,12 @@ export class Conversation {
   /** The open incident a repeat of this alert belongs to, if it is a repeat (before any thread is started for it). */
   duplicateOf(text: string): { incidentId: string; thread: ThreadRef } | null {
     const parsed = parseAlert(text, { now: () => this.deps.now() });
-    if (!parsed.ok) return null;
-    const seen = this.seenAlerts.get(alertIdentity(parsed.alerts[0]!).key);
+    return parsed.ok ? this.openRepeatOf(alertIdentity(parsed.alerts[0]!).key) : null;
+  }
+
+  /** The incident an alert with this identity repeats, while the identity's window is still open. */
+  private openRepeatOf(identityKey: string): { incidentId: string; thread: ThreadRef } | null {
+    const seen = this.seenAlerts.get(identityKey);
     if (!seen || (seen.windowMs !== null && this.deps.now() - seen.at > seen.windowMs)) return null;
     return { incidentId: seen.incidentId, thread: seen.thread };
   }
