@@ -5,6 +5,8 @@ import { IncidentSchema, type Incident } from '../src/model/incident.js';
 import { createServeRuntime, type ServeRuntime } from '../src/runtime.js';
 import { createHttpServer, type HttpServer } from '../src/server/http.js';
 import { webhookRoutes, type WebhookRoutes } from '../src/server/webhooks.js';
+import { listIncidents } from '../src/cli/incidents.js';
+import type { Config } from '../src/config.js';
 import { testConfig } from './helpers.js';
 
 /**
@@ -50,8 +52,10 @@ const resolvedCopy = (p: Payload): Payload => ({ ...p, status: 'resolved', alert
 
 let runtime: ServeRuntime;
 let r: Receiver;
+let config: Config;
 beforeAll(async () => {
-  runtime = await createServeRuntime({ config: await testConfig(), seed: 3 });
+  config = await testConfig();
+  runtime = await createServeRuntime({ config, seed: 3 });
   r = await startReceiver(runtime);
 });
 afterAll(async () => {
@@ -140,6 +144,8 @@ describe('an Alertmanager alert group', () => {
     expect(incident!.status).toBe('resolved');
     expect(r.conversation.copilot.session(incident!.id)!.incident.status).toBe('resolved');
     expect(r.channel.transcript()).toMatch(/✅ resolved at the source at .* UTC: PaymentSuccessRateLow\. INC-\S+ is closed\./);
+    // `incidents` agrees, though the proposed fix still waits in its (suspended) run
+    expect((await listIncidents(config)).find((i) => i.id === incident!.id)).toMatchObject({ status: 'resolved', detail: expect.stringMatching(/closed at the source/) });
     // a second resolved notification (Alertmanager repeats them) finds nothing open
     expect(await (await post(r, '/webhooks/alertmanager', resolvedCopy(scenarioPayload(r)))).json()).toMatchObject({ outcome: 'ignored' });
   });

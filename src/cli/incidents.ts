@@ -58,7 +58,9 @@ export async function listIncidents(config: Config, limit = 200): Promise<Incide
 }
 
 async function describe(store: IncidentStore, incident: Incident, run: LifecycleRun | null): Promise<IncidentListing> {
-  const { status, detail } = run ? fromRun(run) : fromRecord(incident);
+  const listed = run ? fromRun(run) : fromRecord(incident);
+  // an incident closed at its source (the alert resolved) is resolved, whatever its run still waits for
+  const { status, detail } = incident.status === 'resolved' && listed.status !== 'resolved' ? { status: 'resolved' as const, detail: `closed at the source; ${listed.detail}` } : listed;
   const recorded = z.array(HypothesisSchema).safeParse(await store.get(incident.id, 'hypotheses')).data;
   const top = recorded?.[0] ?? (run ? safely(() => stepOutput(run.steps, RANK, RankedSchema))?.ranked[0] : undefined);
   return {
