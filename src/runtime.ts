@@ -9,7 +9,7 @@ import { templateScriptWriter } from './remediation/script-writer.js';
 import type { ChatChannel } from './chat/channel.js';
 import type { Config } from './config.js';
 import { createConnectors } from './connectors/registry.js';
-import type { Connectors } from './connectors/types.js';
+import type { Connectors, MetricsSource } from './connectors/types.js';
 import { Copilot } from './copilot/copilot.js';
 import { createCopilotMastra } from './mastra/index.js';
 import { Conversation } from './copilot/conversation.js';
@@ -39,13 +39,21 @@ export interface ScenarioRuntime {
 
 export const DETERMINISTIC_AUTHOR = 'the deterministic planner and templates (no LLM)';
 
+/**
+ * Reads the scenario world's metrics through another source (e.g. a Prometheus the world's metrics were loaded
+ * into), so that a benchmark measures the real connector on the world's incidents. Logs, traces and the CMDB still
+ * come from the world's files.
+ */
+export type MetricsVia = (world: ScenarioWorld) => Promise<{ metrics: MetricsSource; close(): Promise<void> }>;
+
 export async function createScenarioRuntime(opts: {
   config: Config;
   scenario: string;
   seed: number;
   channel: ChatChannel;
+  metricsVia?: MetricsVia;
 }): Promise<ScenarioRuntime> {
-  const shared = await assembleWorldRuntime(opts.config, opts.scenario, opts.seed, `${opts.scenario}-seed${opts.seed}`);
+  const shared = await assembleWorldRuntime(opts.config, opts.scenario, opts.seed, `${opts.scenario}-seed${opts.seed}`, opts.metricsVia);
   const { world, connectors, store, mastra, narrator } = shared;
   const copilot = shared.copilotFor(opts.channel);
   return { world, copilot, conversation: shared.conversationFor(copilot), connectors, store, mastra, narrator, close: shared.close };
@@ -77,7 +85,7 @@ export async function createServeRuntime(opts: { config: Config; scenario?: stri
 }
 
 /** One scenario world with its connectors, agents, store and narrator; Copilots are made per chat channel. */
-async function assembleWorldRuntime(config: Config, scenario: string, seed: number, folder: string): Promise<ServeRuntime> {
+async function assembleWorldRuntime(config: Config, scenario: string, seed: number, folder: string, metricsVia?: MetricsVia): Promise<ServeRuntime> {
   // first: the deployment's own patterns apply to everything posted, logged, stored or sent to an LLM from here on
   configureRedaction({ patterns: config.redactPatterns ?? [] });
   const dir = path.join(config.home, 'worlds', folder);
@@ -88,7 +96,8 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
   const files = createConnectors({ kind: 'files', dir: world.dir });
   // what the copilot itself executed reads as remediation in the change history, never as a suspect change
   // (the world is new for this run: only what the copilot does from now on is part of its history)
-  const connectors: Connectors = { ...files, cmdb: withOwnActions(files.cmdb, store, { sinceWallMs: Date.now() }) };
+  const via = metricsVia ? await metricsVia(world) : null;
+  const connectors: Connectors = { ...files, ...(via ? { metrics: via.metrics } : {}), cmdb: withOwnActions(files.cmdb, store, { sinceWallMs: Date.now() }) };
   const model = chooseModel(config.llm);
   const experts = buildExperts(connectors, model);
   // the Mastra instance: the experts as agents, the incident lifecycle as a workflow whose runs outlive the process
@@ -143,6 +152,7 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
     close: async () => {
       await store.close();
       await closeMastra();
+      await via?.close();
     },
   };
 }

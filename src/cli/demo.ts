@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { ChatChannel } from '../chat/channel.js';
 import type { Config } from '../config.js';
-import { createScenarioRuntime } from '../runtime.js';
+import { createScenarioRuntime, type MetricsVia } from '../runtime.js';
 import { listScenarios } from '../world/index.js';
 
 export interface ScenarioScore {
@@ -32,6 +32,8 @@ export interface DemoOptions {
   dryRun?: boolean;
   channelFor: (scenario: string) => ChatChannel;
   onScenarioDone?: (score: ScenarioScore, index: number, total: number) => void;
+  /** read the world's metrics through another source (bench scenarios --via prometheus) */
+  metricsVia?: MetricsVia;
 }
 
 /** Resolves "all" or a name into scenario names; unknown names throw with the list of valid ones. */
@@ -47,7 +49,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const scores: ScenarioScore[] = [];
   for (const [index, name] of opts.scenarios.entries()) {
     const started = performance.now();
-    const runtime = await createScenarioRuntime({ config: opts.config, scenario: name, seed: opts.seed, channel: opts.channelFor(name) });
+    const runtime = await createScenarioRuntime({ config: opts.config, scenario: name, seed: opts.seed, channel: opts.channelFor(name), ...(opts.metricsVia ? { metricsVia: opts.metricsVia } : {}) });
     const truth = runtime.world.groundTruth;
     const score: ScenarioScore = { name, fault: truth.fault, topCauses: [], hit1: false, hit3: false, fixed: false, recovered: false, elapsedMs: 0 };
     try {
