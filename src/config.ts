@@ -29,7 +29,8 @@ const EnvSchema = z.object({
   SRE_COPILOT_WEBHOOK_URL: z.url().optional(),
   SRE_COPILOT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   SRE_COPILOT_RUNBOOKS: z.string().optional(),
-  SRE_COPILOT_EXECUTOR: z.enum(['scenario', 'shell', 'webhook', 'kubectl']).default('scenario'),
+  // unset: the scenario world's simulated cluster when the world is the data source, else the shell executor (off unless enabled)
+  SRE_COPILOT_EXECUTOR: z.enum(['scenario', 'shell', 'webhook', 'kubectl']).optional(),
   SRE_COPILOT_HOOKS: csv.pipe(
     z.array(
       z
@@ -57,8 +58,13 @@ const EnvSchema = z.object({
   ALERTMANAGER_URL: z.url().optional(),
   /** a YAML file with metric mappings, business KPIs, label conventions and limits (docs/examples/sre-copilot.yaml) */
   SRE_COPILOT_CONFIG: z.string().optional(),
-  /** `scenario` forces the bundled simulated shop even when real sources are configured */
-  SRE_COPILOT_WORLD: z.enum(['auto', 'scenario']).default('auto'),
+  /** a curated CMDB: a YAML/JSON file or an http(s) URL serving one (docs/cmdb.md); merged with discovered topology */
+  SRE_COPILOT_CMDB: z.string().optional(),
+  /**
+   * `scenario` forces the bundled simulated shop even when real sources are configured; `off` never uses it (an
+   * OTLP-only deployment); `auto`: the world until a real source is configured or OTLP data arrives
+   */
+  SRE_COPILOT_WORLD: z.enum(['auto', 'scenario', 'off']).default('auto'),
   /** the golden-signal detection job's schedule (cron), or "off" */
   SRE_COPILOT_DETECT_CRON: z.string().default('* * * * *'),
   LLM_PROVIDER: z.enum(['none', 'openai', 'anthropic', 'ollama']).default('none'),
@@ -157,6 +163,8 @@ export interface SourcesConfig {
   alertmanagerUrl?: string;
   /** SRE_COPILOT_CONFIG: absolute path of the YAML file with mappings and limits */
   configFile?: string;
+  /** SRE_COPILOT_CMDB: an absolute file path or an http(s) URL */
+  cmdb?: string;
 }
 
 export interface Config {
@@ -164,7 +172,7 @@ export interface Config {
   /** the real telemetry sources (none: the scenario world) */
   sources?: SourcesConfig;
   /** `scenario`: the bundled world even when real sources are configured; `auto`: the world only when none is */
-  world?: 'auto' | 'scenario';
+  world?: 'auto' | 'scenario' | 'off';
   /** the golden-signal detection job's cron schedule; null: scheduled detection is off */
   detectCron?: string | null;
   datasetsDir: string;
@@ -278,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ...(e.LOKI_SERVICE_LABELS.length > 0 ? { lokiServiceLabels: e.LOKI_SERVICE_LABELS } : {}),
       ...(e.ALERTMANAGER_URL ? { alertmanagerUrl: e.ALERTMANAGER_URL } : {}),
       ...(e.SRE_COPILOT_CONFIG ? { configFile: path.resolve(cwd, e.SRE_COPILOT_CONFIG) } : {}),
+      ...(e.SRE_COPILOT_CMDB?.trim() ? { cmdb: /^https?:\/\//i.test(e.SRE_COPILOT_CMDB.trim()) ? e.SRE_COPILOT_CMDB.trim() : path.resolve(cwd, e.SRE_COPILOT_CMDB.trim()) } : {}),
     },
     world: e.SRE_COPILOT_WORLD,
     detectCron: e.SRE_COPILOT_DETECT_CRON.trim() === 'off' ? null : e.SRE_COPILOT_DETECT_CRON.trim(),
@@ -299,7 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ...(e.SRE_COPILOT_KUBECTL_CONTEXT ? { context: e.SRE_COPILOT_KUBECTL_CONTEXT } : {}),
       timeoutMs: 60_000,
     },
-    executor: e.SRE_COPILOT_EXECUTOR,
+    ...(e.SRE_COPILOT_EXECUTOR ? { executor: e.SRE_COPILOT_EXECUTOR } : {}),
     ...(e.SRE_COPILOT_RUNBOOKS ? { runbooksDir: path.resolve(cwd, e.SRE_COPILOT_RUNBOOKS) } : {}),
     hooks: Object.fromEntries(e.SRE_COPILOT_HOOKS.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
     webhook: e.SRE_COPILOT_WEBHOOK_URL ? { url: e.SRE_COPILOT_WEBHOOK_URL, timeoutMs: e.SRE_COPILOT_WEBHOOK_TIMEOUT_MS } : null,

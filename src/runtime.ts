@@ -20,6 +20,9 @@ import { configureRedaction } from './redaction/redact.js';
 import { openStore } from './storage/registry.js';
 import type { IncidentStore } from './storage/types.js';
 import { createWorld } from './world/index.js';
+import { DEFAULT_OTLP_LIMITS, OtlpStore } from './connectors/otlp/store.js';
+import { configuredSourceKinds, liveConnectors } from './connectors/sources.js';
+import { type DataSide, delegating, liveSide, switchOnOtlp, worldSide } from './data-source.js';
 import type { ScenarioWorld } from './world/types.js';
 
 /**
@@ -60,13 +63,22 @@ export async function createScenarioRuntime(opts: {
 }
 
 /**
- * The serve runtime: one scenario world (the bundled data source by default) and one store shared by every chat
- * adapter; each adapter gets its own Copilot with its own channel and approvers (`copilotFor`).
+ * The serve runtime: one data source and one store shared by every chat adapter; each adapter gets its own Copilot
+ * with its own channel and approvers (`copilotFor`). The data source is the real telemetry when any is configured
+ * (connectors/sources.ts), the scenario world when none is, and in `auto` mode it moves from the world to the OTLP
+ * receiver's data once some arrives.
  */
 export interface ServeRuntime {
-  world: ScenarioWorld;
+  /** the scenario world while it is the data source; null on real telemetry */
+  readonly world: ScenarioWorld | null;
   scenario: string;
   seed: number;
+  /** what is read now: the world or the real sources, how to name it, which signals are missing */
+  source(): Pick<DataSide, 'mode' | 'label' | 'note'>;
+  /** the data's clock: the world's simulated one, else the wall clock */
+  now(): number;
+  /** where the OTLP receiver stores what it gets (read as a source on real telemetry) */
+  otlp: OtlpStore;
   connectors: Connectors;
   store: IncidentStore;
   mastra: Mastra;
@@ -78,41 +90,107 @@ export interface ServeRuntime {
   close(): Promise<void>;
 }
 
-export async function createServeRuntime(opts: { config: Config; scenario?: string; seed?: number }): Promise<ServeRuntime> {
-  const scenario = opts.scenario ?? 'bad-deploy-payment';
-  const seed = opts.seed ?? 1;
-  return assembleWorldRuntime(opts.config, scenario, seed, `serve-${scenario}-seed${seed}`);
+/** Which data source serve starts on: `world`, `live` (real sources), or `auto` (the world until OTLP data arrives). */
+export function dataSourceMode(config: Config): 'world' | 'live' | 'auto' {
+  if (config.world === 'scenario') return 'world';
+  if (config.world === 'off' || configuredSourceKinds(config.sources).length > 0) return 'live';
+  return 'auto';
 }
 
-/** One scenario world with its connectors, agents, store and narrator; Copilots are made per chat channel. */
-async function assembleWorldRuntime(config: Config, scenario: string, seed: number, folder: string, metricsVia?: MetricsVia): Promise<ServeRuntime> {
-  // first: the deployment's own patterns apply to everything posted, logged, stored or sent to an LLM from here on
+export async function createServeRuntime(opts: { config: Config; scenario?: string; seed?: number; log?: (line: string) => void; purpose?: 'serve' | 'investigate' }): Promise<ServeRuntime> {
+  const { config } = opts;
+  const scenario = opts.scenario ?? 'bad-deploy-payment';
+  const seed = opts.seed ?? 1;
+  const mode = dataSourceMode(config);
   configureRedaction({ patterns: config.redactPatterns ?? [] });
+  const otlp = new OtlpStore(config.otlp ?? DEFAULT_OTLP_LIMITS);
+  const store = await openStore(config.storage, config.home);
+  try {
+    let worldPart: DataSide | null = null;
+    if (mode !== 'live') {
+      // its own folder: `investigate` must not rewrite the world a running serve reads
+      const world = await startWorld(config, scenario, seed, `${opts.purpose ?? 'serve'}-${scenario}-seed${seed}`);
+      const files = createConnectors({ kind: 'files', dir: world.dir });
+      // the world is new for this run: only what the copilot does from now on is part of its history
+      const connectors: Connectors = { ...files, cmdb: withOwnActions(files.cmdb, store, { sinceWallMs: Date.now() }) };
+      worldPart = worldSide(world, connectors, createConfiguredExecutor({ config, world }), scenario, seed);
+    }
+    let livePart: DataSide | null = null;
+    if (mode !== 'world') {
+      const live = liveConnectors({ settings: config.sources ?? {}, otlp, now: Date.now });
+      const connectors: Connectors = { ...live, cmdb: withOwnActions(live.cmdb, store) };
+      livePart = liveSide(live, connectors, createLiveExecutor(config));
+    }
+    const active =
+      worldPart && livePart
+        ? switchOnOtlp(worldPart, livePart, otlp, () => opts.log?.('sources: OTLP data received: investigations now read the received telemetry instead of the scenario world'))
+        : ((only: DataSide) => () => only)((worldPart ?? livePart)!);
+    return await assemble({ config, store, otlp, active, scenario, seed });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** On real telemetry the scenario world's simulated cluster is not there to act on: say so rather than pretend. */
+function createLiveExecutor(config: Config) {
+  if (config.executor === 'scenario') {
+    throw new Error('SRE_COPILOT_EXECUTOR=scenario acts on the scenario world, which is not the data source here (real sources are configured): choose shell, webhook or kubectl, or set SRE_COPILOT_WORLD=scenario');
+  }
+  return createConfiguredExecutor({ config });
+}
+
+async function startWorld(config: Config, scenario: string, seed: number, folder: string): Promise<ScenarioWorld> {
   const dir = path.join(config.home, 'worlds', folder);
   const world = createWorld({ scenario, seed, dir }); // validates the name before touching disk
   await rm(dir, { recursive: true, force: true }); // a run replays its scenario from scratch
   await world.start();
+  return world;
+}
+
+/** One scenario world with its connectors, agents, store and narrator (demo, chat, benchmarks). */
+async function assembleWorldRuntime(config: Config, scenario: string, seed: number, folder: string, metricsVia?: MetricsVia): Promise<ServeRuntime & { world: ScenarioWorld }> {
+  // first: the deployment's own patterns apply to everything posted, logged, stored or sent to an LLM from here on
+  configureRedaction({ patterns: config.redactPatterns ?? [] });
+  const world = await startWorld(config, scenario, seed, folder);
   const store = await openStore(config.storage, config.home);
   const files = createConnectors({ kind: 'files', dir: world.dir });
+  const via = metricsVia ? await metricsVia(world) : null;
   // what the copilot itself executed reads as remediation in the change history, never as a suspect change
   // (the world is new for this run: only what the copilot does from now on is part of its history)
-  const via = metricsVia ? await metricsVia(world) : null;
   const connectors: Connectors = { ...files, ...(via ? { metrics: via.metrics } : {}), cmdb: withOwnActions(files.cmdb, store, { sinceWallMs: Date.now() }) };
+  const side = worldSide(world, connectors, createConfiguredExecutor({ config, world }), scenario, seed);
+  const runtime = await assemble({ config, store, otlp: new OtlpStore(config.otlp ?? DEFAULT_OTLP_LIMITS), active: () => side, scenario, seed });
+  return { ...runtime, world, close: async () => (await runtime.close(), await via?.close()) };
+}
+
+/** Agents, Mastra, narrator, runbooks and script writers over whichever data side is active. */
+async function assemble(opts: { config: Config; store: IncidentStore; otlp: OtlpStore; active: () => DataSide; scenario: string; seed: number }): Promise<ServeRuntime> {
+  const { config, store, active } = opts;
+  const { connectors, executor } = delegating(active);
   const model = chooseModel(config.llm);
   const experts = buildExperts(connectors, model);
   // the Mastra instance: the experts as agents, the incident lifecycle as a workflow whose runs outlive the process
   const { mastra, lifecycle, close: closeMastra } = await createCopilotMastra({ home: config.home, experts });
   const narrator = createNarrator(model, config.llm?.timeoutMs ?? 30_000);
   const runbooks = await loadRunbooks(config.runbooksDir);
-  const executor = createConfiguredExecutor({ config, world });
   // an LLM drafts scripts first when one is configured; the reviewed templates are the fallback either way
   const llmWriter = createLlmScriptWriter(model, config.llm?.timeoutMs ?? 30_000);
   const scriptWriters = llmWriter ? [llmWriter, templateScriptWriter] : [templateScriptWriter];
   const author = narrator ? `${DETERMINISTIC_AUTHOR}; the explanation by ${narrator.label}` : DETERMINISTIC_AUTHOR;
+  const now = () => active().now();
   return {
-    world,
-    scenario,
-    seed,
+    get world() {
+      return active().world;
+    },
+    scenario: opts.scenario,
+    seed: opts.seed,
+    source: () => {
+      const { mode, label, note } = active();
+      return { mode, label, note };
+    },
+    now,
+    otlp: opts.otlp,
     connectors,
     store,
     mastra,
@@ -123,14 +201,23 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
         copilot,
         store,
         knownServices: async () => (await connectors.cmdb.snapshot()).services.map((s) => s.name),
-        changes: async (sinceMinutes) => (await connectors.cmdb.snapshot()).changes.filter((c) => c.ts >= world.now() - sinceMinutes * 60_000),
+        changes: async (sinceMinutes) => (await connectors.cmdb.snapshot()).changes.filter((c) => c.ts >= now() - sinceMinutes * 60_000),
         runbooks,
-        now: () => world.now(),
+        now,
         narrator,
-        // the scenario world's firing alert is what a bare "diagnose" investigates
-        firingAlert: () => JSON.stringify(world.alertPayload()),
-        idleStatus: () => `An alert is firing (${world.def.description}); nobody has asked me to diagnose it yet.`,
-        alignAlert: (alert) => alignToWorldClock(alert, world),
+        // the scenario world's firing alert is what a bare "diagnose" investigates; real sources have no such alert
+        firingAlert: () => {
+          const world = active().world;
+          return world ? JSON.stringify(world.alertPayload()) : null;
+        },
+        idleStatus: () => {
+          const { world, label } = active();
+          return world ? `An alert is firing (${world.def.description}); nobody has asked me to diagnose it yet.` : `No incident is open. I am watching ${label}.`;
+        },
+        alignAlert: (alert) => {
+          const world = active().world;
+          return world ? alignToWorldClock(alert, world) : alert;
+        },
       }),
     copilotFor: (channel, extra = {}) =>
       new Copilot({
@@ -142,17 +229,17 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
         executor,
         runbooks,
         scriptWriters,
-        clock: { now: () => world.now(), wait: (minutes) => world.advance(minutes) },
+        clock: { now, wait: (minutes) => active().wait(minutes) },
         author,
         narrator,
         lifecycle,
+        dataSources: () => active().note(),
         ...(extra.approvers ? { approvers: extra.approvers } : {}),
         ...(extra.isInApproverGroup ? { isInApproverGroup: extra.isInApproverGroup } : {}),
       }),
     close: async () => {
       await store.close();
       await closeMastra();
-      await via?.close();
     },
   };
 }

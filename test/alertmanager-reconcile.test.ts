@@ -37,7 +37,7 @@ afterAll(async () => {
 
 /** The scenario's alert as Alertmanager's API lists it. */
 function gettable(receiver = 'sre-copilot') {
-  const payload = runtime.world.alertPayload() as { alerts: { labels: Record<string, string>; annotations: Record<string, string>; startsAt: string; fingerprint: string }[] };
+  const payload = runtime.world!.alertPayload() as { alerts: { labels: Record<string, string>; annotations: Record<string, string>; startsAt: string; fingerprint: string }[] };
   const a = payload.alerts[0]!;
   return { labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: '2099-01-01T00:00:00Z', updatedAt: a.startsAt, fingerprint: a.fingerprint, receivers: [{ name: receiver }], status: { state: 'active', silencedBy: [], inhibitedBy: [] } };
 }
@@ -65,7 +65,7 @@ describe('the Alertmanager reconcile', () => {
     expect(await runtime.store.listIncidents()).toEqual(ids);
     // the webhook that arrives late finds the incident by its alert, under Alertmanager's own group key
     // the webhook that arrives late, under a route's own group key, finds the incident by its alert
-    const parsed = parseAlert(JSON.stringify(runtime.world.alertPayload()));
+    const parsed = parseAlert(JSON.stringify(runtime.world!.alertPayload()));
     if (!parsed.ok) throw new Error(parsed.error);
     const late = await conversation.alertGroup({ key: '{}/{team="pay"}:{alertname="PaymentSuccessRateLow"}', status: 'firing', firing: parsed.alerts, resolved: [] });
     expect(late).toMatchObject({ kind: 'updated', incidentId: ids[0], joined: [] });

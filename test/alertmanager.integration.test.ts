@@ -94,7 +94,7 @@ describe.skipIf(!present)('a real Alertmanager webhook delivery', () => {
   });
 
   type WorldAlert = { labels: Record<string, string>; annotations: Record<string, string>; startsAt: string };
-  const worldAlert = () => (runtime.world.alertPayload() as { alerts: WorldAlert[] }).alerts[0]!;
+  const worldAlert = () => (runtime.world!.alertPayload() as { alerts: WorldAlert[] }).alerts[0]!;
   const postAlerts = async (alerts: unknown[]) => {
     const res = await fetch(`${amUrl}/api/v2/alerts`, { method: 'POST', body: JSON.stringify(alerts), headers: { 'content-type': 'application/json' } });
     expect(res.status, await res.text()).toBe(200);

@@ -31,7 +31,7 @@ const channel: ChatChannel = {
 
 const runtime = await createServeRuntime({ config: loadConfig(), seed: Number(process.env['SEED'] ?? 1) });
 const copilot = runtime.copilotFor(channel);
-const opened = await copilot.handleAlertText(JSON.stringify(runtime.world.alertPayload()));
+const opened = await copilot.handleAlertText(JSON.stringify(runtime.world!.alertPayload()));
 if (!opened.ok) throw new Error(opened.error);
 say({ opened: opened.session.incident.id });
 if (process.argv.includes('approve')) say({ decided: await copilot.decide(opened.session.incident.id, 'alice', 'approved') });

@@ -167,8 +167,8 @@ describe('after serve is killed with SIGKILL', () => {
     const config = await testConfig();
     const first = await restart(config);
     const cmdb = await first.runtime.connectors.cmdb.snapshot();
-    const alert = { name: 'PaymentSuccessRateLow', severity: 'critical' as const, service: 'business', summary: 'payment success rate is low', labels: {}, startsAt: first.runtime.world.now(), source: 'minimal' };
-    const incident = openIncident({ kind: 'alert', alert, receivedAt: first.runtime.world.now() }, { channel: 'console', threadId: 'console-1' }, cmdb.services.map((s) => s.name));
+    const alert = { name: 'PaymentSuccessRateLow', severity: 'critical' as const, service: 'business', summary: 'payment success rate is low', labels: {}, startsAt: first.runtime.now(), source: 'minimal' };
+    const incident = openIncident({ kind: 'alert', alert, receivedAt: first.runtime.now() }, { channel: 'console', threadId: 'console-1' }, cmdb.services.map((s) => s.name));
     await first.runtime.store.put(incident.id, 'incident', incident);
     await first.runtime.close();
     expect(await incidentsJson(config)).toEqual([expect.objectContaining({ id: incident.id, status: 'open', runId: null })]);

@@ -96,7 +96,7 @@ describe('bin/sre-copilot serve as a process', () => {
   }, 120_000);
 
   it('is ready once the adapters run', async () => {
-    await waitForStderr(/sre-copilot serve — scenario/);
+    await waitForStderr(/sre-copilot serve — reading the scenario world/);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect(slackApi.calls).toContain('auth.test');
   }, 120_000);

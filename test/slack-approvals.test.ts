@@ -58,7 +58,7 @@ const lastUpdateOf = (ts: string) => api.calls.filter((c) => c.method === 'chat.
  * moves its start time, so that it is a new firing of the alert rather than a repeat of the open one.
  */
 async function alertAndPlan(bot: Bot, ts: string, episode = 0) {
-  const payload = bot.runtime.world.alertPayload() as { alerts: { startsAt: string }[] };
+  const payload = bot.runtime.world!.alertPayload() as { alerts: { startsAt: string }[] };
   for (const a of payload.alerts) a.startsAt = new Date(Date.parse(a.startsAt) + episode * 60_000).toISOString();
   const text = JSON.stringify(payload);
   expect((await postEvent(bot, { type: 'message', user: 'UAM', text, ts, channel: 'CALERTS', event_ts: ts })).status).toBe(200);

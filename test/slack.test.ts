@@ -91,7 +91,7 @@ describe('the Slack adapter over HTTP', () => {
   });
 
   it('points a repeated alert at the thread already handling it', async () => {
-    const text = JSON.stringify(runtime.world.alertPayload()).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const text = JSON.stringify(runtime.world!.alertPayload()).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     await postEvent({ type: 'message', user: 'UALERTMGR', text, ts: '1699999999.000150', channel: 'CALERTS', event_ts: '1699999999.000150' });
     await adapter.idle();
     const replies = posts('1699999999.000150');
@@ -100,7 +100,7 @@ describe('the Slack adapter over HTTP', () => {
   });
 
   it('opens an incident for an Alertmanager alert posted in a watched channel, threaded under it', async () => {
-    const payload = runtime.world.alertPayload() as { alerts: { startsAt: string }[] };
+    const payload = runtime.world!.alertPayload() as { alerts: { startsAt: string }[] };
     const later = new Date(Date.parse(payload.alerts[0]!.startsAt) + 60_000).toISOString();
     const text = JSON.stringify({ ...payload, alerts: payload.alerts.map((a) => ({ ...a, startsAt: later })) }).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     const res = await postEvent({ type: 'message', user: 'UALERTMGR', text, ts: '1699999999.000200', channel: 'CALERTS', channel_type: 'channel', event_ts: '1699999999.000200' });

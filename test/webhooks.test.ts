@@ -47,7 +47,7 @@ async function incidents(runtime: ServeRuntime): Promise<Incident[]> {
 }
 
 type Payload = { status: string; groupKey: string; alerts: { status: string; labels: Record<string, string>; fingerprint: string; startsAt: string; endsAt: string }[] };
-const scenarioPayload = (r: Receiver) => r.runtime.world.alertPayload() as Payload;
+const scenarioPayload = (r: Receiver) => r.runtime.world!.alertPayload() as Payload;
 const resolvedCopy = (p: Payload): Payload => ({ ...p, status: 'resolved', alerts: p.alerts.map((a) => ({ ...a, status: 'resolved', endsAt: new Date(Date.parse(a.startsAt) + 60_000).toISOString() })) });
 
 let runtime: ServeRuntime;

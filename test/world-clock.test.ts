@@ -25,7 +25,7 @@ describe('an alert stamped with the wall clock, about the scenario world', () =>
       const outcome = opened.kind === 'opened' ? opened.outcome : null;
       expect(outcome?.ok).toBe(true);
       const session = outcome?.ok ? outcome.session : null;
-      expect(session!.incident.window.toMs).toBe(runtime.world.now());
+      expect(session!.incident.window.toMs).toBe(runtime.now());
       expect(session!.result.ranked[0]).toMatchObject({ component: 'payment-service', kind: 'bad_deploy' });
     } finally {
       await runtime.close();

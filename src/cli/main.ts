@@ -113,7 +113,27 @@ program
   .option('--out <dir>', 'where suites write per-item result files')
   .option('--json', 'print the figures as one JSON document')
   .option('--param <key=value...>', 'suite parameters, e.g. seeds=1-8')
-  .action(async (suite: string, opts: { data?: string; out?: string; json?: boolean; param?: string[] }) => (await import('./bench.js')).runBench(await loadConfig(), suite, opts));
+  .option('--via <source>', 'scenarios: read the world\'s metrics through a real connector ("prometheus")')
+  .action(async (suite: string, opts: { data?: string; out?: string; json?: boolean; param?: string[]; via?: string }) => {
+    const { via, ...rest } = opts;
+    await (await import('./bench.js')).runBench(await loadConfig(), suite, { ...rest, param: [...(rest.param ?? []), ...(via ? [`via=${via}`] : [])] });
+  });
+
+program
+  .command('investigate')
+  .description('one investigation over the configured sources (the scenario world when none is): the ranked causes, best first')
+  .option('--service <name>', 'the service in trouble (default: look at everything)')
+  .option('--since <duration>', 'how long ago the trouble began, e.g. 15m, 2h', '15m')
+  .option('--json', 'print {"ranking":[{"component","kind","score",…}],…} for scripts')
+  .option('-s, --scenario <name>', 'the scenario world to read when no real source is configured', 'bad-deploy-payment')
+  .option('--seed <n>', 'random seed of that scenario world', seedOption, 1)
+  .action(async (opts: { service?: string; since: string; json?: boolean; scenario: string; seed: number }) => {
+    const [scenario] = await scenarioNames(opts.scenario, 'investigate', false);
+    const { parseSince, runInvestigate, formatInvestigation } = await import('./investigate.js');
+    const sinceMs = parseSince(opts.since);
+    const out = await runInvestigate(await loadConfig(), { sinceMs, scenario: scenario!, seed: opts.seed, ...(opts.service ? { service: opts.service } : {}), ...(opts.json ? { json: true } : {}) });
+    process.stdout.write(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `${formatInvestigation(out)}\n`);
+  });
 
 program
   .command('serve')

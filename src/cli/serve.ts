@@ -11,6 +11,7 @@ import type { AuditVerification } from '../storage/types.js';
 import { enableMetrics } from '../server/metrics.js';
 import { createReconciler } from '../server/reconcile.js';
 import { webhookRoutes } from '../server/webhooks.js';
+import { DEFAULT_OTLP_MAX_BODY_BYTES, type OtlpStore } from '../connectors/otlp/store.js';
 
 export interface AdapterStatus {
   adapter: string;
@@ -85,7 +86,8 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
   const webhooks = webhookRoutes({ conversation: () => alertTarget, ...(config.alertReceivers?.token ? { token: config.alertReceivers.token } : {}), log });
   routes.push(...webhooks.routes);
   // OTLP/HTTP receiver: loaded on its first request, so that serve answers /healthz without loading protobufjs
-  const otlp = lazyOtlp(config, log);
+  let runtime: ServeRuntime | null = null;
+  const otlp = lazyOtlp(config, log, () => runtime?.otlp ?? null);
   routes.push(...otlp.routes);
   const server = await listen(config, { routes, ready: () => readiness, log });
   log(`http: listening on ${server.url} (healthz, readyz, metrics${slackOverHttp ? ', slack/events' : ''})`);
@@ -103,11 +105,10 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
   process.once('SIGTERM', onSignal);
 
   const stops: (() => Promise<void>)[] = [];
-  let runtime: ServeRuntime | null = null;
   let slack: SlackAdapter | null = null;
   try {
     const { createServeRuntime } = await import('../runtime.js');
-    runtime = await createServeRuntime(opts);
+    runtime = await createServeRuntime({ ...opts, log });
     const started = runtime;
     await checkAuditTrail(started, log);
     if (config.slack) {
@@ -126,7 +127,7 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
         makeCopilot: (channel, auth) => started.copilotFor(channel, auth),
         makeConversation: (copilot) => started.conversationFor(copilot),
         // the scenario world's clock, not the wall clock: questions are about the simulated incident
-        now: () => started.world.now(),
+        now: () => started.now(),
         knownServices: async () => (await started.connectors.cmdb.snapshot()).services.map((svc) => svc.name),
         runbooks: started.runbooks,
         audit: started.store,
@@ -145,7 +146,7 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
     throw err;
   }
   const runtimeUp = runtime;
-  out.write(`sre-copilot serve — scenario ${runtimeUp.scenario} (seed ${runtimeUp.seed})\n${formatStatusTable(rows)}\n`);
+  out.write(`sre-copilot serve — reading ${runtimeUp.source().label}\n${formatStatusTable(rows)}\n`);
   if (!stopping) readiness = { ready: true };
   const alertmanagerUrl = config.sources?.alertmanagerUrl;
   const reconciler = alertmanagerUrl
@@ -239,23 +240,28 @@ async function checkAuditTrail(runtime: ServeRuntime, log: (line: string) => voi
   log(`${bar}\nWARNING: THE AUDIT LOG HAS BEEN TAMPERED WITH — record ${b.seq}${b.incidentId ? ` (${b.incidentId}${b.type ? `, ${b.type}` : ''})` : ''}: ${b.reason}.\nRun \`bin/sre-copilot audit verify\` and investigate before trusting approvals recorded here.\n${bar}`);
 }
 
-/** The OTLP routes, whose module and bounded store are created on the first export received. */
-function lazyOtlp(config: Config, log: (line: string) => void): { routes: HttpRoute[] } {
+/**
+ * The OTLP routes, whose module (protobufjs and the proto definitions) loads on the first export received; what they
+ * decode goes into the runtime's bounded store, which the experts read on real telemetry. Until the runtime is up an
+ * exporter is told to retry (503), as the OTLP specification's retry rules expect.
+ */
+function lazyOtlp(config: Config, log: (line: string) => void, store: () => OtlpStore | null): { routes: HttpRoute[] } {
   let loaded: Promise<HttpRoute[]> | null = null;
-  const load = () =>
-    (loaded ??= import('../connectors/otlp/index.js').then((m) => {
-      const store = new m.OtlpStore(config.otlp ?? m.DEFAULT_OTLP_LIMITS);
+  const load = (target: OtlpStore) =>
+    (loaded ??= import('../connectors/otlp/routes.js').then((m) => {
       log('otlp: receiving on POST /v1/traces, /v1/logs, /v1/metrics (held in a bounded store in memory)');
-      return m.otlpRoutes(store, { maxBodyBytes: config.otlp?.maxBodyBytes ?? m.DEFAULT_OTLP_MAX_BODY_BYTES, log });
+      return m.otlpRoutes(target, { maxBodyBytes, log });
     }));
-  const maxBodyBytes = config.otlp?.maxBodyBytes ?? 20 * 1024 * 1024;
+  const maxBodyBytes = config.otlp?.maxBodyBytes ?? DEFAULT_OTLP_MAX_BODY_BYTES;
   return {
     routes: ['/v1/traces', '/v1/logs', '/v1/metrics'].map((path) => ({
       method: 'POST' as const,
       path,
       maxBodyBytes,
       handle: async (request: Request) => {
-        const route = (await load()).find((r) => r.path === path);
+        const target = store();
+        if (!target) return startingUp();
+        const route = (await load(target)).find((r) => r.path === path);
         return route ? route.handle(request) : new Response('not found', { status: 404 });
       },
     })),
@@ -276,7 +282,7 @@ async function startDetection(config: Config, runtime: ServeRuntime, target: () 
   const raising = new Set<Promise<unknown>>();
   const ctx = {
     metrics: runtime.connectors.metrics,
-    now: () => runtime.world.now(),
+    now: () => runtime.now(),
     chartsDir: path.join(config.home, 'detections'),
     open: new Map<string, 'warning' | 'critical'>(),
     raise: async (symptom: Parameters<typeof symptomAlert>[0], chart: string | null) => {

@@ -298,6 +298,7 @@ export class Copilot {
       dir: path.join(this.deps.config.home, 'reports', session.incident.id),
       author: this.deps.author,
       now: this.deps.clock.now(),
+      dataSources: this.deps.dataSources?.() ?? null,
     });
   }
 }

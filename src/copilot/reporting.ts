@@ -5,7 +5,7 @@ import type { Runbook } from '../knowledge/runbooks.js';
 import { runbooksFor } from '../knowledge/runbooks.js';
 import type { Chart, Report } from '../model/report.js';
 import { renderSeriesChart } from '../report/charts.js';
-import { writeReport } from '../report/markdown.js';
+import { type DataSourcesNote, writeReport } from '../report/markdown.js';
 import type { IncidentSession } from './types.js';
 
 const MAX_CHARTS = 3;
@@ -42,6 +42,7 @@ export async function writeIncidentReport(input: {
   dir: string;
   author: string;
   now: number;
+  dataSources?: DataSourcesNote | null;
 }): Promise<Report> {
   const { session, connectors, dir } = input;
   const { result, incident } = session;
@@ -76,6 +77,7 @@ export async function writeIncidentReport(input: {
     author: input.author,
     generatedAt: input.now,
     knowledge,
+    ...(input.dataSources ? { dataSources: input.dataSources } : {}),
     ...(session.explanation ? { explanation: session.explanation } : {}),
   });
 }

@@ -7,6 +7,7 @@ import type { Runbook } from '../knowledge/runbooks.js';
 import type { Approval, Execution, Verification } from '../model/remediation.js';
 import type { Incident } from '../model/incident.js';
 import type { Report } from '../model/report.js';
+import type { DataSourcesNote } from '../report/markdown.js';
 import type { Executor } from '../remediation/executors/types.js';
 import type { RollbackResult } from '../remediation/rollback.js';
 import type { ScriptWriter } from '../remediation/script-writer.js';
@@ -48,6 +49,8 @@ export interface CopilotDeps {
    * Without it (a copilot assembled by hand) the copilot registers the workflow on a Mastra of its own, in memory.
    */
   lifecycle?: AnyWorkflow;
+  /** which sources gave each signal and which failed, for the report (real sources; the scenario world has them all) */
+  dataSources?: () => DataSourcesNote | null;
 }
 
 export interface IncidentSession {

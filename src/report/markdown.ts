@@ -20,6 +20,18 @@ import {
 
 export { chartHref, type KnowledgeRef } from './references.js';
 
+export interface DataSourcesNote {
+  signals: Record<'metrics' | 'logs' | 'traces' | 'cmdb', string[]>;
+  failures: { source: string; error: string }[];
+}
+
+/** The signals no configured source gives: the diagnosis was made without them. */
+export function missingSignals(note: DataSourcesNote): string[] {
+  return Object.entries(note.signals)
+    .filter(([, sources]) => sources.length === 0)
+    .map(([signal]) => signal);
+}
+
 export interface ReportInput {
   incident: Incident;
   findings: Finding[];
@@ -38,6 +50,8 @@ export interface ReportInput {
   explanation?: { text: string; author: string };
   /** folder the report lives in; chart paths are linked relative to it (writeReport sets it) */
   baseDir?: string;
+  /** where the telemetry came from, per signal (an empty list: the signal is missing), and sources that failed */
+  dataSources?: DataSourcesNote;
   /** shown in the header when given; the function itself reads no clock */
   generatedAt?: number;
 }
@@ -73,6 +87,7 @@ export function renderReportMarkdown(input: ReportInput): string {
   out.push('## Execution', '', ...executionLines(input.execution, input.plan), '');
   out.push('## Verification', '', ...verificationLines(input.verification), '');
   if (input.charts.length > 0) out.push('## Charts', '', ...chartLines(input.charts, input.baseDir));
+  if (input.dataSources) out.push('## Data sources', '', ...dataSourceLines(input.dataSources), '');
   out.push('## References', '', ...referenceLines(input.knowledge ?? [], input.plan?.runbook, input.baseDir), '');
   out.push('---', '', `_${escapeMarkdown(footer(input.author))}_`, '');
   return out.join('\n');
@@ -354,4 +369,12 @@ function chartLines(charts: Chart[], baseDir: string | undefined): string[] {
     out.push(`![${escapeMarkdown(c.title)}](${link})`, '', `_${escapeMarkdown(`${c.entity} ${c.metric}`)}_`, '');
   }
   return out;
+}
+
+function dataSourceLines(note: DataSourcesNote): string[] {
+  const lines = Object.entries(note.signals).map(([signal, sources]) =>
+    sources.length ? `- **${signal}**: ${sources.map(escapeMarkdown).join(', ')}` : `- **${signal}**: missing — no configured source gives ${signal}; the experts that read it had nothing to say`,
+  );
+  for (const f of note.failures) lines.push(`- ⚠️ ${escapeMarkdown(f.source)} failed during the investigation: ${escapeMarkdown(redact(f.error))}`);
+  return lines;
 }

@@ -85,6 +85,8 @@ export function decodeTraces(body: Uint8Array, encoding: OtlpEncoding): Decoded<
   const validate: Validate<SpanLike> = encoding === 'json' ? zodValidator(SpanJsonSchema) : trusted;
   for (const resourceSpans of request.resourceSpans ?? []) {
     const service = serviceOf(resourceSpans?.resource);
+    // the version a span was served by is what reveals a deploy in the traces (see trace-topology.ts)
+    const version = stringAttribute(resourceSpans?.resource?.attributes, 'service.version');
     for (const scope of resourceSpans?.scopeSpans ?? []) {
       for (const raw of scope?.spans ?? []) {
         const checked = validate(raw);
@@ -94,7 +96,10 @@ export function decodeTraces(body: Uint8Array, encoding: OtlpEncoding): Decoded<
         }
         const span = toSpan(checked.record, service);
         if (typeof span === 'string') out.reject(span);
-        else out.items.push(span);
+        else {
+          if (version && span.attributes['service.version'] === undefined) span.attributes['service.version'] = version;
+          out.items.push(span);
+        }
       }
     }
   }

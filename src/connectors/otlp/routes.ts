@@ -4,7 +4,7 @@ import type { HttpRoute } from '../../server/http.js';
 import { type Decoded, decodeLogs, decodeTraces, type OtlpEncoding, OtlpDecodeError } from './decode.js';
 import { decodeMetrics } from './metrics.js';
 import { otlpMessageTypes } from './proto-root.js';
-import type { OtlpStore } from './store.js';
+import { DEFAULT_OTLP_MAX_BODY_BYTES, type OtlpStore } from './store.js';
 
 /**
  * OTLP/HTTP: POST /v1/traces, /v1/logs, /v1/metrics with an Export*ServiceRequest as application/json or
@@ -13,8 +13,7 @@ import type { OtlpStore } from './store.js';
  * google.rpc.Status on a body that cannot be read, 415 on another content type or encoding. A handler never throws.
  */
 
-/** the OpenTelemetry Collector's default request limit (confighttp max_request_body_size) */
-export const DEFAULT_OTLP_MAX_BODY_BYTES = 20 * 1024 * 1024;
+export { DEFAULT_OTLP_MAX_BODY_BYTES } from './store.js';
 
 export interface OtlpRouteOptions {
   /** the largest body, compressed and again once decompressed (default 20 MiB) */

@@ -18,6 +18,9 @@ export interface OtlpStoreLimits {
   maxAgeMinutes: number;
 }
 
+/** the OpenTelemetry Collector's default request limit (confighttp max_request_body_size) */
+export const DEFAULT_OTLP_MAX_BODY_BYTES = 20 * 1024 * 1024;
+
 export const DEFAULT_OTLP_LIMITS: OtlpStoreLimits = { maxSpans: 200_000, maxLogs: 200_000, maxPoints: 500_000, maxAgeMinutes: 180 };
 
 export interface OtlpStoreStats {
@@ -81,6 +84,11 @@ export class OtlpStore {
       droppedLogs: this.logRing.dropped,
       droppedPoints: this.pointRing.dropped,
     };
+  }
+
+  /** whether anything received is still held (the runtime's `auto` mode moves to real data on the first export) */
+  hasData(): boolean {
+    return this.spanRing.length + this.logRing.length + this.pointRing.length > 0;
   }
 
   /** spans that started in the window, optionally of one service */
