@@ -1,5 +1,5 @@
 import type { Connectors } from './connectors/types.js';
-import type { LiveConnectors, Signal } from './connectors/sources.js';
+import type { LiveConnectors } from './connectors/sources.js';
 import type { OtlpStore } from './connectors/otlp/store.js';
 import type { Executor } from './remediation/executors/types.js';
 import type { DataSourcesNote } from './report/markdown.js';
@@ -47,7 +47,7 @@ export function liveSide(live: LiveConnectors, connectors: Connectors, executor:
     wait: (minutes) => new Promise((resolve) => setTimeout(resolve, minutes * 60_000).unref()),
     executor,
     world: null,
-    note: () => ({ signals: { ...live.signals } as Record<Signal, string[]>, failures: live.failures().map(({ source, error }) => ({ source, error })) }),
+    note: () => ({ signals: live.signals(), failures: live.failures().map(({ source, error }) => ({ source, error })) }),
   };
 }
 

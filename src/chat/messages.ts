@@ -84,10 +84,13 @@ export function findingsMessage(expert: Expert | string, findings: Finding[]): C
   return message(text, blocks);
 }
 
-export function rankingMessage(hypotheses: Hypothesis[]): ChatMessage {
+export function rankingMessage(hypotheses: Hypothesis[], missing: string[] = []): ChatMessage {
+  // a diagnosis made without logs or traces says so where people read it, not only in the report
+  const gap = missing.length > 0 ? `Missing signals: ${missing.join(', ')} — no configured source gives them, so this ranking is made without them.` : '';
   if (hypotheses.length === 0) {
-    return message('No root-cause hypothesis: the experts found nothing that explains the symptoms.', [
+    return message(`No root-cause hypothesis: the experts found nothing that explains the symptoms.${gap ? `\n${gap}` : ''}`, [
       { type: 'section', text: bold('No root-cause hypothesis') + ': the experts found nothing that explains the symptoms.' },
+      ...(gap ? [{ type: 'context' as const, text: E(gap) }] : []),
     ]);
   }
   const top = hypotheses.slice(0, TOP_HYPOTHESES);
@@ -100,7 +103,8 @@ export function rankingMessage(hypotheses: Hypothesis[]): ChatMessage {
     { type: 'section', text: lines.join('\n') },
   ];
   if (hypotheses.length > TOP_HYPOTHESES) blocks.push({ type: 'context', text: `${hypotheses.length - TOP_HYPOTHESES} more not shown` });
-  const text = `Ranked hypotheses:\n${top.map((h, i) => `${i + 1}. ${faultLabel(h.kind)} on ${h.component} (${formatPercent(h.confidence)})`).join('\n')}`;
+  if (gap) blocks.push({ type: 'context', text: E(gap) });
+  const text = `Ranked hypotheses:\n${top.map((h, i) => `${i + 1}. ${faultLabel(h.kind)} on ${h.component} (${formatPercent(h.confidence)})`).join('\n')}${gap ? `\n${gap}` : ''}`;
   return message(text, blocks);
 }
 

@@ -25,6 +25,8 @@ export interface LiveSource {
   logs?: LogSource;
   traces?: TraceSource;
   cmdb?: CmdbSource;
+  /** whether it holds any data of a signal, for sources that can tell cheaply (the OTLP receiver before any export) */
+  holds?(signal: Signal): boolean;
 }
 
 export interface SourceContext {
@@ -85,7 +87,11 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
   {
     kind: 'otlp',
     enabledBy: 'serve (POST /v1/traces, /v1/logs, /v1/metrics)',
-    create: ({ otlp, now }) => (otlp ? { name: 'otlp receiver', metrics: otlp.metrics, logs: otlp.logs, traces: otlp.traces, cmdb: new TraceTopology(otlp.traces, now) } : null),
+    create: ({ otlp, now }) => {
+      if (!otlp) return null;
+      const held = { metrics: () => otlp.stats().points, logs: () => otlp.stats().logs, traces: () => otlp.stats().spans, cmdb: () => otlp.stats().spans };
+      return { name: 'otlp receiver', metrics: otlp.metrics, logs: otlp.logs, traces: otlp.traces, cmdb: new TraceTopology(otlp.traces, now), holds: (signal) => held[signal]() > 0 };
+    },
   },
 ];
 
@@ -98,8 +104,8 @@ export function configuredSourceKinds(settings: SourcesConfig | undefined): stri
 
 export interface LiveConnectors extends CombinedConnectors {
   sources: LiveSource[];
-  /** which sources give each signal; an empty list is a signal this deployment does not have */
-  signals: Record<Signal, string[]>;
+  /** which sources give each signal now; an empty list is a signal this deployment does not have (yet) */
+  signals(): Record<Signal, string[]>;
 }
 
 export function liveConnectors(ctx: SourceContext): LiveConnectors {
@@ -111,6 +117,7 @@ export function liveConnectors(ctx: SourceContext): LiveConnectors {
     sources.flatMap((s) => (s[signal] ? [{ name: s.name, source: s[signal] } as NamedSources<NonNullable<LiveSource[K]>>] : []));
   const parts = { metrics: pick('metrics'), logs: pick('logs'), traces: pick('traces'), cmdb: pick('cmdb') };
   const combined = combineConnectors(parts);
-  const signals = Object.fromEntries(SIGNALS.map((s) => [s, parts[s].map((p) => p.name)])) as Record<Signal, string[]>;
+  const signals = () =>
+    Object.fromEntries(SIGNALS.map((signal) => [signal, sources.filter((s) => s[signal] && (s.holds?.(signal) ?? true)).map((s) => s.name)])) as Record<Signal, string[]>;
   return { ...combined, sources, signals };
 }

@@ -28,6 +28,7 @@ import {
 } from './remediation.js';
 import type { ChatMessage } from '../chat/channel.js';
 import { writeIncidentReport } from './reporting.js';
+import { missingSignals } from '../report/markdown.js';
 
 /** The chat-agnostic core: adapters hand it signals and decisions; it investigates, reports, and fixes on approval. */
 export class Copilot {
@@ -151,7 +152,8 @@ export class Copilot {
     const { channel, store } = this.deps;
     const incident = result.incident;
     const thread = incident.thread;
-    await channel.post(thread, msg.rankingMessage(result.ranked));
+    const sources = this.deps.dataSources?.() ?? null;
+    await channel.post(thread, msg.rankingMessage(result.ranked, sources ? missingSignals(sources) : []));
     await channel.post(thread, msg.reflectionMessage(result.reflection));
     const diagnosed: Incident = { ...incident, status: result.ranked.length > 0 ? 'diagnosed' : 'investigating' };
     const draft: Omit<IncidentSession, 'report'> = { runId, incident: diagnosed, result: { ...result, incident: diagnosed }, approval: null, execution: null, verification: null };
