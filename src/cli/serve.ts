@@ -1,5 +1,4 @@
 import { packageVersion } from '../version.js';
-import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { SlackAdapter } from '../bot/slack/app.js';
 import type { Config } from '../config.js';
@@ -163,7 +162,16 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
       })
     : null;
   reconciler?.start();
-  const detection = config.detectCron ? await startDetection(config, runtimeUp, () => alertTarget, log) : null;
+  const detection = config.detectCron
+    ? (await import('../schedules/detection.js')).startDetection({
+        config,
+        metrics: runtimeUp.connectors.metrics,
+        now: () => runtimeUp.now(),
+        target: () => alertTarget,
+        stateFile: (await import('./schedules.js')).schedulesStateFile(config),
+        log,
+      })
+    : null;
 
   const consoleEnabled = rows.find((r) => r.adapter === 'console')?.enabled === true;
   const why = await Promise.race([stopRequested, consoleEnabled ? consoleLoop(runtimeUp, config, (c) => (alertTarget ??= c)).then(() => 'end of input') : new Promise<string>(() => undefined)]);
@@ -265,57 +273,5 @@ function lazyOtlp(config: Config, log: (line: string) => void, store: () => Otlp
         return route ? route.handle(request) : new Response('not found', { status: 404 });
       },
     })),
-  };
-}
-
-/**
- * Scheduled detection: the golden-signals job over the runtime's metrics, on the data's clock; a new symptom opens
- * an incident in the first adapter's conversation, its chart posted in the thread. Raises in flight finish on stop.
- */
-async function startDetection(config: Config, runtime: ServeRuntime, target: () => Conversation | null, log: (line: string) => void) {
-  const [{ Scheduler }, { builtInJobs }, { symptomAlert }, { schedulesStateFile }] = await Promise.all([
-    import('../schedules/scheduler.js'),
-    import('../schedules/jobs.js'),
-    import('../schedules/golden-signals.js'),
-    import('./schedules.js'),
-  ]);
-  const raising = new Set<Promise<unknown>>();
-  const ctx = {
-    metrics: runtime.connectors.metrics,
-    now: () => runtime.now(),
-    chartsDir: path.join(config.home, 'detections'),
-    open: new Map<string, 'warning' | 'critical'>(),
-    raise: async (symptom: Parameters<typeof symptomAlert>[0], chart: string | null) => {
-      const conversation = target();
-      if (!conversation) return;
-      await new Promise<void>((accepted) => {
-        const job = conversation
-          .alert(JSON.stringify(symptomAlert(symptom)), null, {
-            onAccepted: (incident) => {
-              accepted();
-              if (incident && chart) {
-                void conversation.copilot
-                  .post(incident.thread, { text: `📈 Found by scheduled detection: ${symptom.signal.label} of ${symptom.entity}, no alert had fired.`, attachments: [{ path: chart, title: `${symptom.signal.label} of ${symptom.entity}` }] })
-                  .catch((err: unknown) => log(`schedules: could not post the chart: ${(err as Error).message}`));
-              }
-            },
-          })
-          .catch((err: unknown) => log(`schedules: raising ${symptom.key} failed: ${(err as Error).message}`))
-          .finally(() => {
-            accepted();
-            raising.delete(job);
-          });
-        raising.add(job);
-      });
-    },
-  };
-  const scheduler = new Scheduler(builtInJobs(config.detectCron ?? null), ctx, schedulesStateFile(config), log);
-  scheduler.start();
-  log(`schedules: golden-signals detection on "${config.detectCron}" (SRE_COPILOT_DETECT_CRON; "off" disables it)`);
-  return {
-    stop: async () => {
-      await scheduler.stop();
-      await Promise.allSettled([...raising]);
-    },
   };
 }

@@ -116,6 +116,14 @@ export class Conversation {
     return this.groups.handle(group, opts);
   }
 
+  /** An incident by id: this copilot's live session, else the stored record (null when neither knows it). */
+  async incident(incidentId: string): Promise<Incident | null> {
+    const live = this.copilot.session(incidentId)?.incident;
+    if (live) return live;
+    const parsed = IncidentSchema.safeParse(await this.deps.store.get?.(incidentId, 'incident'));
+    return parsed.success ? parsed.data : null;
+  }
+
   /** Whether this alert already belongs to an open incident (a group's, or a repeat of one), for the reconcile. */
   tracks(alert: Alert): boolean {
     return this.groups.holds(alert) || this.seenAlerts.has(alertIdentity(alert).key);

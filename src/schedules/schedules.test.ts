@@ -83,16 +83,29 @@ describe('the scheduler', () => {
     expect(listed[0]!.nextRunAt).toBeGreaterThan(now);
   });
 
-  it('runs the golden-signal job: one raised incident per symptom, with its chart, and none on the next tick', async () => {
+  it('runs the golden-signal job: the new symptoms raised together, each with its chart, and nothing new on the next tick', async () => {
     const { w, metrics } = await world('cache-outage', 2);
     const raised: { key: string; chart: string | null }[] = [];
-    const ctx: DetectionContext = { metrics, now: () => w.now(), chartsDir: await tmp(), open: new Map(), raise: async (s, chart) => void raised.push({ key: s.key, chart }) };
+    let runs = 0;
+    const ctx: DetectionContext = {
+      metrics,
+      now: () => w.now(),
+      chartsDir: await tmp(),
+      open: new Map(),
+      raise: async (news) => {
+        runs++;
+        // every raised symptom is among the ones open now: they travel as one group
+        expect(news.raised.every((r) => news.current.includes(r.symptom))).toBe(true);
+        for (const r of news.raised) raised.push({ key: r.symptom.key, chart: r.chart });
+      },
+    };
     const job = goldenSignalsJob('* * * * *');
     const first = await job.run(ctx);
     expect(raised.length).toBeGreaterThan(0);
     expect(raised.some((r) => r.key.startsWith('redis-cache|') || r.key.startsWith('postgres-main|'))).toBe(true);
     expect(raised.every((r) => r.chart?.endsWith('.png'))).toBe(true);
     expect(first.summary).toMatch(/raised \d+/);
+    expect(runs).toBe(1);
     raised.length = 0;
     await job.run(ctx);
     expect(raised).toEqual([]);

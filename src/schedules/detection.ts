@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { parseAlert } from '../alerts/index.js';
+import type { Config } from '../config.js';
+import type { MetricsSource } from '../connectors/types.js';
+import type { Conversation } from '../copilot/conversation.js';
+import type { AlertGroup } from '../copilot/alert-groups.js';
+import type { Alert } from '../model/incident.js';
+import { symptomAlert, type Symptom } from './golden-signals.js';
+import { builtInJobs, type DetectionNews } from './jobs.js';
+import { Scheduler } from './scheduler.js';
+
+/**
+ * Scheduled detection in serve: the detection jobs over the runtime's metrics, on the data's clock. What a run finds
+ * travels as one alert group, like an Alertmanager notification: the first symptoms open one incident (correlated
+ * symptoms — a failing service, its callers, the orders it costs — are one problem, investigated once), symptoms
+ * found later join it with a note, an escalation is said in its thread, and once every symptom is back to normal the
+ * group is resolved and the incident closed. Charts of new symptoms are posted in the thread.
+ */
+export const DETECTION_GROUP = 'detector:golden-signals';
+
+export interface DetectionDeps {
+  config: Config;
+  metrics: MetricsSource;
+  now(): number;
+  /** where incidents open: the first chat adapter's conversation (null while none is up) */
+  target(): Conversation | null;
+  stateFile: string;
+  log(line: string): void;
+}
+
+export function startDetection(deps: DetectionDeps): { stop(): Promise<void> } {
+  const raising = new Set<Promise<unknown>>();
+  const ctx = {
+    metrics: deps.metrics,
+    now: () => deps.now(),
+    chartsDir: path.join(deps.config.home, 'detections'),
+    open: new Map<string, 'warning' | 'critical'>(),
+    raise: async (news: DetectionNews) => {
+      const conversation = deps.target();
+      if (!conversation) return;
+      // the job waits until the incident is accepted (stored), not for its whole investigation
+      await new Promise<void>((accepted) => {
+        const job = raiseDetection(conversation, news, accepted, deps.log)
+          .catch((err: unknown) => deps.log(`schedules: raising ${news.raised.map((r) => r.symptom.key).join(', ') || 'the resolution'} failed: ${(err as Error).message}`))
+          .finally(() => {
+            accepted();
+            raising.delete(job);
+          });
+        raising.add(job);
+      });
+    },
+  };
+  const scheduler = new Scheduler(builtInJobs(deps.config.detectCron ?? null), ctx, deps.stateFile, deps.log);
+  scheduler.start();
+  deps.log(`schedules: golden-signals detection on "${deps.config.detectCron}" (SRE_COPILOT_DETECT_CRON; "off" disables it)`);
+  return {
+    stop: async () => {
+      await scheduler.stop();
+      await Promise.allSettled([...raising]);
+    },
+  };
+}
+
+export async function raiseDetection(conversation: Conversation, news: DetectionNews, accepted: () => void, log: (line: string) => void): Promise<void> {
+  const group: AlertGroup = {
+    key: DETECTION_GROUP,
+    status: news.current.length > 0 ? 'firing' : 'resolved',
+    firing: news.current.map(toAlert),
+    resolved: [],
+  };
+  const outcome = await conversation.alertGroup(group, {
+    onAccepted: (incidentId) => {
+      accepted();
+      if (incidentId) void postNews(conversation, incidentId, news).catch((err: unknown) => log(`schedules: could not post to ${incidentId}: ${(err as Error).message}`));
+    },
+  });
+  if (outcome.kind === 'ignored' && group.status === 'firing') log(`schedules: the detection's alert group was not taken: ${outcome.reason}`);
+}
+
+/** Charts of what is new, and escalations (a re-sent group only notes newcomers, not a change of severity). */
+async function postNews(conversation: Conversation, incidentId: string, news: DetectionNews): Promise<void> {
+  const incident = await conversation.incident(incidentId);
+  if (!incident) return;
+  for (const { symptom, chart } of news.raised) {
+    const text = `📈 Found by scheduled detection: ${symptom.signal.label} of ${symptom.entity} (${symptom.severity}), no alert had fired.`;
+    await conversation.copilot.post(incident.thread, chart ? { text, attachments: [{ path: chart, title: `${symptom.signal.label} of ${symptom.entity}` }] } : { text });
+  }
+}
+
+function toAlert(symptom: Symptom): Alert {
+  const parsed = parseAlert(JSON.stringify(symptomAlert(symptom)));
+  if (!parsed.ok) throw new Error(`a detection symptom did not make an alert: ${parsed.error}`);
+  return parsed.alerts[0]!;
+}
