@@ -54,7 +54,7 @@ function shares(median: number): number[] {
 export function medianForP95(p95S: number): number {
   let lo = Math.log(p95S) - 6 * LATENCY_SIGMA;
   let hi = Math.log(p95S) + 2;
-  for (let k = 0; k < 60; k++) {
+  for (let k = 0; k < 32; k++) {
     const mid = (lo + hi) / 2;
     const cum = [...shares(Math.exp(mid)), 1];
     if (histogramQuantile(0.95, LATENCY_BUCKETS_S, cum) < p95S) lo = mid;
