@@ -24,8 +24,27 @@ program
   .option('-y, --yes', 'approve the proposed fix without asking')
   .option('--dry-run', "show what the fix would do (pre-checks and the executor's dry run) and execute nothing")
   .option('--json', 'print one JSON document with the scores instead of the thread')
-  .action(async (opts: { scenario: string; seed: number; yes?: boolean; json?: boolean; dryRun?: boolean }) => {
+  .option('--live', 'through real servers: a local Prometheus and Alertmanager, the world exporting metrics, spans and logs, and serve diagnosing through its connectors')
+  .action(async (opts: { scenario: string; seed: number; yes?: boolean; json?: boolean; dryRun?: boolean; live?: boolean }) => {
     if (opts.dryRun && opts.yes) throw new InvalidArgumentError('--dry-run and --yes exclude each other');
+    if (opts.live) {
+      const [scenario] = await scenarioNames(opts.scenario, 'demo --live', false);
+      const { runLiveDemo } = await import('../live/demo.js');
+      const result = await runLiveDemo({
+        config: await loadConfig(),
+        scenario: scenario!,
+        seed: opts.seed,
+        log: (line) => process.stderr.write(`${line}\n`),
+        ...(opts.json ? {} : { thread: (chunk: string) => process.stdout.write(chunk) }),
+      });
+      if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else {
+        const top = result.topCause ? `${result.topCause.kind} on ${result.topCause.target}` : 'none';
+        process.stdout.write(`\nlive: ${result.scenario} (seed ${result.seed}) — opened by ${result.openedBy ?? 'nothing'}; top cause ${top}; truth ${result.fault.kind} on ${result.fault.target}: ${result.hit1 ? 'right' : 'wrong'}${result.secondsToDiagnosis !== null ? `; diagnosed ${result.secondsToDiagnosis} s after start` : ''}${result.error ? `; ${result.error}` : ''}\n`);
+      }
+      if (!result.hit1) process.exitCode = 1;
+      return;
+    }
     const scenarios = await scenarioNames(opts.scenario, 'demo', true);
     const [{ runDemo }, { createChannel }] = await Promise.all([import('./demo.js'), import('../bot/registry.js')]);
     const config = await loadConfig();

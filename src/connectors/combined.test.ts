@@ -41,4 +41,11 @@ describe('combined sources', () => {
     expect(merged.services.map((s) => s.name)).toEqual(['web', 'search']);
     expect(merged.changes.map((c) => c.id)).toEqual(['CHG-1']);
   });
+
+  it('counts a deploy seen in the traces once when the curated CMDB records it, and keeps one it does not', () => {
+    const change = (id: string, target: string, to: string, ts: number) => ({ id, ts, kind: 'deploy' as const, target, to, from: '1', author: 'x', description: 'd' });
+    const curated: Cmdb = { services: [], hosts: [], changes: [change('CHG-7', 'api', '2.0', 100)] };
+    const observed: Cmdb = { services: [], hosts: [], changes: [change('observed-deploy-api-2.0', 'api', '2.0', 130), change('observed-deploy-web-5.1', 'web', '5.1', 140)] };
+    expect(mergeCmdbs([curated, observed]).changes.map((c) => c.id)).toEqual(['CHG-7', 'observed-deploy-web-5.1']);
+  });
 });

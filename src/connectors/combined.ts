@@ -89,13 +89,20 @@ export function mergeCmdbs(cmdbs: Cmdb[]): Cmdb {
   const services = new Map<string, Cmdb['services'][number]>();
   const hosts = new Map<string, Cmdb['hosts'][number]>();
   const changes = new Map<string, Cmdb['changes'][number]>();
+  const deployed = new Set<string>();
   for (const c of cmdbs) {
     for (const s of c.services) {
       const known = services.get(s.name);
       services.set(s.name, known ? { ...known, dependsOn: [...new Set([...known.dependsOn, ...s.dependsOn])] } : s);
     }
     for (const h of c.hosts) if (!hosts.has(h.name)) hosts.set(h.name, h);
-    for (const ch of c.changes) if (!changes.has(ch.id)) changes.set(ch.id, ch);
+    for (const ch of c.changes) {
+      // a deploy seen in the telemetry (a new service.version) that a curated record already describes is one change
+      const same = ch.kind === 'deploy' && ch.to !== undefined ? `deploy\u0000${ch.target}\u0000${ch.to}` : null;
+      if (changes.has(ch.id) || (same && deployed.has(same))) continue;
+      changes.set(ch.id, ch);
+      if (same) deployed.add(same);
+    }
   }
   return { services: [...services.values()], hosts: [...hosts.values()], changes: [...changes.values()].sort((a, b) => a.ts - b.ts) };
 }

@@ -58,6 +58,15 @@ interface TrackedGroup {
   members: Set<string>;
   /** the investigation the group opened, while it runs: a resolution waits for it, so the diagnosis cannot reopen it */
   investigation: Promise<unknown> | null;
+  /** the components its alerts are about: another group about one of them joins this incident */
+  subjects: Set<string>;
+  /** alert identities per group key that feeds this incident: it closes when no group's alert fires any more */
+  byGroup: Map<string, Set<string>>;
+}
+
+/** What an alert is about: its service label (Alertmanager's service_name / service / job, a detector's component). */
+function subjectsOf(alerts: Alert[]): Set<string> {
+  return new Set(alerts.flatMap((a) => [a.service, a.labels['service_name'], a.labels['service']].filter((s): s is string => Boolean(s))));
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, warning: 2, info: 3 };
@@ -80,7 +89,7 @@ export class AlertGroups {
     if (incident.signal.kind !== 'alert' || incident.status === 'resolved') return;
     const key = incident.signal.alert.labels[GROUP_LABEL];
     if (!key || this.byKey.has(key)) return;
-    this.byKey.set(key, { incidentId: incident.id, thread: incident.thread, members: new Set([incident.signal.alert.labels[IDENTITY_LABEL] ?? idOf(incident.signal.alert)]), investigation: null });
+    this.byKey.set(key, { incidentId: incident.id, thread: incident.thread, members: new Set([incident.signal.alert.labels[IDENTITY_LABEL] ?? idOf(incident.signal.alert)]), investigation: null, subjects: subjectsOf([incident.signal.alert]), byGroup: new Map([[key, new Set([incident.signal.alert.labels[IDENTITY_LABEL] ?? idOf(incident.signal.alert)])]]) });
   }
 
   /** One notification of a group; notifications of one group are handled in order, never two at once. */
@@ -97,6 +106,17 @@ export class AlertGroups {
         if (!tracked) {
           opts.onAccepted?.(null);
           return { kind: 'ignored', reason: `no open incident for alert group ${group.key}` };
+        }
+        // an incident several groups joined stays open while an alert of another group still fires
+        const ending = new Set([...(tracked.byGroup.get(group.key) ?? []), ...group.resolved.map(idOf)]);
+        tracked.byGroup.delete(group.key);
+        const others = [...tracked.byGroup].filter(([, ids]) => [...ids].some((id) => !ending.has(id)));
+        if (others.length > 0) {
+          this.byKey.delete(group.key);
+          const names = [...new Set(group.resolved.map((a) => a.name))];
+          await this.host.copilot.say(tracked.thread, `✔️ ${names.join(', ') || 'an alert group'} resolved at the source; the incident stays open while ${others.length} other alert group(s) about it still fire.`);
+          opts.onAccepted?.(tracked.incidentId);
+          return { kind: 'updated', incidentId: tracked.incidentId, joined: [] };
         }
         this.forget(tracked);
         unlock();
@@ -129,9 +149,21 @@ export class AlertGroups {
       const incident = this.host.incidentOf(alert);
       if (!incident) continue;
       const same = [...this.byKey.values()].find((g) => g.incidentId === incident.incidentId);
-      const tracked = same ?? { ...incident, members: new Set([idOf(alert)]), investigation: null };
+      const tracked = same ?? { ...incident, members: new Set([idOf(alert)]), investigation: null, subjects: subjectsOf([alert]), byGroup: new Map<string, Set<string>>() };
+      tracked.byGroup.set(group.key, new Set([...group.firing, ...group.resolved].map(idOf)));
       this.byKey.set(group.key, tracked);
       return tracked;
+    }
+    // another open group about the same component is the same problem (an alert rule and scheduled detection both
+    // seeing a failing service, two rules on one service): one incident, one investigation
+    if (group.status === 'firing') {
+      const subjects = subjectsOf(group.firing);
+      const related = [...this.byKey.values()].find((g) => [...subjects].some((s) => g.subjects.has(s)));
+      if (related) {
+        related.byGroup.set(group.key, new Set());
+        this.byKey.set(group.key, related);
+        return related;
+      }
     }
     return undefined;
   }
@@ -141,7 +173,14 @@ export class AlertGroups {
     metrics.alertReceived(lead.source);
     const labelled: Alert = { ...lead, labels: { ...lead.labels, [GROUP_LABEL]: group.key, [IDENTITY_LABEL]: idOf(lead) } };
     const alert = this.host.align?.(labelled) ?? labelled;
-    const tracked: TrackedGroup = { incidentId: '', thread: { channel: '', threadId: '' }, members: new Set(group.firing.map(idOf)), investigation: null };
+    const tracked: TrackedGroup = {
+      incidentId: '',
+      thread: { channel: '', threadId: '' },
+      members: new Set(group.firing.map(idOf)),
+      investigation: null,
+      subjects: subjectsOf(group.firing),
+      byGroup: new Map([[group.key, new Set(group.firing.map(idOf))]]),
+    };
     const running = this.host.copilot.handleSignal({ kind: 'alert', alert, receivedAt: this.host.now() }, null, {
       // the incident is in the store now: the group is known from here on, and the sender may be answered
       onOpened: (incident) => {
@@ -161,6 +200,10 @@ export class AlertGroups {
   private async update(tracked: TrackedGroup, group: AlertGroup): Promise<GroupOutcome> {
     const joined = group.firing.filter((a) => !tracked.members.has(idOf(a)));
     for (const a of joined) tracked.members.add(idOf(a));
+    for (const s of subjectsOf(joined)) tracked.subjects.add(s);
+    const mine = tracked.byGroup.get(group.key) ?? new Set<string>();
+    for (const a of group.firing) mine.add(idOf(a));
+    tracked.byGroup.set(group.key, mine);
     if (joined.length > 0) {
       this.host.adopted({ id: tracked.incidentId, thread: tracked.thread }, joined);
       const names = [...new Set(joined.map((a) => `${a.name}${a.service ? ` on ${a.service}` : ''}`))];

@@ -23,7 +23,10 @@ export interface DaemonSpec {
   /** path answered with 2xx once it can serve, e.g. /-/ready */
   readyPath: string;
   readyTimeoutMs?: number;
-  env?: NodeJS.ProcessEnv;
+  /** a port chosen beforehand (another daemon's config names it); default: a free one */
+  port?: number;
+  /** its environment (a function of the port for programs that read their port from it, like serve) */
+  env?: NodeJS.ProcessEnv | ((port: number) => NodeJS.ProcessEnv);
   /** where its stdout goes (default: discarded) */
   onStdout?: (chunk: string) => void;
 }
@@ -42,6 +45,7 @@ function track(child: ChildProcess): void {
 
 /** Starts the daemon on a free loopback port (a few attempts: a port can be taken between probe and bind). */
 export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
+  if (spec.port !== undefined) return startOn(spec, spec.port);
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
@@ -55,7 +59,8 @@ export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
 }
 
 async function startOn(spec: DaemonSpec, port: number): Promise<Daemon> {
-  const child = spawn(spec.bin, spec.args(port), { stdio: ['ignore', spec.onStdout ? 'pipe' : 'ignore', 'pipe'], env: spec.env ?? process.env });
+  // stdin stays open (a pipe nobody writes to): serve's console adapter ends the process at end of input
+  const child = spawn(spec.bin, spec.args(port), { stdio: ['pipe', spec.onStdout ? 'pipe' : 'ignore', 'pipe'], env: typeof spec.env === 'function' ? spec.env(port) : (spec.env ?? process.env) });
   track(child);
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => {

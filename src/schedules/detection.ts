@@ -81,8 +81,10 @@ export async function raiseDetection(conversation: Conversation, news: Detection
 async function postNews(conversation: Conversation, incidentId: string, news: DetectionNews): Promise<void> {
   const incident = await conversation.incident(incidentId);
   if (!incident) return;
+  // an incident an alert rule opened (the symptoms joined it): detection was not first, and must not say it was
+  const alerted = incident.signal.kind === 'alert' && incident.signal.alert.labels['detector'] === undefined;
   for (const { symptom, chart } of news.raised) {
-    const text = `📈 Found by scheduled detection: ${symptom.signal.label} of ${symptom.entity} (${symptom.severity}), no alert had fired.`;
+    const text = `📈 Found by scheduled detection: ${symptom.signal.label} of ${symptom.entity} (${symptom.severity})${alerted ? '' : ', no alert had fired'}.`;
     await conversation.copilot.post(incident.thread, chart ? { text, attachments: [{ path: chart, title: `${symptom.signal.label} of ${symptom.entity}` }] } : { text });
   }
 }
