@@ -3,12 +3,13 @@ import { loghubSuite } from './loghub.js';
 import { nezhaSuite } from './nezha/suite.js';
 import { petshopSuite } from './petshop/suite.js';
 import { scenarioSuite } from './scenarios.js';
+import { liveSuite } from './live.js';
 import { startupSuite } from './startup.js';
 import { ingestSuite } from './ingest.js';
 import type { BenchSuite } from './types.js';
 
 /** Benchmark suites by name; adding one is one file plus one line here. */
-export const BENCH_SUITES: BenchSuite[] = [scenarioSuite, nabSuite, loghubSuite, petshopSuite, nezhaSuite, startupSuite, ingestSuite];
+export const BENCH_SUITES: BenchSuite[] = [scenarioSuite, nabSuite, loghubSuite, petshopSuite, nezhaSuite, startupSuite, ingestSuite, liveSuite];
 
 export function findSuites(name: string): BenchSuite[] {
   if (name === 'all') return BENCH_SUITES;

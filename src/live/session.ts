@@ -42,7 +42,7 @@ export interface LiveSession {
   close(): Promise<void>;
 }
 
-export async function startLiveSession(opts: { config: Config; scenario: string; seed: number; log: (line: string) => void; detectCron?: string; onStdout?: (chunk: string) => void }): Promise<LiveSession> {
+export async function startLiveSession(opts: { config: Config; scenario: string; seed: number; log: (line: string) => void; detectCron?: string; rules?: AlertRule[]; onStdout?: (chunk: string) => void }): Promise<LiveSession> {
   const home = path.join(opts.config.home, 'live', `${opts.scenario}-seed${opts.seed}`);
   await rm(home, { recursive: true, force: true });
   const worldDir = path.join(home, 'world');
@@ -70,7 +70,7 @@ export async function startLiveSession(opts: { config: Config; scenario: string;
     // serve first (its port is in Alertmanager's config); PROMETHEUS_URL is only known once Prometheus runs, so
     // serve is started after the stack with a webhook URL reserved now
     const servePort = await freePort();
-    const stack = await startLocalStack({ targets: [{ job: 'shop', target: metricsTarget }], rules: LIVE_RULES, webhookUrl: `http://127.0.0.1:${servePort}/webhooks/alertmanager`, webhookToken: token, log: opts.log });
+    const stack = await startLocalStack({ targets: [{ job: 'shop', target: metricsTarget }], rules: opts.rules ?? LIVE_RULES, webhookUrl: `http://127.0.0.1:${servePort}/webhooks/alertmanager`, webhookToken: token, log: opts.log });
     started.push(stack);
     const root = path.resolve(import.meta.dirname, '..', '..');
     const serve = await startDaemon({
