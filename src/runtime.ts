@@ -10,6 +10,7 @@ import type { ChatChannel } from './chat/channel.js';
 import type { Config } from './config.js';
 import { createConnectors } from './connectors/registry.js';
 import type { Connectors, MetricsSource } from './connectors/types.js';
+import type { Cmdb } from './model/telemetry.js';
 import { Copilot } from './copilot/copilot.js';
 import { createCopilotMastra } from './mastra/index.js';
 import { Conversation } from './copilot/conversation.js';
@@ -218,6 +219,7 @@ async function assemble(opts: { config: Config; store: IncidentStore; otlp: Otlp
           const world = active().world;
           return world ? alignToWorldClock(alert, world) : alert;
         },
+        related: async (a, b) => onOneCallPath(await connectors.cmdb.snapshot(), a, b),
       }),
     copilotFor: (channel, extra = {}) =>
       new Copilot({
@@ -242,6 +244,25 @@ async function assemble(opts: { config: Config; store: IncidentStore; otlp: Otlp
       await closeMastra();
     },
   };
+}
+
+/** Whether one component depends on the other, directly or through others (the CMDB's dependsOn). */
+export function onOneCallPath(cmdb: Cmdb, a: string, b: string): boolean {
+  if (a === b) return true;
+  const deps = new Map(cmdb.services.map((s) => [s.name, s.dependsOn]));
+  const reaches = (from: string, to: string) => {
+    const seen = new Set<string>();
+    const stack = [from];
+    while (stack.length > 0) {
+      const at = stack.pop()!;
+      if (at === to) return true;
+      if (seen.has(at)) continue;
+      seen.add(at);
+      stack.push(...(deps.get(at) ?? []));
+    }
+    return false;
+  };
+  return reaches(a, b) || reaches(b, a);
 }
 
 /**

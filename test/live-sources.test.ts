@@ -6,7 +6,7 @@ import { createChannel } from '../src/bot/registry.js';
 import { configuredSourceKinds } from '../src/connectors/sources.js';
 import { cmdbFromSpans } from '../src/connectors/trace-topology.js';
 import type { LogRecord, Span } from '../src/model/telemetry.js';
-import { createServeRuntime, dataSourceMode, type ServeRuntime } from '../src/runtime.js';
+import { createServeRuntime, dataSourceMode, onOneCallPath, type ServeRuntime } from '../src/runtime.js';
 import { testConfig } from './helpers.js';
 
 /**
@@ -112,6 +112,14 @@ describe('serve runtime on real telemetry', () => {
     expect(report).toMatch(/\*\*metrics\*\*: missing/);
     expect(report).toMatch(/\*\*traces\*\*: otlp receiver/);
   }, 60_000);
+
+  it('knows which components are on one call path', () => {
+    const svc = (name: string, dependsOn: string[]) => ({ name, kind: 'service' as const, tier: 1, owner: 'x', hosts: [], dependsOn });
+    const cmdb = { services: [svc('web', ['checkout']), svc('checkout', ['payment']), svc('payment', ['db']), svc('search', ['index'])], hosts: [], changes: [] };
+    expect(onOneCallPath(cmdb, 'web', 'db')).toBe(true);
+    expect(onOneCallPath(cmdb, 'payment', 'web')).toBe(true);
+    expect(onOneCallPath(cmdb, 'search', 'payment')).toBe(false);
+  });
 
   it('cmdbFromSpans finds no deploy when a service keeps its version', () => {
     const now = Date.now();

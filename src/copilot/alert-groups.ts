@@ -49,7 +49,15 @@ export interface AlertGroupHost {
   opened(incident: Incident): void;
   /** the incident is closed at the source: its alerts no longer de-duplicate */
   closed(incidentId: string): void;
+  /**
+   * Whether two components are on one call path (one depends on the other, directly or not, in the CMDB): an alert
+   * group about a caller of a component whose incident is open is the same problem seen upstream.
+   */
+  related?(a: string, b: string): Promise<boolean>;
 }
+
+/** how long after an incident opened an alert about a component on its call path still joins it */
+export const CORRELATION_WINDOW_MS = 30 * 60_000;
 
 interface TrackedGroup {
   incidentId: string;
@@ -62,6 +70,10 @@ interface TrackedGroup {
   subjects: Set<string>;
   /** alert identities per group key that feeds this incident: it closes when no group's alert fires any more */
   byGroup: Map<string, Set<string>>;
+  /** when it was opened (the host's clock), for the call-path correlation window */
+  openedAt?: number;
+  /** true once the incident is in the store (incidentId and thread set); false when opening it failed */
+  opened: Promise<boolean>;
 }
 
 /** What an alert is about: its service label (Alertmanager's service_name / service / job, a detector's component). */
@@ -75,6 +87,8 @@ const idOf = (alert: Alert) => alertIdentity(alert).key;
 export class AlertGroups {
   private readonly byKey = new Map<string, TrackedGroup>();
   private readonly locks = new Map<string, Promise<void>>();
+  /** the find-or-register step of every group, one at a time (see correlate) */
+  private deciding: Promise<void> = Promise.resolve();
 
   constructor(private readonly host: AlertGroupHost) {}
 
@@ -89,7 +103,7 @@ export class AlertGroups {
     if (incident.signal.kind !== 'alert' || incident.status === 'resolved') return;
     const key = incident.signal.alert.labels[GROUP_LABEL];
     if (!key || this.byKey.has(key)) return;
-    this.byKey.set(key, { incidentId: incident.id, thread: incident.thread, members: new Set([incident.signal.alert.labels[IDENTITY_LABEL] ?? idOf(incident.signal.alert)]), investigation: null, subjects: subjectsOf([incident.signal.alert]), byGroup: new Map([[key, new Set([incident.signal.alert.labels[IDENTITY_LABEL] ?? idOf(incident.signal.alert)])]]) });
+    this.byKey.set(key, { incidentId: incident.id, thread: incident.thread, members: new Set([incident.signal.alert.labels[IDENTITY_LABEL] ?? idOf(incident.signal.alert)]), investigation: null, subjects: subjectsOf([incident.signal.alert]), byGroup: new Map([[key, new Set([incident.signal.alert.labels[IDENTITY_LABEL] ?? idOf(incident.signal.alert)])]]), opened: Promise.resolve(true) });
   }
 
   /** One notification of a group; notifications of one group are handled in order, never two at once. */
@@ -101,7 +115,18 @@ export class AlertGroups {
       held = false;
     };
     try {
-      const tracked = this.find(group);
+      const { tracked, mine } = await this.correlate(group);
+      if (mine) {
+        return await this.open(group, mine, (incidentId) => {
+          unlock();
+          opts.onAccepted?.(incidentId);
+        });
+      }
+      // a group that joined an incident still being opened (two groups delivered at once) waits for it
+      if (tracked && !(await tracked.opened)) {
+        opts.onAccepted?.(null);
+        return { kind: 'ignored', reason: `the incident alert group ${group.key} joined could not be opened; the next notification tries again` };
+      }
       if (group.status === 'resolved') {
         if (!tracked) {
           opts.onAccepted?.(null);
@@ -127,21 +152,16 @@ export class AlertGroups {
         return outcome;
       }
       if (group.firing.length === 0) return { kind: 'ignored', reason: `alert group ${group.key} holds no alert` };
-      if (tracked) {
-        const outcome = await this.update(tracked, group);
-        opts.onAccepted?.(tracked.incidentId);
-        return outcome;
-      }
-      return await this.open(group, (incidentId) => {
-        unlock();
-        opts.onAccepted?.(incidentId);
-      });
+      if (!tracked) return { kind: 'ignored', reason: `alert group ${group.key} holds no alert` };
+      const outcome = await this.update(tracked, group);
+      opts.onAccepted?.(tracked.incidentId);
+      return outcome;
     } finally {
       unlock();
     }
   }
 
-  private find(group: AlertGroup): TrackedGroup | undefined {
+  private async find(group: AlertGroup): Promise<TrackedGroup | undefined> {
     const known = this.byKey.get(group.key);
     if (known) return known;
     // the group's alerts may already have an incident under another key (the reconcile's, a chat paste, a restart)
@@ -149,7 +169,7 @@ export class AlertGroups {
       const incident = this.host.incidentOf(alert);
       if (!incident) continue;
       const same = [...this.byKey.values()].find((g) => g.incidentId === incident.incidentId);
-      const tracked = same ?? { ...incident, members: new Set([idOf(alert)]), investigation: null, subjects: subjectsOf([alert]), byGroup: new Map<string, Set<string>>() };
+      const tracked = same ?? { ...incident, members: new Set([idOf(alert)]), investigation: null, subjects: subjectsOf([alert]), byGroup: new Map<string, Set<string>>(), opened: Promise.resolve(true) };
       tracked.byGroup.set(group.key, new Set([...group.firing, ...group.resolved].map(idOf)));
       this.byKey.set(group.key, tracked);
       return tracked;
@@ -158,7 +178,7 @@ export class AlertGroups {
     // seeing a failing service, two rules on one service): one incident, one investigation
     if (group.status === 'firing') {
       const subjects = subjectsOf(group.firing);
-      const related = [...this.byKey.values()].find((g) => [...subjects].some((s) => g.subjects.has(s)));
+      const related = [...this.byKey.values()].find((g) => [...subjects].some((s) => g.subjects.has(s))) ?? (await this.onCallPath(subjects));
       if (related) {
         related.byGroup.set(group.key, new Set());
         this.byKey.set(group.key, related);
@@ -168,33 +188,79 @@ export class AlertGroups {
     return undefined;
   }
 
-  private async open(group: AlertGroup, accepted: (incidentId: string) => void): Promise<GroupOutcome> {
+  private async onCallPath(subjects: Set<string>): Promise<TrackedGroup | undefined> {
+    const related = this.host.related;
+    if (!related || subjects.size === 0) return undefined;
+    const now = this.host.now();
+    for (const g of new Set(this.byKey.values())) {
+      if (g.openedAt === undefined || now - g.openedAt > CORRELATION_WINDOW_MS) continue;
+      for (const a of subjects) for (const b of g.subjects) if (await related(a, b)) return g;
+    }
+    return undefined;
+  }
+
+  /**
+   * The group's incident: the one it already has, or one it joins (same alert, same component, on the call path of a
+   * recent one); else a new one is registered at once, before anything is awaited, so that a group delivered at the
+   * same moment finds it. One group at a time decides: deciding is quick, the investigation is not part of it.
+   */
+  private async correlate(group: AlertGroup): Promise<{ tracked: TrackedGroup | undefined; mine: (TrackedGroup & { settle(ok: boolean): void }) | null }> {
+    const before = this.deciding;
+    let done!: () => void;
+    this.deciding = new Promise<void>((resolve) => (done = resolve));
+    await before;
+    try {
+      const tracked = await this.find(group);
+      if (tracked || group.status !== 'firing' || group.firing.length === 0) return { tracked, mine: null };
+      let settle!: (ok: boolean) => void;
+      const opened = new Promise<boolean>((resolve) => (settle = resolve));
+      const mine = {
+        incidentId: '',
+        thread: { channel: '', threadId: '' },
+        members: new Set(group.firing.map(idOf)),
+        investigation: null,
+        subjects: subjectsOf(group.firing),
+        byGroup: new Map([[group.key, new Set(group.firing.map(idOf))]]),
+        openedAt: this.host.now(),
+        opened,
+        settle,
+      };
+      this.byKey.set(group.key, mine);
+      return { tracked: mine, mine };
+    } finally {
+      done();
+    }
+  }
+
+  private async open(group: AlertGroup, tracked: TrackedGroup & { settle(ok: boolean): void }, accepted: (incidentId: string) => void): Promise<GroupOutcome> {
     const lead = [...group.firing].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])[0]!;
     metrics.alertReceived(lead.source);
     const labelled: Alert = { ...lead, labels: { ...lead.labels, [GROUP_LABEL]: group.key, [IDENTITY_LABEL]: idOf(lead) } };
     const alert = this.host.align?.(labelled) ?? labelled;
-    const tracked: TrackedGroup = {
-      incidentId: '',
-      thread: { channel: '', threadId: '' },
-      members: new Set(group.firing.map(idOf)),
-      investigation: null,
-      subjects: subjectsOf(group.firing),
-      byGroup: new Map([[group.key, new Set(group.firing.map(idOf))]]),
-    };
+    let stored = false;
     const running = this.host.copilot.handleSignal({ kind: 'alert', alert, receivedAt: this.host.now() }, null, {
-      // the incident is in the store now: the group is known from here on, and the sender may be answered
+      // the incident is in the store now: groups that joined it may go on, and the sender may be answered
       onOpened: (incident) => {
+        stored = true;
         tracked.incidentId = incident.id;
         tracked.thread = incident.thread;
-        this.byKey.set(group.key, tracked);
+        tracked.settle(true);
         this.host.opened(incident);
         this.host.adopted(incident, group.firing);
         accepted(incident.id);
       },
     });
     tracked.investigation = running.catch(() => undefined).finally(() => (tracked.investigation = null));
-    const outcome = await running;
-    return { kind: 'opened', incidentId: tracked.incidentId, outcome };
+    try {
+      const outcome = await running;
+      return { kind: 'opened', incidentId: tracked.incidentId, outcome };
+    } finally {
+      if (!stored) {
+        // it never reached the store: nothing was opened, so nothing is tracked under its key
+        this.forget(tracked);
+        tracked.settle(false);
+      }
+    }
   }
 
   private async update(tracked: TrackedGroup, group: AlertGroup): Promise<GroupOutcome> {
@@ -229,7 +295,7 @@ export class AlertGroups {
 
   /** A closed group's key (and any other key that led to its incident) opens a new incident next time it fires. */
   private forget(tracked: TrackedGroup): void {
-    for (const [key, g] of this.byKey) if (g === tracked || g.incidentId === tracked.incidentId) this.byKey.delete(key);
+    for (const [key, g] of this.byKey) if (g === tracked || (tracked.incidentId !== '' && g.incidentId === tracked.incidentId)) this.byKey.delete(key);
   }
 
   private async lock(key: string): Promise<() => void> {

@@ -38,6 +38,8 @@ export interface ConversationDeps {
    * dated on its simulated clock, so a wall-clock alert about it would read an empty window). Identity is taken first.
    */
   alignAlert?: (alert: Alert) => Alert;
+  /** whether two components are on one call path (the CMDB's dependencies), to join correlated alert groups */
+  related?: (a: string, b: string) => Promise<boolean>;
 }
 
 export interface Reply {
@@ -84,6 +86,7 @@ export class Conversation {
         }
       },
       opened: (incident) => this.index(incident),
+      ...(deps.related ? { related: deps.related } : {}),
       closed: (incidentId) => {
         for (const [key, seen] of this.seenAlerts) if (seen.incidentId === incidentId) this.seenAlerts.delete(key);
       },

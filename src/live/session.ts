@@ -20,10 +20,12 @@ import { type AlertRule, type LocalStack, startLocalStack } from './stack.js';
  * SRE_COPILOT_CMDB, SRE_COPILOT_CONFIG) that receives the world's spans and logs on its OTLP endpoints. Nothing here
  * talks to serve except over HTTP, as a real deployment's telemetry would.
  */
+// the world's samples are a minute apart and the newest is a minute or two old (a whole-minute offset): rate() over
+// 5 minutes, as is usual for a one-minute scrape interval, always has two samples
 export const LIVE_RULES: AlertRule[] = [
   {
     alert: 'ServiceErrorRateHigh',
-    expr: 'sum by (service_name) (rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[2m])) / sum by (service_name) (rate(http_server_request_duration_seconds_count[2m])) > 0.05',
+    expr: 'sum by (service_name) (rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[5m])) / sum by (service_name) (rate(http_server_request_duration_seconds_count[5m])) > 0.05',
     severity: 'critical',
     summary: 'more than 5 % of requests to {{ $labels.service_name }} fail',
   },
@@ -70,7 +72,7 @@ export async function startLiveSession(opts: { config: Config; scenario: string;
     // serve first (its port is in Alertmanager's config); PROMETHEUS_URL is only known once Prometheus runs, so
     // serve is started after the stack with a webhook URL reserved now
     const servePort = await freePort();
-    const stack = await startLocalStack({ targets: [{ job: 'shop', target: metricsTarget }], rules: opts.rules ?? LIVE_RULES, webhookUrl: `http://127.0.0.1:${servePort}/webhooks/alertmanager`, webhookToken: token, log: opts.log });
+    const stack = await startLocalStack({ targets: [{ job: 'shop', target: metricsTarget, honorLabels: true }], rules: opts.rules ?? LIVE_RULES, webhookUrl: `http://127.0.0.1:${servePort}/webhooks/alertmanager`, webhookToken: token, log: opts.log });
     started.push(stack);
     const root = path.resolve(import.meta.dirname, '..', '..');
     const serve = await startDaemon({

@@ -22,6 +22,8 @@ export interface ScrapeTarget {
   target: string;
   /** honour the timestamps the target writes (a replayed history does) */
   honorTimestamps?: boolean;
+  /** keep the target's own labels (instance, job) rather than Prometheus' (an exporter speaking for other hosts) */
+  honorLabels?: boolean;
 }
 
 export interface AlertRule {
@@ -115,7 +117,7 @@ function prometheusConfig(targets: ScrapeTarget[], alertmanagerUrl: string, rule
     '  alertmanagers:',
     `    - static_configs: [ { targets: [${q(new URL(alertmanagerUrl).host)}] } ]`,
     'scrape_configs:',
-    ...targets.map((t) => `  - { job_name: ${q(t.job)}, honor_timestamps: ${t.honorTimestamps ?? true}, static_configs: [ { targets: [${q(t.target)}] } ] }`),
+    ...targets.map((t) => `  - { job_name: ${q(t.job)}, honor_timestamps: ${t.honorTimestamps ?? true}, honor_labels: ${t.honorLabels ?? false}, static_configs: [ { targets: [${q(t.target)}] } ] }`),
     '',
   ].join('\n');
 }
