@@ -22,7 +22,7 @@ import { openStore } from './storage/registry.js';
 import type { IncidentStore } from './storage/types.js';
 import { createWorld } from './world/index.js';
 import { DEFAULT_OTLP_LIMITS, OtlpStore } from './connectors/otlp/store.js';
-import { configuredSourceKinds, liveConnectors } from './connectors/sources.js';
+import { dataSourceMode, liveConnectors } from './connectors/sources.js';
 import { type DataSide, delegating, liveSide, switchOnOtlp, worldSide } from './data-source.js';
 import type { ScenarioWorld } from './world/types.js';
 
@@ -91,12 +91,7 @@ export interface ServeRuntime {
   close(): Promise<void>;
 }
 
-/** Which data source serve starts on: `world`, `live` (real sources), or `auto` (the world until OTLP data arrives). */
-export function dataSourceMode(config: Config): 'world' | 'live' | 'auto' {
-  if (config.world === 'scenario') return 'world';
-  if (config.world === 'off' || configuredSourceKinds(config.sources).length > 0) return 'live';
-  return 'auto';
-}
+export { dataSourceMode } from './connectors/sources.js';
 
 export async function createServeRuntime(opts: { config: Config; scenario?: string; seed?: number; log?: (line: string) => void; purpose?: 'serve' | 'investigate' }): Promise<ServeRuntime> {
   const { config } = opts;

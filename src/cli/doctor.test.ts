@@ -33,16 +33,28 @@ describe('doctor', () => {
     expect(row('loki')).toMatchObject({ status: 'failing', detail: expect.stringMatching(/ECONNREFUSED/) });
     expect(row('tempo')).toMatchObject({ status: 'failing', detail: expect.stringMatching(/HTTP 503: not ready yet/) });
     expect(row('jaeger')).toMatchObject({ status: 'disabled', detail: 'JAEGER_URL is not set' });
-    expect(row('scenario world')).toMatchObject({ status: 'disabled', detail: expect.stringMatching(/PROMETHEUS_URL, LOKI_URL, TEMPO_URL/) });
+    expect(row('data source')).toMatchObject({ status: 'enabled', detail: expect.stringMatching(/real telemetry on the wall clock: prometheus, loki, tempo \+ the OTLP receiver/) });
+    expect(row('cmdb')).toMatchObject({ status: 'disabled', detail: expect.stringMatching(/SRE_COPILOT_CMDB is not set/) });
     expect(row('llm')).toMatchObject({ status: 'disabled', detail: expect.stringMatching(/LLM_PROVIDER=none/) });
     expect(row('slack')).toMatchObject({ area: 'chat', status: 'disabled', detail: 'SLACK_BOT_TOKEN is not set' });
     expect(row('libsql')).toMatchObject({ area: 'store', status: 'enabled' });
     expect(formatDoctor(rows).split('\n')[0]).toMatch(/^AREA\s+NAME\s+STATUS\s+DETAIL$/);
   });
 
+  it('reads a curated CMDB file and says why one that does not parse fails', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const dir = await mkdtemp('/tmp/sre-doctor-cmdb-');
+    await writeFile(`${dir}/good.yaml`, 'services:\n  - { name: api, kind: service, tier: 1, owner: team }\nhosts: []\nchanges: []\n');
+    await writeFile(`${dir}/bad.yaml`, 'services:\n  - { name: api, kind: spaceship, tier: 1, owner: team }\n');
+    const good = (await runDoctor(loadConfig({ SRE_COPILOT_HOME: '/tmp/sre-doctor-test', SRE_COPILOT_CMDB: `${dir}/good.yaml` }))).find((r) => r.name === 'cmdb');
+    expect(good).toMatchObject({ status: 'enabled', detail: expect.stringMatching(/1 services, 0 hosts, 0 changes/) });
+    const bad = (await runDoctor(loadConfig({ SRE_COPILOT_HOME: '/tmp/sre-doctor-test', SRE_COPILOT_CMDB: `${dir}/bad.yaml` }))).find((r) => r.name === 'cmdb');
+    expect(bad).toMatchObject({ status: 'failing', detail: expect.stringMatching(/bad\.yaml is invalid \(services\.0\.kind/) });
+  });
+
   it('runs the bundled world when nothing real is configured, and exits 1 from the command line when a source fails', async () => {
     const rows = await runDoctor(loadConfig({ SRE_COPILOT_HOME: '/tmp/sre-doctor-test' }));
-    expect(rows.find((r) => r.name === 'scenario world')).toMatchObject({ status: 'enabled' });
+    expect(rows.find((r) => r.name === 'data source')).toMatchObject({ status: 'enabled', detail: expect.stringMatching(/bundled simulated shop, until the OTLP receiver gets data/) });
     expect(rows.some((r) => r.status === 'failing')).toBe(false);
     const bin = fileURLToPath(new URL('../../bin/sre-copilot', import.meta.url));
     const cli = spawnSync(bin, ['doctor', '--json'], { env: { ...process.env, SRE_COPILOT_HOME: '/tmp/sre-doctor-test', LOKI_URL: `http://127.0.0.1:${closedPort}` }, encoding: 'utf8' });

@@ -48,21 +48,48 @@ const urlCheck = (area: DoctorRow['area'], name: string, variable: string, url: 
   },
 });
 
-const realSourceNames = (config: Config) =>
-  Object.entries({ PROMETHEUS_URL: config.sources?.prometheusUrl, LOKI_URL: config.sources?.lokiUrl, JAEGER_URL: config.sources?.jaegerUrl, TEMPO_URL: config.sources?.tempoUrl })
-    .filter(([, v]) => Boolean(v))
-    .map(([k]) => k);
-
 export const DOCTOR_CHECKS: DoctorCheck[] = [
   {
     area: 'source',
-    name: 'scenario world',
+    name: 'data source',
     async run(config) {
-      const real = realSourceNames(config);
-      if (config.world === 'scenario') return { status: 'enabled', detail: 'SRE_COPILOT_WORLD=scenario forces the bundled simulated shop' };
-      return real.length === 0
-        ? { status: 'enabled', detail: 'no real source is configured: serve and demo run the bundled simulated shop' }
-        : { status: 'disabled', detail: `real sources are configured (${real.join(', ')}); SRE_COPILOT_WORLD=scenario forces the world` };
+      const { dataSourceMode, configuredSourceKinds } = await import('../connectors/sources.js');
+      const kinds = configuredSourceKinds(config.sources);
+      switch (dataSourceMode(config)) {
+        case 'world':
+          return { status: 'enabled', detail: `SRE_COPILOT_WORLD=scenario: the bundled simulated shop${kinds.length ? ` (configured but unused: ${kinds.join(', ')})` : ''}` };
+        case 'live':
+          return { status: 'enabled', detail: `real telemetry on the wall clock: ${kinds.length ? kinds.join(', ') : 'none configured'} + the OTLP receiver${config.world === 'off' ? ' (SRE_COPILOT_WORLD=off)' : ''}` };
+        default:
+          return { status: 'enabled', detail: 'no real source configured: the bundled simulated shop, until the OTLP receiver gets data (then that data, on the wall clock)' };
+      }
+    },
+  },
+  {
+    area: 'source',
+    name: 'otlp',
+    async run(config) {
+      const o = config.otlp;
+      return { status: 'enabled', detail: `serve receives POST /v1/traces, /v1/logs, /v1/metrics (JSON and protobuf) on port ${config.http.port}${o ? `; holds at most ${o.maxSpans} spans, ${o.maxLogs} log records, ${o.maxPoints} points, ${o.maxAgeMinutes} min` : ''}` };
+    },
+  },
+  {
+    area: 'source',
+    name: 'cmdb',
+    async run(config, probe) {
+      const location = config.sources?.cmdb;
+      if (!location) return { status: 'disabled', detail: 'SRE_COPILOT_CMDB is not set: topology is discovered from traces and metrics (owners unknown)' };
+      if (/^https?:\/\//i.test(location)) {
+        const problem = await probe(location);
+        return problem ? { status: 'failing', detail: `${location}: ${problem}` } : { status: 'enabled', detail: `${location} answers` };
+      }
+      try {
+        const { createCmdbSource } = await import('../connectors/cmdb/index.js');
+        const cmdb = await createCmdbSource({ location }).snapshot();
+        return { status: 'enabled', detail: `${location}: ${cmdb.services.length} services, ${cmdb.hosts.length} hosts, ${cmdb.changes.length} changes` };
+      } catch (err) {
+        return { status: 'failing', detail: (err as Error).message };
+      }
     },
   },
   urlCheck('source', 'prometheus', 'PROMETHEUS_URL', (c) => c.sources?.prometheusUrl, '-/ready', 'metrics over the HTTP API'),

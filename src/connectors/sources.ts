@@ -1,4 +1,4 @@
-import type { SourcesConfig } from '../config.js';
+import type { Config, SourcesConfig } from '../config.js';
 import { createCmdbSource } from './cmdb/index.js';
 import { type CombinedConnectors, combineConnectors, type NamedSources } from './combined.js';
 import { createJaegerTraceSource } from './jaeger/index.js';
@@ -100,6 +100,13 @@ export function configuredSourceKinds(settings: SourcesConfig | undefined): stri
   if (!settings) return [];
   const probe: SourceContext = { settings, otlp: null, now: Date.now };
   return SOURCE_KINDS.filter((k) => k.kind !== 'otlp' && k.create(probe) !== null).map((k) => k.kind);
+}
+
+/** Which data source serve starts on: `world`, `live` (real sources), or `auto` (the world until OTLP data arrives). */
+export function dataSourceMode(config: Pick<Config, 'world' | 'sources'>): 'world' | 'live' | 'auto' {
+  if (config.world === 'scenario') return 'world';
+  if (config.world === 'off' || configuredSourceKinds(config.sources).length > 0) return 'live';
+  return 'auto';
 }
 
 export interface LiveConnectors extends CombinedConnectors {
