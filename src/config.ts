@@ -30,7 +30,7 @@ const EnvSchema = z.object({
   SRE_COPILOT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   SRE_COPILOT_RUNBOOKS: z.string().optional(),
   // unset: the scenario world's simulated cluster when the world is the data source, else the shell executor (off unless enabled)
-  SRE_COPILOT_EXECUTOR: z.enum(['scenario', 'shell', 'webhook', 'kubectl']).optional(),
+  SRE_COPILOT_EXECUTOR: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['scenario', 'shell', 'webhook', 'kubectl']).optional()),
   SRE_COPILOT_HOOKS: csv.pipe(
     z.array(
       z
