@@ -5,8 +5,9 @@ import type { MetricsSource } from '../connectors/types.js';
 import type { Conversation } from '../copilot/conversation.js';
 import type { AlertGroup } from '../copilot/alert-groups.js';
 import type { Alert } from '../model/incident.js';
-import { symptomAlert, type Symptom } from './golden-signals.js';
-import { builtInJobs, type DetectionNews } from './jobs.js';
+import { BUILT_IN_DETECTOR, symptomAlert, type Symptom } from './golden-signals.js';
+import { scheduledJobs } from './file-jobs.js';
+import type { DetectionNews } from './jobs.js';
 import { Scheduler } from './scheduler.js';
 
 /**
@@ -14,9 +15,14 @@ import { Scheduler } from './scheduler.js';
  * travels as one alert group, like an Alertmanager notification: the first symptoms open one incident (correlated
  * symptoms — a failing service, its callers, the orders it costs — are one problem, investigated once), symptoms
  * found later join it with a note, an escalation is said in its thread, and once every symptom is back to normal the
- * group is resolved and the incident closed. Charts of new symptoms are posted in the thread.
+ * group is resolved and the incident closed. Charts of new symptoms are posted in the thread. Each job (the built-in
+ * one, the config file's) is its own group: one job's quiet run must not resolve what another still sees; groups
+ * about the same components still join one incident (AlertGroups correlates them), closed when the last resolves.
  */
-export const DETECTION_GROUP = 'detector:golden-signals';
+export const DETECTION_GROUP = `detector:${BUILT_IN_DETECTOR}`;
+
+/** The alert group key of a detection job's news. */
+export const detectionGroup = (job: string = BUILT_IN_DETECTOR) => `detector:${job}`;
 
 export interface DetectionDeps {
   config: Config;
@@ -50,9 +56,14 @@ export function startDetection(deps: DetectionDeps): { stop(): Promise<void> } {
       });
     },
   };
-  const scheduler = new Scheduler(builtInJobs(deps.config.detectCron ?? null), ctx, deps.stateFile, deps.log);
+  const jobs = scheduledJobs(deps.config, deps.log);
+  const scheduler = new Scheduler(jobs, ctx, deps.stateFile, deps.log);
   scheduler.start();
-  deps.log(`schedules: golden-signals detection on "${deps.config.detectCron}" (SRE_COPILOT_DETECT_CRON; "off" disables it)`);
+  for (const job of jobs) {
+    const origin = job.name === BUILT_IN_DETECTOR ? 'SRE_COPILOT_DETECT_CRON; "off" disables it' : 'schedules: in SRE_COPILOT_CONFIG';
+    deps.log(`schedules: ${job.name} detection on "${job.cron}" (${origin})`);
+  }
+  if (jobs.length === 0) deps.log('schedules: no detection job (SRE_COPILOT_DETECT_CRON=off and none in the config file)');
   return {
     stop: async () => {
       await scheduler.stop();
@@ -63,7 +74,7 @@ export function startDetection(deps: DetectionDeps): { stop(): Promise<void> } {
 
 export async function raiseDetection(conversation: Conversation, news: DetectionNews, accepted: () => void, log: (line: string) => void): Promise<void> {
   const group: AlertGroup = {
-    key: DETECTION_GROUP,
+    key: detectionGroup(news.job),
     status: news.current.length > 0 ? 'firing' : 'resolved',
     firing: news.current.map(toAlert),
     resolved: [],
@@ -84,7 +95,8 @@ async function postNews(conversation: Conversation, incidentId: string, news: De
   // an incident an alert rule opened (the symptoms joined it): detection was not first, and must not say it was
   const alerted = incident.signal.kind === 'alert' && incident.signal.alert.labels['detector'] === undefined;
   for (const { symptom, chart } of news.raised) {
-    const text = `📈 Found by scheduled detection: ${symptom.signal.label} of ${symptom.entity} (${symptom.severity})${alerted ? '' : ', no alert had fired'}.`;
+    const by = news.job && news.job !== BUILT_IN_DETECTOR ? ` (job ${news.job})` : '';
+    const text = `📈 Found by scheduled detection${by}: ${symptom.signal.label} of ${symptom.entity} (${symptom.severity})${alerted ? '' : ', no alert had fired'}.`;
     await conversation.copilot.post(incident.thread, chart ? { text, attachments: [{ path: chart, title: `${symptom.signal.label} of ${symptom.entity}` }] } : { text });
   }
 }

@@ -7,7 +7,8 @@ import type { MetricSeries } from '../model/telemetry.js';
  * The built-in detection job: the golden signals of every service (errors, latency, traffic), host saturation and
  * business KPIs, each checked on its latest window against its own recent baseline with the robust detector the
  * experts use. A symptom opens at most one incident per component and signal; it is raised again only when it
- * escalates (warning → critical), and forgotten once the signal is back to normal.
+ * escalates (warning → critical), and forgotten once the signal is back to normal. The config file's detection jobs
+ * (file-jobs.ts) use the same detection with their own signals, entity filter and thresholds (DetectionScope).
  */
 export interface WatchedSignal {
   metric: string;
@@ -40,7 +41,10 @@ export interface DetectionOptions {
 }
 
 export interface Symptom {
+  /** entity|metric: unique within one job (each job keeps its own open symptoms) */
   key: string;
+  /** the job that found it (golden-signals, or a job of the config file's `schedules:`) */
+  detector: string;
   entity: string;
   signal: WatchedSignal;
   anomaly: MetricAnomaly;
@@ -48,16 +52,30 @@ export interface Symptom {
   series: MetricSeries;
 }
 
+/** What a detection job watches: which signals, on which entities (all when no filter), under which name. */
+export interface DetectionScope {
+  /** default WATCHED_SIGNALS */
+  signals?: readonly WatchedSignal[];
+  /** default every entity that has one of the signals */
+  entities?: (entity: string) => boolean;
+  /** the job's name, carried by its symptoms (default golden-signals) */
+  detector?: string;
+}
+
+export const BUILT_IN_DETECTOR = 'golden-signals';
+
 /** What is wrong now: one symptom per component and signal whose latest window left its baseline the bad way. */
-export async function detectSymptoms(metrics: MetricsSource, now: number, opts: DetectionOptions = {}): Promise<Symptom[]> {
+export async function detectSymptoms(metrics: MetricsSource, now: number, opts: DetectionOptions = {}, scope: DetectionScope = {}): Promise<Symptom[]> {
   const windowMs = (opts.windowMinutes ?? 10) * 60_000;
   const baselineMs = (opts.baselineMinutes ?? 60) * 60_000;
   const minScore = opts.minScore ?? 0.35;
   const critical = opts.criticalScore ?? 0.7;
+  const detector = scope.detector ?? BUILT_IN_DETECTOR;
   const window = { fromMs: now - windowMs, toMs: now + 1 };
   const baseline = { fromMs: now - windowMs - baselineMs, toMs: now - windowMs };
-  const bySignal = new Map(WATCHED_SIGNALS.map((s) => [s.metric, s]));
-  const listed = (await metrics.list()).filter((m) => bySignal.has(m.metric));
+  const bySignal = new Map((scope.signals ?? WATCHED_SIGNALS).map((s) => [s.metric, s]));
+  const wanted = scope.entities ?? (() => true);
+  const listed = (await metrics.list()).filter((m) => bySignal.has(m.metric) && wanted(m.entity));
   const out: Symptom[] = [];
   for (const { entity, metric } of listed) {
     const signal = bySignal.get(metric)!;
@@ -65,9 +83,19 @@ export async function detectSymptoms(metrics: MetricsSource, now: number, opts: 
     if (!series) continue;
     const anomaly = detectAnomaly(series.points, baseline, window, { direction: signal.direction });
     if (!anomaly || anomaly.score < minScore) continue;
-    out.push({ key: `${entity}|${metric}`, entity, signal, anomaly, severity: anomaly.score >= critical ? 'critical' : 'warning', series });
+    out.push({ key: `${entity}|${metric}`, detector, entity, signal, anomaly, severity: anomaly.score >= critical ? 'critical' : 'warning', series });
   }
   return out.sort((a, b) => b.anomaly.score - a.anomaly.score);
+}
+
+/** Names or simple globs (`*` any run of characters, `?` one) → a test of an entity name. */
+export function entityMatcher(patterns: readonly string[]): (entity: string) => boolean {
+  const toRegExp = (glob: string) => {
+    const escaped = glob.replace(/[.+^$(){}|[\]\\]/g, '\\$&');
+    return new RegExp(`^${escaped.replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  };
+  const res = patterns.map(toRegExp);
+  return (entity) => res.some((re) => re.test(entity));
 }
 
 const fmt = (v: number) => (Math.abs(v) < 1 ? v.toFixed(3) : Math.abs(v) < 100 ? v.toFixed(1) : Math.round(v).toString());
@@ -81,8 +109,10 @@ export function symptomAlert(s: Symptom): Record<string, unknown> {
     service: s.entity,
     summary: `${s.signal.label} of ${s.entity} ${a.direction === 'up' ? 'up' : 'down'} ${fmt(a.baseline)} → ${fmt(a.current)} since ${new Date(a.onsetMs).toISOString().slice(11, 16)} UTC (found by scheduled detection; no alert had fired)`,
     startsAt: new Date(a.onsetMs).toISOString(),
-    fingerprint: `detector:${s.key}`,
-    labels: { detector: 'golden-signals', metric: s.signal.metric },
+    // the built-in job's fingerprints predate file jobs; a file job's carry its name, so that two jobs watching one
+    // signal each keep (and resolve) their own alert
+    fingerprint: s.detector === BUILT_IN_DETECTOR ? `detector:${s.key}` : `detector:${s.detector}:${s.key}`,
+    labels: { detector: s.detector, metric: s.signal.metric },
   };
 }
 

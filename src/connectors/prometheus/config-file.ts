@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { SchedulesSectionSchema } from '../../schedules/config-schema.js';
 import { DEFAULT_TEMPLATES, type EntityKind, type MetricTemplate, unknownPlaceholders } from './promql.js';
 
 /**
  * The `prometheus:` section of the SRE-Copilot YAML config (SRE_COPILOT_CONFIG; docs/examples/sre-copilot.yaml).
- * Everything is optional: with no file at all the OpenTelemetry / node-exporter conventions apply.
+ * Everything is optional: with no file at all the OpenTelemetry / node-exporter conventions apply. The file's
+ * `schedules:` section (detection jobs) is validated here too, with its schema from src/schedules/config-schema.ts.
  */
 
 const PromqlSchema = z
@@ -55,7 +57,13 @@ export type PrometheusSection = z.infer<typeof PrometheusSectionSchema>;
 /** the section as written (durations may be strings such as "30s") */
 export type PrometheusSectionInput = z.input<typeof PrometheusSectionSchema>;
 
-export const CopilotFileConfigSchema = z.object({ prometheus: PrometheusSectionSchema.default(PrometheusSectionSchema.parse({})) }).passthrough();
+export const CopilotFileConfigSchema = z
+  .object({
+    prometheus: PrometheusSectionSchema.default(PrometheusSectionSchema.parse({})),
+    /** detection jobs of the deployment's own, next to the built-in one (src/schedules/config-schema.ts, docs/detection.md) */
+    schedules: SchedulesSectionSchema.default([]),
+  })
+  .passthrough();
 
 /** Reads and validates the YAML config; a clear Error naming the file and the first problems when it is wrong. */
 export function loadCopilotFileConfig(path: string): z.infer<typeof CopilotFileConfigSchema> {
