@@ -115,7 +115,7 @@ describe.skipIf(!present)('a real Alertmanager webhook delivery', () => {
 
   it('takes another alert of the same group as an update of the same incident', async () => {
     await postAlerts([firing(first()), firing(second())]);
-    await vi.waitFor(() => expect(channel.transcript()).toMatch(/➕ 1 more alert\(s\) joined this alert group: PaymentSuccessRateLow/), WAIT);
+    await vi.waitFor(() => expect(channel.transcript()).toMatch(/➕ 1 more alert\(s\) joined this incident: PaymentSuccessRateLow/), WAIT);
     expect(await runtime.store.listIncidents()).toHaveLength(1);
   }, 30_000);
 

@@ -121,7 +121,7 @@ describe('an Alertmanager alert group', () => {
     const newcomer = { ...payload.alerts[0]!, labels: { ...payload.alerts[0]!.labels, instance: 'pay-2' }, fingerprint: '0123456789abcdef' };
     const grown = await post(r, '/webhooks/alertmanager', { ...payload, alerts: [...payload.alerts, newcomer] });
     expect(await grown.json()).toMatchObject({ status: 'accepted', outcome: 'updated', joined: ['PaymentSuccessRateLow'] });
-    expect(r.channel.transcript()).toMatch(/➕ 1 more alert\(s\) joined this alert group: PaymentSuccessRateLow/);
+    expect(r.channel.transcript()).toMatch(/➕ 1 more alert\(s\) joined this incident: PaymentSuccessRateLow/);
     await r.webhooks.idle();
     expect(await runtime.store.listIncidents()).toHaveLength(1);
   });

@@ -162,7 +162,8 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
       })
     : null;
   reconciler?.start();
-  const detection = config.detectCron
+  // the built-in job (SRE_COPILOT_DETECT_CRON) and the config file's own jobs, which run even when the built-in is off
+  const detection = config.detectCron || config.sources?.configFile
     ? (await import('../schedules/detection.js')).startDetection({
         config,
         metrics: runtimeUp.connectors.metrics,

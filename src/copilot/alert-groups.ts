@@ -273,7 +273,7 @@ export class AlertGroups {
     if (joined.length > 0) {
       this.host.adopted({ id: tracked.incidentId, thread: tracked.thread }, joined);
       const names = [...new Set(joined.map((a) => `${a.name}${a.service ? ` on ${a.service}` : ''}`))];
-      await this.host.copilot.say(tracked.thread, `➕ ${joined.length} more alert(s) joined this alert group: ${names.join(', ')}. Same incident; the investigation above covers them.`);
+      await this.host.copilot.say(tracked.thread, `➕ ${joined.length} more alert(s) joined this incident: ${names.join(', ')}. Same incident; the investigation above covers them.`);
     }
     return { kind: 'updated', incidentId: tracked.incidentId, joined: joined.map((a) => a.name) };
   }
