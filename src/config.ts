@@ -15,7 +15,15 @@ const csv = z
 const EnvSchema = z.object({
   SRE_COPILOT_HOME: z.string().default('.sre-copilot'),
   SRE_COPILOT_DATASETS: z.string().default('../shared/datasets'),
-  SRE_COPILOT_STORAGE: z.enum(['libsql']).default('libsql'),
+  // unset: postgres when DATABASE_URL is set, else the LibSQL file under the home
+  SRE_COPILOT_STORAGE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['libsql', 'postgres']).optional()),
+  /** PostgreSQL for several processes sharing one store (postgres://user:password@host:5432/db) */
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .refine((v) => !v || /^postgres(ql)?:\/\//i.test(v), 'a postgres:// or postgresql:// URL'),
+  /** the schema SRE-Copilot's tables live in (created when missing) */
+  SRE_COPILOT_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _').default('sre_copilot'),
   SRE_COPILOT_APPROVERS: csv,
   SRE_COPILOT_USER: z.string().optional(),
   SRE_COPILOT_APPROVERS_LOW: csv,
@@ -176,7 +184,9 @@ export interface Config {
   /** the golden-signal detection job's cron schedule; null: scheduled detection is off */
   detectCron?: string | null;
   datasetsDir: string;
-  storage: 'libsql';
+  storage: 'libsql' | 'postgres';
+  /** PostgreSQL (DATABASE_URL), when storage is postgres */
+  database?: { url: string; schema: string };
   /** who this console session acts as */
   user: string;
   /** who may approve remediation plans from the console */
@@ -291,7 +301,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     world: e.SRE_COPILOT_WORLD,
     detectCron: e.SRE_COPILOT_DETECT_CRON.trim() === 'off' ? null : e.SRE_COPILOT_DETECT_CRON.trim(),
     datasetsDir: path.resolve(cwd, e.SRE_COPILOT_DATASETS),
-    storage: e.SRE_COPILOT_STORAGE,
+    storage: e.SRE_COPILOT_STORAGE ?? (e.DATABASE_URL ? 'postgres' : 'libsql'),
+    ...(e.DATABASE_URL ? { database: { url: e.DATABASE_URL, schema: e.SRE_COPILOT_DB_SCHEMA } } : {}),
     user,
     approvers: e.SRE_COPILOT_APPROVERS.length > 0 ? e.SRE_COPILOT_APPROVERS : [user],
     approversByRisk: { low: e.SRE_COPILOT_APPROVERS_LOW, medium: e.SRE_COPILOT_APPROVERS_MEDIUM, high: e.SRE_COPILOT_APPROVERS_HIGH },

@@ -100,7 +100,7 @@ export async function createServeRuntime(opts: { config: Config; scenario?: stri
   const mode = dataSourceMode(config);
   configureRedaction({ patterns: config.redactPatterns ?? [] });
   const otlp = new OtlpStore(config.otlp ?? DEFAULT_OTLP_LIMITS);
-  const store = await openStore(config.storage, config.home);
+  const store = await openStore(config.storage, config.home, config.database ? { database: config.database } : {});
   try {
     let worldPart: DataSide | null = null;
     if (mode !== 'live') {
@@ -149,7 +149,7 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
   // first: the deployment's own patterns apply to everything posted, logged, stored or sent to an LLM from here on
   configureRedaction({ patterns: config.redactPatterns ?? [] });
   const world = await startWorld(config, scenario, seed, folder);
-  const store = await openStore(config.storage, config.home);
+  const store = await openStore(config.storage, config.home, config.database ? { database: config.database } : {});
   const files = createConnectors({ kind: 'files', dir: world.dir });
   const via = metricsVia ? await metricsVia(world) : null;
   // what the copilot itself executed reads as remediation in the change history, never as a suspect change

@@ -24,6 +24,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS audit (
      seq INTEGER PRIMARY KEY AUTOINCREMENT, incident_id TEXT NOT NULL, type TEXT NOT NULL, actor TEXT NOT NULL,
      at INTEGER NOT NULL, json TEXT NOT NULL, prev_hash TEXT, hash TEXT)`,
+  `CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, owner TEXT NOT NULL, at INTEGER NOT NULL)`,
 ];
 
 // The audit log is append-only by construction, not by convention. The triggers stop mistakes and casual edits;
@@ -213,6 +214,10 @@ export async function createLibsqlStore(file: string, opts: { headFile?: string 
           tx.close();
         }
       });
+    },
+    async claim(key: string, owner: string) {
+      const rs = await serialise(() => db.execute({ sql: 'INSERT INTO claims (key, owner, at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING', args: [key, owner, Date.now()] }));
+      return rs.rowsAffected === 1;
     },
     async close() {
       // after the writes already queued, so none is cut off half-way

@@ -24,6 +24,16 @@ describe('libsql incident store', () => {
     await reopened.close();
   });
 
+  it('lets exactly one claim of a key win, also across two stores on one file', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'sre-store-'));
+    const [a, b] = [await openStore('libsql', home), await openStore('libsql', home)];
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).claim('execute:plan-1', `p${i}`)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await a.claim('execute:plan-2', 'p0')).toBe(true);
+    await a.close();
+    await b.close();
+  });
+
   it('refuses an unknown backend by name', async () => {
     await expect(openStore('mongo', os.tmpdir())).rejects.toThrow(/unknown storage "mongo"; available: libsql/);
   });

@@ -49,5 +49,10 @@ export interface IncidentStore {
   listAudit(filter?: { incidentId?: string }): Promise<StoredAuditEvent[]>;
   /** checks the whole audit log's hash chain and its head file; names the first record that does not check out */
   verifyAudit(): Promise<AuditVerification>;
+  /**
+   * Takes `key` for `owner` if nobody has it yet: true for the one caller (in any process sharing the store) that got
+   * it, false for every other. One conditional write: idempotency keys, a plan executed exactly once.
+   */
+  claim(key: string, owner: string): Promise<boolean>;
   close(): Promise<void>;
 }
