@@ -37,7 +37,7 @@ describe('doctor', () => {
     expect(row('cmdb')).toMatchObject({ status: 'disabled', detail: expect.stringMatching(/SRE_COPILOT_CMDB is not set/) });
     expect(row('llm')).toMatchObject({ status: 'disabled', detail: expect.stringMatching(/LLM_PROVIDER=none/) });
     expect(row('slack')).toMatchObject({ area: 'chat', status: 'disabled', detail: 'SLACK_BOT_TOKEN is not set' });
-    expect(row('libsql')).toMatchObject({ area: 'store', status: 'enabled' });
+    expect(row('store')).toMatchObject({ area: 'store', status: 'enabled', detail: expect.stringMatching(/LibSQL file/) });
     expect(formatDoctor(rows).split('\n')[0]).toMatch(/^AREA\s+NAME\s+STATUS\s+DETAIL$/);
   });
 

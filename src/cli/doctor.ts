@@ -99,8 +99,9 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
   urlCheck('source', 'alertmanager', 'ALERTMANAGER_URL', (c) => c.sources?.alertmanagerUrl, '-/ready', 'reconciles firing alerts'),
   {
     area: 'store',
-    name: 'libsql',
+    name: 'store',
     async run(config) {
+      if (config.storage === 'postgres') return postgresCheck(config);
       try {
         await mkdir(config.home, { recursive: true });
         await access(config.home, constants.W_OK);
@@ -146,4 +147,26 @@ export async function printDoctor(config: Config, opts: { json?: boolean }): Pro
   const rows = await runDoctor(config);
   process.stdout.write(opts.json ? `${JSON.stringify({ checks: rows }, null, 2)}\n` : `${formatDoctor(rows)}\n`);
   return rows.some((r) => r.status === 'failing') ? 1 : 0;
+}
+
+/** Reads the schema version without migrating anything: doctor looks, serve and workers migrate. */
+async function postgresCheck(config: Config): Promise<Omit<DoctorRow, 'area' | 'name'>> {
+  const database = config.database;
+  if (!database) return { status: 'failing', detail: 'SRE_COPILOT_STORAGE=postgres needs DATABASE_URL' };
+  const [{ default: pg }, { redactUrl }, { LATEST_VERSION }] = await Promise.all([import('pg'), import('../storage/postgres/index.js'), import('../storage/postgres/migrations.js')]);
+  const client = new pg.Client({ connectionString: database.url, connectionTimeoutMillis: 3_000 });
+  const where = `PostgreSQL ${redactUrl(database.url)} schema ${database.schema}`;
+  try {
+    await client.connect();
+    const exists = (await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`"${database.schema}".schema_migrations`])).rows[0]?.t;
+    if (!exists) return { status: 'enabled', detail: `${where}: reachable; empty (serve creates the tables, version ${LATEST_VERSION}, at its first start)` };
+    const version = Number((await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM "${database.schema}".schema_migrations`)).rows[0]?.v ?? 0);
+    const state = version === LATEST_VERSION ? 'up to date' : version < LATEST_VERSION ? `serve migrates it to ${LATEST_VERSION} at start` : `NEWER than this SRE-Copilot (${LATEST_VERSION}): upgrade it`;
+    return { status: version > LATEST_VERSION ? 'failing' : 'enabled', detail: `${where}: schema version ${version}, ${state}` };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    return { status: 'failing', detail: `${where}: ${code ?? (err as Error).message}` };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
