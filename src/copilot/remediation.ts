@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import * as msg from '../chat/messages.js';
 import { type Approval, ExecutionSchema, type RemediationPlan } from '../model/remediation.js';
 import type { Report } from '../model/report.js';
@@ -93,6 +94,12 @@ export async function runApprovedPlan(ops: RemediationOps, session: IncidentSess
   const actor = session.approval?.actor ?? 'nobody';
   const incidentId = session.incident.id;
   const thread = session.incident.thread;
+  // one conditional write in the shared store: of all the processes (or copilots) that reach this point for this exact
+  // plan, one executes it; the others say so and do nothing
+  if (!(await store.claim(`execute:${plan.id}:${plan.hash}`, `${hostname()}:${process.pid}:${actor}`))) {
+    await channel.post(thread, { text: `⏭ ${plan.title}: another process already took this approved plan for execution; it is not run twice.` });
+    return;
+  }
   await channel.post(thread, { text: `✅ Approved by ${actor}. Executing ${plan.steps.length} step(s) with the ${executor.name} executor, each after its pre-checks…` });
   const execution = await runPlan({
     plan,
