@@ -44,7 +44,10 @@ export async function createCopilotMastra(opts: { home: string; experts: BuiltEx
     // only `mastra dev` (Studio) serves HTTP from this instance: its host, port and authentication
     ...(opts.server ? { server: opts.server } : {}),
   });
-  return { mastra, lifecycle: mastra.getWorkflow(LIFECYCLE_KEY), storageFile, close: () => storage.close() };
+  // shutdown, not only storage.close(): the constructor adds a handler to @mastra/core's module-level hook emitter,
+  // which kept the whole instance (agents, tools, connectors, the scenario world) alive after close, about 30 MB per
+  // runtime (bench scenarios grew to 6 GB RSS); shutdown removes it, then closes the storage
+  return { mastra, lifecycle: mastra.getWorkflow(LIFECYCLE_KEY), storageFile, close: () => mastra.shutdown() };
 }
 
 /**
@@ -52,7 +55,9 @@ export async function createCopilotMastra(opts: { home: string; experts: BuiltEx
  * runs live in memory (they do not survive the process).
  */
 export function inMemoryLifecycle(experts: ExpertRunner[]): AnyWorkflow {
-  const mastra = new Mastra({ workflows: { [LIFECYCLE_KEY]: createLifecycleWorkflow(experts) }, logger: false });
+  // nothing closes this Mastra (a Copilot has no close): as an ephemeral one it adds no module-level scorer hook
+  // that would keep it alive; it has no agents or scorers, so the hook had nothing to do anyway
+  const mastra = new Mastra({ workflows: { [LIFECYCLE_KEY]: createLifecycleWorkflow(experts) }, logger: false, __ephemeral: true });
   return mastra.getWorkflow(LIFECYCLE_KEY);
 }
 
@@ -62,5 +67,5 @@ export async function openLifecycleRuns(home: string): Promise<{ runs: Lifecycle
   await mkdir(path.dirname(storageFile), { recursive: true });
   const storage = new LibSQLStore({ id: 'sre-copilot', url: `file:${storageFile}` });
   const mastra = new Mastra({ workflows: { [LIFECYCLE_KEY]: createLifecycleWorkflow(EXPERT_SPECS) }, storage, logger: new ConsoleLogger({ name: 'sre-copilot', level: 'error' }) });
-  return { runs: new LifecycleRuns(mastra.getWorkflow(LIFECYCLE_KEY)), close: () => storage.close() };
+  return { runs: new LifecycleRuns(mastra.getWorkflow(LIFECYCLE_KEY)), close: () => mastra.shutdown() }; // see createCopilotMastra
 }
