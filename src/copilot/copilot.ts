@@ -15,6 +15,7 @@ import { scriptsMessage } from '../remediation/scripts.js';
 import { openIncident } from './incident.js';
 import { ProgressTracker } from './progress.js';
 import { type RestoreOptions, restoreIncidents } from './restore.js';
+import { DEFAULT_SESSION_LIMITS, pruneSessions } from './sessions.js';
 import {
   type DryRunOutcome,
   type RemediationOps,
@@ -32,7 +33,10 @@ import { missingSignals } from '../report/markdown.js';
 
 /** The chat-agnostic core: adapters hand it signals and decisions; it investigates, reports, and fixes on approval. */
 export class Copilot {
+  /** the incidents this copilot holds, in the order they were concluded; bounded (sessions.ts) */
   private readonly sessions = new Map<string, IncidentSession>();
+  /** incidents with a decision, a rollback or a proposal under way: their sessions are never dropped meanwhile */
+  private readonly busy = new Map<string, number>();
   /** investigations running now (the `queue depth` of /metrics until scale-out brings a real queue) */
   private investigating = 0;
   /** every incident is one run of the lifecycle workflow; this copilot drives the runs of its channel */
@@ -176,6 +180,7 @@ export class Copilot {
       if (script) await channel.post(thread, script);
     }
     this.sessions.set(incident.id, session);
+    pruneSessions(this.sessions, (id) => this.busy.has(id), this.deps.sessionLimits ?? DEFAULT_SESSION_LIMITS);
     return session;
   }
 
@@ -223,7 +228,11 @@ export class Copilot {
    * that completes the plan's approvals executes it, then recovery is verified on fresh telemetry; a first approval
    * of a high-risk plan leaves the step waiting for the second. A plan already settled is refused (and audited).
    */
-  async decide(incidentId: string, actor: string, decision: 'approved' | 'rejected'): Promise<ActionOutcome> {
+  decide(incidentId: string, actor: string, decision: 'approved' | 'rejected'): Promise<ActionOutcome> {
+    return this.holding(incidentId, () => this.decideNow(incidentId, actor, decision));
+  }
+
+  private async decideNow(incidentId: string, actor: string, decision: 'approved' | 'rejected'): Promise<ActionOutcome> {
     const session = this.sessions.get(incidentId);
     if (!session?.result.plan) return { ok: false, error: `no plan awaits a decision for ${incidentId}` };
     if (!session.runId) return { ok: false, error: `no run carries ${incidentId}` };
@@ -253,7 +262,7 @@ export class Copilot {
   async proposeScript(incidentId: string, input: { target: string; script: string; description: string; actor: string }): Promise<ActionOutcome> {
     const session = this.sessions.get(incidentId);
     if (!session) return { ok: false, error: `no incident ${incidentId}` };
-    return proposeScriptPlan(this.ops(), session, input);
+    return this.holding(incidentId, () => proposeScriptPlan(this.ops(), session, input));
   }
 
   /** What the plan would do now, with pre-checks and the executor's dry run; nothing runs and nothing is decided. */
@@ -267,7 +276,19 @@ export class Copilot {
   async rollback(incidentId: string, actor: string): Promise<ActionOutcome> {
     const session = this.sessions.get(incidentId);
     if (!session?.result.plan) return { ok: false, error: `no plan to roll back for ${incidentId}` };
-    return rollbackPlan(this.ops(), session, actor);
+    return this.holding(incidentId, () => rollbackPlan(this.ops(), session, actor));
+  }
+
+  /** Runs `work` on an incident with its session kept in memory until it is done (see pruneSessions). */
+  private async holding<T>(incidentId: string, work: () => Promise<T>): Promise<T> {
+    this.busy.set(incidentId, (this.busy.get(incidentId) ?? 0) + 1);
+    try {
+      return await work();
+    } finally {
+      const left = this.busy.get(incidentId)! - 1;
+      if (left > 0) this.busy.set(incidentId, left);
+      else this.busy.delete(incidentId);
+    }
   }
 
   private ops(): RemediationOps {

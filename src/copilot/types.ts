@@ -13,6 +13,7 @@ import type { RollbackResult } from '../remediation/rollback.js';
 import type { ScriptWriter } from '../remediation/script-writer.js';
 import type { IncidentStore } from '../storage/types.js';
 import type { AnyWorkflow } from '@mastra/core/workflows';
+import type { SessionLimits } from './sessions.js';
 
 /** Time as the copilot sees it: the wall clock in production, the simulated clock in the scenario world. */
 export interface Clock {
@@ -51,6 +52,8 @@ export interface CopilotDeps {
   lifecycle?: AnyWorkflow;
   /** which sources gave each signal and which failed, for the report (real sources; the scenario world has them all) */
   dataSources?: () => DataSourcesNote | null;
+  /** how many incident sessions stay in memory (default DEFAULT_SESSION_LIMITS, sessions.ts) */
+  sessionLimits?: SessionLimits;
 }
 
 export interface IncidentSession {
