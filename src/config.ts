@@ -22,6 +22,13 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .refine((v) => !v || /^postgres(ql)?:\/\//i.test(v), 'a postgres:// or postgresql:// URL'),
+  /** BullMQ on Redis for work shared by several processes (redis://[:password@]host:6379[/db]) */
+  REDIS_URL: z
+    .string()
+    .optional()
+    .refine((v) => !v || /^rediss?:\/\//i.test(v), 'a redis:// or rediss:// URL'),
+  /** the Redis key prefix, so deployments sharing one Redis keep apart */
+  SRE_COPILOT_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('sre-copilot'),
   /** the schema SRE-Copilot's tables live in (created when missing) */
   SRE_COPILOT_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _').default('sre_copilot'),
   SRE_COPILOT_APPROVERS: csv,
@@ -185,6 +192,8 @@ export interface Config {
   detectCron?: string | null;
   datasetsDir: string;
   storage: 'libsql' | 'postgres';
+  /** the job queue: BullMQ when REDIS_URL is set, else in-process */
+  queue?: { redisUrl?: string; prefix: string };
   /** PostgreSQL (DATABASE_URL), when storage is postgres */
   database?: { url: string; schema: string };
   /** who this console session acts as */
@@ -302,6 +311,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     detectCron: e.SRE_COPILOT_DETECT_CRON.trim() === 'off' ? null : e.SRE_COPILOT_DETECT_CRON.trim(),
     datasetsDir: path.resolve(cwd, e.SRE_COPILOT_DATASETS),
     storage: e.SRE_COPILOT_STORAGE ?? (e.DATABASE_URL ? 'postgres' : 'libsql'),
+    queue: { ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}), prefix: e.SRE_COPILOT_QUEUE_PREFIX },
     ...(e.DATABASE_URL ? { database: { url: e.DATABASE_URL, schema: e.SRE_COPILOT_DB_SCHEMA } } : {}),
     user,
     approvers: e.SRE_COPILOT_APPROVERS.length > 0 ? e.SRE_COPILOT_APPROVERS : [user],

@@ -163,8 +163,12 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
     : null;
   reconciler?.start();
   // the built-in job (SRE_COPILOT_DETECT_CRON) and the config file's own jobs, which run even when the built-in is off
+  // the job queue: BullMQ on Redis when REDIS_URL is set (scheduled ticks once across replicas), else in-process
+  const queue = (await import('../queue/index.js')).createQueue(config.queue ?? {}, log);
+  if (queue.kind === 'bullmq') log(`queue: BullMQ on ${(await import('../queue/bullmq.js')).redactRedisUrl(config.queue!.redisUrl!)} (prefix ${config.queue!.prefix})`);
   const detection = config.detectCron || config.sources?.configFile
     ? (await import('../schedules/detection.js')).startDetection({
+        queue,
         config,
         metrics: runtimeUp.connectors.metrics,
         now: () => runtimeUp.now(),
@@ -180,6 +184,7 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
   log(`sre-copilot: ${why}, shutting down…`);
   reconciler?.stop();
   await detection?.stop();
+  await queue.close();
   await server.close(); // in-flight requests (a Slack event being acknowledged) finish first
   for (const stop of stops.reverse()) await stop().catch((e: unknown) => log(`sre-copilot: ${(e as Error).message}`));
   await slack?.idle();

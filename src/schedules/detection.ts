@@ -9,6 +9,7 @@ import { BUILT_IN_DETECTOR, symptomAlert, type Symptom } from './golden-signals.
 import { scheduledJobs } from './file-jobs.js';
 import type { DetectionNews } from './jobs.js';
 import { Scheduler } from './scheduler.js';
+import type { JobQueue } from '../queue/types.js';
 
 /**
  * Scheduled detection in serve: the detection jobs over the runtime's metrics, on the data's clock. What a run finds
@@ -32,6 +33,8 @@ export interface DetectionDeps {
   target(): Conversation | null;
   stateFile: string;
   log(line: string): void;
+  /** a shared queue (BullMQ): ticks come from its job schedulers, once per tick across replicas */
+  queue?: JobQueue;
 }
 
 export function startDetection(deps: DetectionDeps): { stop(): Promise<void> } {
@@ -58,10 +61,10 @@ export function startDetection(deps: DetectionDeps): { stop(): Promise<void> } {
   };
   const jobs = scheduledJobs(deps.config, deps.log);
   const scheduler = new Scheduler(jobs, ctx, deps.stateFile, deps.log);
-  scheduler.start();
+  void scheduler.start(deps.queue).catch((err: unknown) => deps.log(`schedules: could not schedule the jobs: ${(err as Error).message}`));
   for (const job of jobs) {
     const origin = job.name === BUILT_IN_DETECTOR ? 'SRE_COPILOT_DETECT_CRON; "off" disables it' : 'schedules: in SRE_COPILOT_CONFIG';
-    deps.log(`schedules: ${job.name} detection on "${job.cron}" (${origin})`);
+    deps.log(`schedules: ${job.name} detection on "${job.cron}" (${origin})${deps.queue?.kind === 'bullmq' ? ', ticked by a BullMQ job scheduler: once per tick across replicas' : ''}`);
   }
   if (jobs.length === 0) deps.log('schedules: no detection job (SRE_COPILOT_DETECT_CRON=off and none in the config file)');
   return {

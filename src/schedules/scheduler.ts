@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { JobQueue } from '../queue/types.js';
 import cron, { type ScheduledTask } from 'node-cron';
 import { z } from 'zod';
 
@@ -54,8 +55,18 @@ export class Scheduler<C> {
     }
   }
 
-  start(): void {
+  /**
+   * Ticks from node-cron in this process, or — with a shared queue (BullMQ on Redis) — from the queue's job schedulers,
+   * so that N replicas of serve run each tick once between them.
+   */
+  async start(queue?: JobQueue): Promise<void> {
     for (const job of this.jobs) {
+      if (queue && queue.kind !== 'in-process') {
+        const name = `schedule-${job.name}`;
+        queue.work(name, async () => void (await this.tick(job.name)));
+        await queue.schedule(name, job.cron);
+        continue;
+      }
       const task = cron.schedule(job.cron, () => this.tick(job.name), { name: job.name, noOverlap: true });
       this.tasks.push(task);
     }

@@ -1,0 +1,75 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { JobQueue } from './types.js';
+
+/**
+ * BullMQ on Redis (REDIS_URL): one BullMQ queue per job name under a common prefix. A job id is BullMQ's own
+ * de-duplication (a job with an id that exists is not added again); a schedule is a BullMQ job scheduler, upserted by
+ * every replica under the same id, so Redis holds one scheduler and each tick is one job. A job whose worker dies is
+ * taken back by another worker once its lock expires (BullMQ's stalled-job check).
+ */
+export interface BullmqQueueOptions {
+  url: string;
+  /** the Redis key prefix: deployments sharing a Redis keep apart */
+  prefix?: string;
+  log?: (line: string) => void;
+}
+
+export function createBullmqQueue(opts: BullmqQueueOptions): JobQueue {
+  const prefix = opts.prefix ?? 'sre-copilot';
+  const log = opts.log ?? (() => undefined);
+  // BullMQ workers block on Redis: they need maxRetriesPerRequest null; one connection for queues, one per worker
+  const connect = () => {
+    const redis = new Redis(opts.url, { maxRetriesPerRequest: null, lazyConnect: false });
+    redis.on('error', (err) => log(`queue: Redis ${redactRedisUrl(opts.url)}: ${err.message}`));
+    return redis;
+  };
+  const shared = connect();
+  const queues = new Map<string, Queue>();
+  const workers: Worker[] = [];
+  const queue = (name: string) => {
+    let q = queues.get(name);
+    if (!q) queues.set(name, (q = new Queue(name, { connection: shared, prefix, defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 5000, attempts: 3, backoff: { type: 'exponential', delay: 1000 } } })));
+    return q;
+  };
+
+  return {
+    kind: 'bullmq',
+    work(name, handler, o = {}) {
+      const worker = new Worker(name, async (job) => handler(job.data), { connection: connect(), prefix, concurrency: o.concurrency ?? 1 });
+      worker.on('failed', (job, err) => log(`queue: a ${name} job${job ? ` (${job.id})` : ''} failed: ${err.message}`));
+      worker.on('error', (err) => log(`queue: the ${name} worker: ${err.message}`));
+      workers.push(worker);
+    },
+    async add(name, data, o = {}) {
+      await queue(name).add(name, data, o.jobId ? { jobId: o.jobId.replace(/:/g, '_') } : {});
+    },
+    async schedule(name, pattern) {
+      await queue(name).upsertJobScheduler(`schedule-${name}`, { pattern }, { name, data: {} });
+    },
+    async depth() {
+      let n = 0;
+      for (const q of queues.values()) {
+        const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        n += Object.values(counts).reduce((a, b) => a + b, 0);
+      }
+      return n;
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      await Promise.all(workers.map((w) => w.disconnect().catch(() => undefined)));
+      shared.disconnect();
+    },
+  };
+}
+
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'REDIS_URL';
+  }
+}

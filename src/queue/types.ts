@@ -1,0 +1,18 @@
+/**
+ * Work distribution: jobs by name, handled by whichever process runs a worker for them. In-process by default (one
+ * process, nothing to operate); BullMQ on Redis when REDIS_URL is set, so that several processes share the work and a
+ * job scheduled by every replica runs once per tick.
+ */
+export interface JobQueue {
+  readonly kind: 'in-process' | 'bullmq';
+  /** handles every job of `name` in this process (at most `concurrency` at once) */
+  work<T>(name: string, handler: (data: T) => Promise<void>, opts?: { concurrency?: number }): void;
+  /** enqueues a job; one whose `jobId` was already added is not added again (an idempotency key) */
+  add<T>(name: string, data: T, opts?: { jobId?: string }): Promise<void>;
+  /** a job of `name` on every cron tick — once per tick however many processes schedule it */
+  schedule(name: string, cron: string): Promise<void>;
+  /** jobs waiting or running, for /metrics */
+  depth(): Promise<number>;
+  /** stops taking jobs; the ones running finish first */
+  close(): Promise<void>;
+}
