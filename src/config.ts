@@ -292,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         ...(e.DISCORD_API_URL ? { apiUrl: e.DISCORD_API_URL } : {}),
       }
     : null;
+  const storage = e.SRE_COPILOT_STORAGE ?? (e.DATABASE_URL ? 'postgres' : 'libsql');
   return {
     home: path.resolve(cwd, e.SRE_COPILOT_HOME),
     sources: {
@@ -310,9 +311,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     world: e.SRE_COPILOT_WORLD,
     detectCron: e.SRE_COPILOT_DETECT_CRON.trim() === 'off' ? null : e.SRE_COPILOT_DETECT_CRON.trim(),
     datasetsDir: path.resolve(cwd, e.SRE_COPILOT_DATASETS),
-    storage: e.SRE_COPILOT_STORAGE ?? (e.DATABASE_URL ? 'postgres' : 'libsql'),
+    storage,
     queue: { ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}), prefix: e.SRE_COPILOT_QUEUE_PREFIX },
-    ...(e.DATABASE_URL ? { database: { url: e.DATABASE_URL, schema: e.SRE_COPILOT_DB_SCHEMA } } : {}),
+    // Mastra's runs go where the incident store is: PostgreSQL only with the postgres store
+    ...(storage === 'postgres' && e.DATABASE_URL ? { database: { url: e.DATABASE_URL, schema: e.SRE_COPILOT_DB_SCHEMA } } : {}),
     user,
     approvers: e.SRE_COPILOT_APPROVERS.length > 0 ? e.SRE_COPILOT_APPROVERS : [user],
     approversByRisk: { low: e.SRE_COPILOT_APPROVERS_LOW, medium: e.SRE_COPILOT_APPROVERS_MEDIUM, high: e.SRE_COPILOT_APPROVERS_HIGH },

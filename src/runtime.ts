@@ -167,7 +167,7 @@ async function assemble(opts: { config: Config; store: IncidentStore; otlp: Otlp
   const model = chooseModel(config.llm);
   const experts = buildExperts(connectors, model);
   // the Mastra instance: the experts as agents, the incident lifecycle as a workflow whose runs outlive the process
-  const { mastra, lifecycle, close: closeMastra } = await createCopilotMastra({ home: config.home, experts });
+  const { mastra, lifecycle, close: closeMastra } = await createCopilotMastra({ home: config.home, experts, ...(config.database ? { database: config.database } : {}) });
   const narrator = createNarrator(model, config.llm?.timeoutMs ?? 30_000);
   const runbooks = await loadRunbooks(config.runbooksDir);
   // an LLM drafts scripts first when one is configured; the reviewed templates are the fallback either way

@@ -1,23 +1,32 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConsoleChannel } from '../src/bot/console-channel.js';
 import { createServeRuntime, type ServeRuntime } from '../src/runtime.js';
-import { testConfig } from './helpers.js';
+import { postgresSettings, testConfig } from './helpers.js';
+import { dropSchema, postgresAvailable } from './postgres-helpers.js';
 
 /**
  * An approved plan runs once, however many copilots (processes, in a cluster) hold it: two runtimes on one store and
  * one Mastra storage — the second brought the pending plan back from storage as a parallel process would — are both told to
  * approve it at the same moment; one executes, the other says it did not.
  */
-describe('an approved plan is executed exactly once', () => {
+const pgUp = await postgresAvailable();
+
+describe.each([
+  { store: 'libsql', skip: false },
+  { store: 'postgres', skip: !pgUp },
+])('an approved plan is executed exactly once ($store)', ({ store, skip }) => {
   let runtime: ServeRuntime;
   let second: ServeRuntime;
+  let schema: string | undefined;
   afterAll(async () => {
     await second?.close();
     await runtime?.close();
+    if (schema) for (const s of [schema, `${schema}_mastra`]) await dropSchema(s);
   });
 
-  it('when two copilots race to approve it', async () => {
-    const config = await testConfig();
+  it.skipIf(skip)('when two copilots race to approve it', async () => {
+    const config = await testConfig(store === 'postgres' ? await postgresSettings() : {});
+    schema = config.database?.schema;
     runtime = await createServeRuntime({ config, scenario: 'bad-deploy-payment', seed: 5 });
     // a second runtime on the same home: its own Mastra and store connections, as another process would have
     second = await createServeRuntime({ config, scenario: 'bad-deploy-payment', seed: 5, purpose: 'investigate' });

@@ -3,10 +3,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../src/config.js';
 
-/** A config with its own fresh home, so tests never share state with each other or with a developer's runs. */
+/**
+ * A config with its own fresh home, so tests never share state with each other or with a developer's runs. With
+ * SRE_COPILOT_TEST_STORE=postgres (`npm run test:postgres`) every config also gets a fresh schema of the local
+ * PostgreSQL, so the same suite runs on the shared store.
+ */
 export async function testConfig(overrides: Record<string, string> = {}): Promise<Config> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'sre-copilot-test-'));
-  return loadConfig({ SRE_COPILOT_HOME: home, SRE_COPILOT_USER: 'alice', SRE_COPILOT_APPROVERS: 'alice', ...overrides });
+  const onPostgres = process.env['SRE_COPILOT_TEST_STORE'] === 'postgres' ? await postgresSettings() : {};
+  return loadConfig({ SRE_COPILOT_HOME: home, SRE_COPILOT_USER: 'alice', SRE_COPILOT_APPROVERS: 'alice', ...onPostgres, ...overrides });
+}
+
+/** DATABASE_URL and a fresh schema on the local test PostgreSQL (test/postgres-helpers.ts). */
+export async function postgresSettings(): Promise<Record<string, string>> {
+  const { TEST_DATABASE_URL, freshSchema } = await import('./postgres-helpers.js');
+  return { DATABASE_URL: TEST_DATABASE_URL, SRE_COPILOT_DB_SCHEMA: freshSchema() };
 }
 
 /**

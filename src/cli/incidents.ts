@@ -41,7 +41,7 @@ export interface IncidentListing {
 /** The incidents kept under the copilot home, newest first. */
 export async function listIncidents(config: Config, limit = 200): Promise<IncidentListing[]> {
   const store = await openStore(config.storage, config.home, config.database ? { database: config.database } : {});
-  const { runs, close } = await openLifecycleRuns(config.home);
+  const { runs, close } = await openLifecycleRuns(config.home, config.database);
   try {
     const latest = new Map((await runs.latestPerIncident(limit * 4)).map((r) => [r.incidentId, r]));
     const ids = [...new Set([...(await store.listIncidents()), ...latest.keys()])].slice(0, limit);

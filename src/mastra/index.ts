@@ -4,6 +4,7 @@ import { Mastra } from '@mastra/core';
 import { ConsoleLogger } from '@mastra/core/logger';
 import type { AnyWorkflow } from '@mastra/core/workflows';
 import { LibSQLStore } from '@mastra/libsql';
+import type { MastraStorage } from '@mastra/core/storage';
 import type { BuiltExpert } from '../agents/expert-agent.js';
 import { EXPERT_SPECS } from '../agents/registry.js';
 import type { ExpertRunner } from '../investigation/types.js';
@@ -20,6 +21,7 @@ export interface CopilotMastra {
   mastra: Mastra;
   /** the registered incident lifecycle workflow: every incident is one run of it, kept in `storageFile` */
   lifecycle: AnyWorkflow;
+  /** where the runs are kept: the LibSQL file, or the PostgreSQL schema */
   storageFile: string;
   close(): Promise<void>;
 }
@@ -27,15 +29,35 @@ export interface CopilotMastra {
 /** Mastra's own tables (workflow runs, their step results, suspended approvals) live next to the incident store. */
 export const mastraStorageFile = (home: string) => path.join(home, 'mastra.db');
 
+/** PostgreSQL shared by every process (DATABASE_URL), when the incident store is there too. */
+export interface MastraDatabase {
+  url: string;
+  schema: string;
+}
+
+/**
+ * Where Mastra keeps its runs: the LibSQL file under the home, or — when several processes share a PostgreSQL — its
+ * tables in that database (@mastra/pg), next to the incident store's schema, so that any process can resume a run
+ * another one suspended (and a resume is claimed there once).
+ */
+async function mastraStorage(home: string, database?: MastraDatabase): Promise<{ storage: MastraStorage; where: string }> {
+  if (database) {
+    const { PostgresStore } = await import('@mastra/pg');
+    const schemaName = `${database.schema}_mastra`;
+    return { storage: new PostgresStore({ id: 'sre-copilot', connectionString: database.url, schemaName }), where: `PostgreSQL schema ${schemaName}` };
+  }
+  const storageFile = mastraStorageFile(home);
+  await mkdir(path.dirname(storageFile), { recursive: true });
+  return { storage: new LibSQLStore({ id: 'sre-copilot', url: `file:${storageFile}` }), where: storageFile };
+}
+
 /**
  * The composition root of the Mastra side: every expert is a registered agent with its analysis tool, the incident
  * lifecycle is a registered workflow, and Mastra's storage (LibSQL, a file under the copilot home) keeps every run,
  * so a restarted process resumes what the last one left. Mastra logs warnings and errors to stderr.
  */
-export async function createCopilotMastra(opts: { home: string; experts: BuiltExpert[]; server?: ServerConfig }): Promise<CopilotMastra> {
-  const storageFile = mastraStorageFile(opts.home);
-  await mkdir(path.dirname(storageFile), { recursive: true });
-  const storage = new LibSQLStore({ id: 'sre-copilot', url: `file:${storageFile}` });
+export async function createCopilotMastra(opts: { home: string; experts: BuiltExpert[]; server?: ServerConfig; database?: MastraDatabase }): Promise<CopilotMastra> {
+  const { storage, where: storageFile } = await mastraStorage(opts.home, opts.database);
   const mastra = new Mastra({
     agents: Object.fromEntries(opts.experts.map((e) => [e.agent.id, e.agent])),
     workflows: { [LIFECYCLE_KEY]: createLifecycleWorkflow(opts.experts.map((e) => e.runner)) },
@@ -62,10 +84,8 @@ export function inMemoryLifecycle(experts: ExpertRunner[]): AnyWorkflow {
 }
 
 /** The lifecycle runs kept under a copilot home, to read (the `incidents` command): no agents, no world. */
-export async function openLifecycleRuns(home: string): Promise<{ runs: LifecycleRuns; close(): Promise<void> }> {
-  const storageFile = mastraStorageFile(home);
-  await mkdir(path.dirname(storageFile), { recursive: true });
-  const storage = new LibSQLStore({ id: 'sre-copilot', url: `file:${storageFile}` });
+export async function openLifecycleRuns(home: string, database?: MastraDatabase): Promise<{ runs: LifecycleRuns; close(): Promise<void> }> {
+  const { storage } = await mastraStorage(home, database);
   const mastra = new Mastra({ workflows: { [LIFECYCLE_KEY]: createLifecycleWorkflow(EXPERT_SPECS) }, storage, logger: new ConsoleLogger({ name: 'sre-copilot', level: 'error' }) });
   return { runs: new LifecycleRuns(mastra.getWorkflow(LIFECYCLE_KEY)), close: () => mastra.shutdown() }; // see createCopilotMastra
 }

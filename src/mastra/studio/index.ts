@@ -24,4 +24,4 @@ async function newestServeWorld(home: string): Promise<string> {
 const config = loadConfig();
 const connectors = createConnectors({ kind: 'files', dir: await newestServeWorld(config.home) });
 const experts = buildExperts(connectors, chooseModel(config.llm));
-export const mastra = (await createCopilotMastra({ home: config.home, experts })).mastra;
+export const mastra = (await createCopilotMastra({ home: config.home, experts, ...(config.database ? { database: config.database } : {}) })).mastra;
