@@ -10,7 +10,7 @@ import { Copilot, type CopilotDeps } from '../src/copilot/copilot.js';
 import { openIncident } from '../src/copilot/incident.js';
 import { IncidentSchema } from '../src/model/incident.js';
 import { createServeRuntime } from '../src/runtime.js';
-import { testConfig } from './helpers.js';
+import { storeEnv, testConfig } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const node = `${root}node_modules/.bin/node`;
@@ -21,7 +21,7 @@ const SEED = 2;
  * `hangAt`, then kills it with SIGKILL: no shutdown code runs, as after a crash or an OOM kill.
  */
 async function crashAt(config: Config, hangAt: string, args: string[] = []): Promise<string[]> {
-  const env = { ...process.env, SRE_COPILOT_HOME: config.home, SRE_COPILOT_USER: 'alice', SRE_COPILOT_APPROVERS: 'alice', LLM_PROVIDER: 'none', HANG_AT: hangAt, SEED: String(SEED) };
+  const env = { ...process.env, ...storeEnv(config), SRE_COPILOT_USER: 'alice', SRE_COPILOT_APPROVERS: 'alice', LLM_PROVIDER: 'none', HANG_AT: hangAt, SEED: String(SEED) };
   const child = spawn(node, ['--no-warnings=ExperimentalWarning', '--import', `${root}node_modules/tsx/dist/loader.mjs`, `${root}test/crash.child.ts`, 'alert', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const posts: string[] = [];
   let stderr = '';
@@ -50,7 +50,7 @@ async function restart(config: Config) {
 }
 
 async function incidentsJson(config: Config): Promise<{ id: string; status: string; topCause: { target: string; kind: string } | null; channel: string; thread: string }[]> {
-  const { stdout } = await promisify(execFile)(`${root}bin/sre-copilot`, ['incidents', '--json'], { env: { ...process.env, SRE_COPILOT_HOME: config.home, LLM_PROVIDER: 'none' } });
+  const { stdout } = await promisify(execFile)(`${root}bin/sre-copilot`, ['incidents', '--json'], { env: { ...process.env, ...storeEnv(config), LLM_PROVIDER: 'none' } });
   return (JSON.parse(stdout) as { incidents: [] }).incidents;
 }
 

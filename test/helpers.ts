@@ -34,3 +34,8 @@ export async function highRiskRunbooks(): Promise<string> {
   }
   return dir;
 }
+
+/** The environment a child process (serve, the CLI) needs to use the same store as `config`: its home and database. */
+export function storeEnv(config: Config): Record<string, string> {
+  return { SRE_COPILOT_HOME: config.home, ...(config.database ? { DATABASE_URL: config.database.url, SRE_COPILOT_DB_SCHEMA: config.database.schema } : {}) };
+}

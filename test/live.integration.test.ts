@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listIncidents } from '../src/cli/incidents.js';
+import type { Config } from '../src/config.js';
 import { type LiveSession, startLiveSession } from '../src/live/session.js';
 import { missingStackBinaries } from '../src/live/stack.js';
 import { testConfig } from './helpers.js';
@@ -21,14 +22,14 @@ describe.skipIf(missing.length > 0)('serve on a real Prometheus, Alertmanager an
     session = null;
   });
 
-  const topCause = async (home: string) => (await listIncidents({ ...(await testConfig()), home })).map((i) => ({ title: i.title, top: i.topCause }));
+  const topCause = async (config: Config, home: string) => (await listIncidents({ ...config, home })).map((i) => ({ title: i.title, top: i.topCause }));
 
   it('diagnoses the right service when a real alerting rule fires through Alertmanager', async () => {
     const config = await testConfig();
     session = await startLiveSession({ config, scenario: 'bad-deploy-payment', seed: 2, log: () => undefined, detectCron: 'off' });
     await session.waitFor(/🚨 ServiceErrorRateHigh/, 90_000);
     await session.waitFor(/Ranked root-cause hypotheses/, 60_000);
-    const incidents = await topCause(path.join(config.home, 'live', 'bad-deploy-payment-seed2', 'serve'));
+    const incidents = await topCause(config, path.join(config.home, 'live', 'bad-deploy-payment-seed2', 'serve'));
     // payment-service fails and so do its callers: Alertmanager sends a group per service, and the groups about
     // services on one call path are one incident, whichever arrived first
     expect(incidents).toHaveLength(1);
@@ -41,7 +42,7 @@ describe.skipIf(missing.length > 0)('serve on a real Prometheus, Alertmanager an
     session = await startLiveSession({ config, scenario: 'bad-deploy-payment', seed: 3, log: () => undefined, detectCron: '*/5 * * * * *', rules: [] });
     await session.waitFor(/📈 Found by scheduled detection: .*no alert had fired/, 120_000);
     await session.waitFor(/Ranked root-cause hypotheses/, 60_000);
-    const incidents = await topCause(path.join(config.home, 'live', 'bad-deploy-payment-seed3', 'serve'));
+    const incidents = await topCause(config, path.join(config.home, 'live', 'bad-deploy-payment-seed3', 'serve'));
     expect(incidents).toHaveLength(1);
     expect(incidents[0]!.top).toMatchObject({ target: 'payment-service', kind: 'bad_deploy' });
     expect(session.transcript()).not.toMatch(/🚨 ServiceErrorRateHigh/);

@@ -1,3 +1,4 @@
+import type { Config } from '../src/config.js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LogLevel, webApi } from '@slack/bolt';
@@ -39,7 +40,7 @@ function hostileAlert(rt: ScenarioRuntime): string {
 }
 
 /** Runs the whole incident (alert → findings → ranking → report → plan) over `channel`, then closes the store. */
-async function runIncident(channel: ChatChannel): Promise<string> {
+async function runIncident(channel: ChatChannel): Promise<Config> {
   const config = await testConfig();
   runtime = await createScenarioRuntime({ config, scenario: 'bad-deploy-payment', seed: 3, channel });
   const opened = await runtime.copilot.handleAlertText(hostileAlert(runtime));
@@ -47,12 +48,19 @@ async function runIncident(channel: ChatChannel): Promise<string> {
   expect(opened.session.incident.signal).toMatchObject({ kind: 'alert' });
   await runtime.close();
   runtime = null;
-  return config.home;
+  return config;
 }
 
-async function databaseText(home: string): Promise<string> {
-  const files = (await readdir(home)).filter((f) => f.startsWith('sre-copilot.db'));
-  return Buffer.concat(await Promise.all(files.map((f) => readFile(path.join(home, f))))).toString('latin1');
+/** Everything the incident store holds, as text: the LibSQL file's bytes, or the PostgreSQL schema's rows. */
+async function databaseText(config: Config): Promise<string> {
+  if (config.database) {
+    const { sql } = await import('./postgres-helpers.js');
+    const s = `"${config.database.schema}"`;
+    const rows = [...(await sql(`SELECT json FROM ${s}.records`)).rows, ...(await sql(`SELECT json FROM ${s}.audit`)).rows];
+    return rows.map((r) => String(r.json)).join('\n');
+  }
+  const files = (await readdir(config.home)).filter((f) => f.startsWith('sre-copilot.db'));
+  return Buffer.concat(await Promise.all(files.map((f) => readFile(path.join(config.home, f))))).toString('latin1');
 }
 
 describe('what leaves the process carries no live mention and no secret', () => {
@@ -61,7 +69,7 @@ describe('what leaves the process carries no live mention and no secret', () => 
     const logs: string[] = [];
     const client = new webApi.WebClient('xoxb-test', { slackApiUrl: api.url, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
     const channel = new SlackChannel({ client, defaultChannel: 'CALERTS', log: (line) => logs.push(line) });
-    const home = await runIncident(channel);
+    const config = await runIncident(channel);
 
     const messages = api.requests.filter((r) => /chat\.(postMessage|update)$/.test(r.path));
     expect(messages.length).toBeGreaterThan(5);
@@ -75,7 +83,7 @@ describe('what leaves the process carries no live mention and no secret', () => 
     for (const secret of SECRETS) expect(sent).not.toContain(secret);
     expect(messages.every((r) => r.json?.['link_names'] === 'false' || r.json?.['link_names'] === false)).toBe(true);
 
-    const db = await databaseText(home);
+    const db = await databaseText(config);
     expect(db).toContain('[REDACTED EMAIL]');
     for (const secret of SECRETS) expect(db).not.toContain(secret);
     expect(logs).toEqual([]);
@@ -97,7 +105,7 @@ describe('what leaves the process carries no live mention and no secret', () => 
     const logs: string[] = [];
     const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) };
     const channel = new DiscordChannel({ rest: new REST({ api: api.url }).setToken('test-token'), defaultChannelId: '100', log });
-    const home = await runIncident(channel);
+    const config = await runIncident(channel);
 
     const messages = api.requests.filter((r) => /\/channels\/\d+\/messages(\/\d+)?$/.test(r.path) && r.method !== 'GET');
     expect(messages.length).toBeGreaterThan(5);
@@ -109,7 +117,7 @@ describe('what leaves the process carries no live mention and no secret', () => 
     expect(sent).not.toMatch(/<@[!&]?\d+>/);
     for (const secret of SECRETS) expect(sent).not.toContain(secret);
 
-    const db = await databaseText(home);
+    const db = await databaseText(config);
     for (const secret of SECRETS) expect(db).not.toContain(secret);
     expect(logs.filter((l) => SECRETS.some((s) => l.includes(s)))).toEqual([]);
   }, 60_000);

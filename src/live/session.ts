@@ -87,6 +87,8 @@ export async function startLiveSession(opts: { config: Config; scenario: string;
         PORT: String(servePort),
         HOST: '127.0.0.1',
         SRE_COPILOT_HOME: path.join(home, 'serve'),
+        // the deployment's store, when it is a shared one (the LibSQL file otherwise lives under serve's own home)
+        ...(opts.config.database ? { DATABASE_URL: opts.config.database.url, SRE_COPILOT_DB_SCHEMA: opts.config.database.schema } : {}),
         PROMETHEUS_URL: stack.prometheus.url,
         ALERTMANAGER_URL: stack.alertmanager.url,
         SRE_COPILOT_WEBHOOK_TOKEN: token,
