@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores here and in CI: forks keep memory isolated without oversubscribing.
     pool: 'forks',
+    // a run id for the PostgreSQL schemas the tests create, all dropped when the run ends
+    globalSetup: ['test/global-setup.ts'],
   },
 });

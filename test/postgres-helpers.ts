@@ -20,7 +20,14 @@ export async function postgresAvailable(): Promise<boolean> {
   }
 }
 
-export const freshSchema = () => `t_${randomBytes(6).toString('hex')}`;
+/** a schema of this test run (test/global-setup.ts drops them all at the end) */
+export const freshSchema = () => `t_${process.env['SRE_COPILOT_TEST_RUN'] ?? 'adhoc'}_${randomBytes(5).toString('hex')}`;
+
+/** Drops every schema the run created (its tables and Mastra's `<schema>_mastra`). */
+export async function dropRunSchemas(run: string): Promise<void> {
+  const rs = await sql(`SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE $1`, [`t\\_${run}\\_%`]);
+  for (const r of rs.rows) await dropSchema(String(r.schema_name));
+}
 
 export async function sql(statement: string, params: unknown[] = []): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
