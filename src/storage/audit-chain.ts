@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { AuditEventSchema } from '../model/remediation.js';
-import type { AuditHead, AuditVerification, BrokenAuditRecord } from './types.js';
+import { type AuditEvent, AuditEventSchema } from '../model/remediation.js';
+import type { AuditHead, AuditVerification, BrokenAuditRecord, StoredAuditEvent } from './types.js';
 
 /**
  * The audit log's hash chain. Each record's hash covers its number, the previous record's hash and the whole event,
@@ -153,4 +153,15 @@ export function verifyChain(rows: AuditRow[], headState: HeadFileState): AuditVe
   const headProblem = checkHead(headState, last, new Map(rows.map((r) => [r.seq, r])));
   if (headProblem) return { ok: false, records: rows.length, firstBroken: headProblem };
   return { ok: true, records: rows.length, head: { seq: last?.seq ?? 0, hash: last?.hash ?? GENESIS_HASH } };
+}
+
+/** A row as the log's readers get it: the event parsed back, with its number, chain hashes and time of recording. */
+export function toStoredEvent(row: AuditRow): StoredAuditEvent {
+  let event: AuditEvent;
+  try {
+    event = AuditEventSchema.parse(JSON.parse(row.json));
+  } catch {
+    throw new Error(`audit record ${row.seq} is not a readable audit event; \`bin/sre-copilot audit verify\` says what is wrong with the log`);
+  }
+  return { ...event, seq: row.seq, recordedAt: event.recordedAt ?? event.at, hash: row.hash, prevHash: row.prevHash };
 }

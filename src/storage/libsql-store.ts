@@ -10,10 +10,11 @@ import {
   chainHash,
   readAuditHead,
   restoreAuditHead,
+  toStoredEvent,
   verifyChain,
   writeAuditHead,
 } from './audit-chain.js';
-import type { IncidentStore, RecordKind, StoredAuditEvent } from './types.js';
+import type { IncidentStore, RecordKind } from './types.js';
 
 const NO_UPDATE_TRIGGER = `CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END`;
 
@@ -57,15 +58,6 @@ function toAuditRow(r: Row): AuditRow {
   };
 }
 
-function toStoredEvent(row: AuditRow): StoredAuditEvent {
-  let event: AuditEvent;
-  try {
-    event = AuditEventSchema.parse(JSON.parse(row.json));
-  } catch {
-    throw new Error(`audit record ${row.seq} is not a readable audit event; \`bin/sre-copilot audit verify\` says what is wrong with the log`);
-  }
-  return { ...event, seq: row.seq, recordedAt: event.recordedAt ?? event.at, hash: row.hash, prevHash: row.prevHash };
-}
 
 async function addChainColumns(db: Client): Promise<void> {
   const columns = new Set((await db.execute('PRAGMA table_info(audit)')).rows.map((r) => String(r.name)));

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { AuditEventSchema, type AuditEvent } from '../../model/remediation.js';
-import { type AuditRow, GENESIS_HASH, chainHash, verifyChain } from '../audit-chain.js';
-import type { IncidentStore, RecordKind, StoredAuditEvent } from '../types.js';
+import { type AuditRow, GENESIS_HASH, chainHash, toStoredEvent, verifyChain } from '../audit-chain.js';
+import type { IncidentStore, RecordKind } from '../types.js';
 import { migrate } from './migrations.js';
 
 /**
@@ -44,15 +44,6 @@ const toAuditRow = (r: AuditDbRow): AuditRow => ({
   hash: r.hash,
 });
 
-function toStoredEvent(row: AuditRow): StoredAuditEvent {
-  let event: AuditEvent;
-  try {
-    event = AuditEventSchema.parse(JSON.parse(row.json));
-  } catch {
-    throw new Error(`audit record ${row.seq} is not a readable audit event; \`bin/sre-copilot audit verify\` says what is wrong with the log`);
-  }
-  return { ...event, seq: row.seq, recordedAt: event.recordedAt ?? event.at, hash: row.hash, prevHash: row.prevHash };
-}
 
 export async function createPostgresStore(opts: PostgresStoreOptions): Promise<IncidentStore> {
   const schema = opts.schema ?? DEFAULT_PG_SCHEMA;
