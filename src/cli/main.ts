@@ -156,8 +156,8 @@ program
 
 program
   .command('serve')
-  .description('run the chat adapters (Slack when SLACK_BOT_TOKEN is set; the console when none is) on a scenario world')
-  .option('-s, --scenario <name>', 'scenario name', 'bad-deploy-payment')
+  .description('the bot: HTTP (webhooks, OTLP, healthz, readyz, metrics), chat adapters (Slack, Discord, else this console), scheduled detection — on the configured sources, or the scenario world when none is')
+  .option('-s, --scenario <name>', 'the scenario world to run when no real source is configured', 'bad-deploy-payment')
   .option('--seed <n>', 'random seed of the scenario world', seedOption, 1)
   .action(async (opts: { scenario: string; seed: number }) => {
     const [scenario] = await scenarioNames(opts.scenario, 'serve', false);
