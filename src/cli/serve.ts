@@ -88,7 +88,9 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
   let runtime: ServeRuntime | null = null;
   const otlp = lazyOtlp(config, log, () => runtime?.otlp ?? null);
   routes.push(...otlp.routes);
-  const server = await listen(config, { routes, ready: () => readiness, log });
+  // once running, ready also means the shared engines (PostgreSQL, Redis) answer
+  let engines: () => Readiness = () => ({ ready: true });
+  const server = await listen(config, { routes, ready: () => (readiness.ready ? engines() : readiness), log });
   log(`http: listening on ${server.url} (healthz, readyz, metrics${slackOverHttp ? ', slack/events' : ''})`);
   log(`http: alert webhooks at POST /webhooks/alertmanager, /webhooks/grafana, /webhooks/generic (${config.alertReceivers?.token ? 'bearer token required' : 'open: set SRE_COPILOT_WEBHOOK_TOKEN to require a token'})`);
 
@@ -166,6 +168,13 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
   // the job queue: BullMQ on Redis when REDIS_URL is set (scheduled ticks once across replicas), else in-process
   const queue = (await import('../queue/index.js')).createQueue(config.queue ?? {}, log);
   if (queue.kind === 'bullmq') log(`queue: BullMQ on ${(await import('../queue/bullmq.js')).redactRedisUrl(config.queue!.redisUrl!)} (prefix ${config.queue!.prefix})`);
+  const { watchDependencies } = await import('../server/dependencies.js');
+  const store = runtimeUp.store;
+  const dependencies = watchDependencies(
+    [...(store.ping ? [{ name: 'PostgreSQL', ping: () => store.ping!() }] : []), ...(queue.kind === 'bullmq' ? [{ name: 'Redis', ping: () => queue.ping() }] : [])],
+    { log },
+  );
+  engines = () => dependencies.state();
   const detection = config.detectCron || config.sources?.configFile
     ? (await import('../schedules/detection.js')).startDetection({
         queue,
@@ -184,6 +193,7 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
   log(`sre-copilot: ${why}, shutting down…`);
   reconciler?.stop();
   await detection?.stop();
+  dependencies.stop();
   await queue.close();
   await server.close(); // in-flight requests (a Slack event being acknowledged) finish first
   for (const stop of stops.reverse()) await stop().catch((e: unknown) => log(`sre-copilot: ${(e as Error).message}`));

@@ -19,9 +19,20 @@ export function createBullmqQueue(opts: BullmqQueueOptions): JobQueue {
   const prefix = opts.prefix ?? 'sre-copilot';
   const log = opts.log ?? (() => undefined);
   // BullMQ workers block on Redis: they need maxRetriesPerRequest null; one connection for queues, one per worker
+  // ioredis reports every failed reconnect: said once when Redis goes away and once when it is back
+  let down = false;
   const connect = () => {
     const redis = new Redis(opts.url, { maxRetriesPerRequest: null, lazyConnect: false });
-    redis.on('error', (err) => log(`queue: Redis ${redactRedisUrl(opts.url)}: ${err.message}`));
+    redis.on('error', (err) => {
+      if (down) return;
+      down = true;
+      log(`queue: Redis ${redactRedisUrl(opts.url)}: ${err.message} (retrying; said once until it answers)`);
+    });
+    redis.on('ready', () => {
+      if (!down) return;
+      down = false;
+      log(`queue: Redis ${redactRedisUrl(opts.url)} answers again`);
+    });
     return redis;
   };
   const shared = connect();
@@ -46,6 +57,9 @@ export function createBullmqQueue(opts: BullmqQueueOptions): JobQueue {
     },
     async schedule(name, pattern) {
       await queue(name).upsertJobScheduler(`schedule-${name}`, { pattern }, { name, data: {} });
+    },
+    async ping() {
+      await shared.ping();
     },
     async depth() {
       let n = 0;

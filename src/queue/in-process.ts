@@ -53,6 +53,7 @@ export function createInProcessQueue(log: (line: string) => void = () => undefin
       if (!cron.validate(expression)) throw new Error(`"${expression}" is not a cron expression`);
       tasks.push(cron.schedule(expression, () => void this.add(name, { at: Date.now() }), { name, noOverlap: true }));
     },
+    async ping() {},
     async depth() {
       let n = 0;
       for (const h of handlers.values()) n += h.waiting.length + h.active;

@@ -11,6 +11,8 @@ export interface JobQueue {
   add<T>(name: string, data: T, opts?: { jobId?: string }): Promise<void>;
   /** a job of `name` on every cron tick — once per tick however many processes schedule it */
   schedule(name: string, cron: string): Promise<void>;
+  /** resolves when the engine behind it answers (Redis), at once in-process; for /readyz */
+  ping(): Promise<void>;
   /** jobs waiting or running, for /metrics */
   depth(): Promise<number>;
   /** stops taking jobs; the ones running finish first */

@@ -54,5 +54,7 @@ export interface IncidentStore {
    * it, false for every other. One conditional write: idempotency keys, a plan executed exactly once.
    */
   claim(key: string, owner: string): Promise<boolean>;
+  /** for stores on a server (PostgreSQL): resolves when it answers, for /readyz */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }

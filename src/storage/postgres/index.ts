@@ -138,6 +138,9 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<I
       const rs = await pool.query(`INSERT INTO ${t('claims')} (key, owner, at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`, [key, owner, Date.now()]);
       return rs.rowCount === 1;
     },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
     async close() {
       await pool.end();
     },
