@@ -1,5 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { withoutPassword } from '../redaction/url.js';
 import type { JobQueue } from './types.js';
 
 /**
@@ -78,12 +79,4 @@ export function createBullmqQueue(opts: BullmqQueueOptions): JobQueue {
   };
 }
 
-export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'REDIS_URL';
-  }
-}
+export const redactRedisUrl = (url: string): string => withoutPassword(url, 'REDIS_URL');

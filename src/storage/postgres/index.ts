@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { withoutPassword } from '../../redaction/url.js';
 import { AuditEventSchema, type AuditEvent } from '../../model/remediation.js';
 import { type AuditRow, GENESIS_HASH, chainHash, toStoredEvent, verifyChain } from '../audit-chain.js';
 import type { IncidentStore, RecordKind } from '../types.js';
@@ -148,12 +149,4 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<I
 }
 
 /** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the configured DATABASE_URL';
-  }
-}
+export const redactUrl = (url: string): string => withoutPassword(url, 'the configured DATABASE_URL');
