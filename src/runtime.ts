@@ -18,7 +18,7 @@ import { loadRunbooks } from './knowledge/runbooks.js';
 import { createConfiguredExecutor } from './remediation/executors/registry.js';
 import { withOwnActions } from './remediation/own-actions.js';
 import { configureRedaction } from './redaction/redact.js';
-import { openStore } from './storage/registry.js';
+import { openConfiguredStore } from './storage/registry.js';
 import type { IncidentStore } from './storage/types.js';
 import { createWorld } from './world/index.js';
 import { DEFAULT_OTLP_LIMITS, OtlpStore } from './connectors/otlp/store.js';
@@ -100,16 +100,13 @@ export async function createServeRuntime(opts: { config: Config; scenario?: stri
   const mode = dataSourceMode(config);
   configureRedaction({ patterns: config.redactPatterns ?? [] });
   const otlp = new OtlpStore(config.otlp ?? DEFAULT_OTLP_LIMITS);
-  const store = await openStore(config.storage, config.home, config.database ? { database: config.database } : {});
+  const store = await openConfiguredStore(config);
   try {
     let worldPart: DataSide | null = null;
     if (mode !== 'live') {
       // its own folder: `investigate` must not rewrite the world a running serve reads
       const world = await startWorld(config, scenario, seed, `${opts.purpose ?? 'serve'}-${scenario}-seed${seed}`);
-      const files = createConnectors({ kind: 'files', dir: world.dir });
-      // the world is new for this run: only what the copilot does from now on is part of its history
-      const connectors: Connectors = { ...files, cmdb: withOwnActions(files.cmdb, store, { sinceWallMs: Date.now() }) };
-      worldPart = worldSide(world, connectors, createConfiguredExecutor({ config, world }), scenario, seed);
+      worldPart = worldDataSide(config, store, world, scenario, seed);
     }
     let livePart: DataSide | null = null;
     if (mode !== 'world') {
@@ -144,18 +141,25 @@ async function startWorld(config: Config, scenario: string, seed: number, folder
   return world;
 }
 
+/**
+ * The scenario world as a data side: its files (metrics possibly read through another source), its clock, its
+ * simulated cluster. What the copilot itself executed reads as remediation in the change history, never as a suspect
+ * change; the world is new for this run, so only what the copilot does from now on is part of its history.
+ */
+function worldDataSide(config: Config, store: IncidentStore, world: ScenarioWorld, scenario: string, seed: number, metrics?: MetricsSource): DataSide {
+  const files = createConnectors({ kind: 'files', dir: world.dir });
+  const connectors: Connectors = { ...files, ...(metrics ? { metrics } : {}), cmdb: withOwnActions(files.cmdb, store, { sinceWallMs: Date.now() }) };
+  return worldSide(world, connectors, createConfiguredExecutor({ config, world }), scenario, seed);
+}
+
 /** One scenario world with its connectors, agents, store and narrator (demo, chat, benchmarks). */
 async function assembleWorldRuntime(config: Config, scenario: string, seed: number, folder: string, metricsVia?: MetricsVia): Promise<ServeRuntime & { world: ScenarioWorld }> {
   // first: the deployment's own patterns apply to everything posted, logged, stored or sent to an LLM from here on
   configureRedaction({ patterns: config.redactPatterns ?? [] });
   const world = await startWorld(config, scenario, seed, folder);
-  const store = await openStore(config.storage, config.home, config.database ? { database: config.database } : {});
-  const files = createConnectors({ kind: 'files', dir: world.dir });
+  const store = await openConfiguredStore(config);
   const via = metricsVia ? await metricsVia(world) : null;
-  // what the copilot itself executed reads as remediation in the change history, never as a suspect change
-  // (the world is new for this run: only what the copilot does from now on is part of its history)
-  const connectors: Connectors = { ...files, ...(via ? { metrics: via.metrics } : {}), cmdb: withOwnActions(files.cmdb, store, { sinceWallMs: Date.now() }) };
-  const side = worldSide(world, connectors, createConfiguredExecutor({ config, world }), scenario, seed);
+  const side = worldDataSide(config, store, world, scenario, seed, via?.metrics);
   const runtime = await assemble({ config, store, otlp: new OtlpStore(config.otlp ?? DEFAULT_OTLP_LIMITS), active: () => side, scenario, seed });
   return { ...runtime, world, close: async () => (await runtime.close(), await via?.close()) };
 }

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listIncidents } from '../src/cli/incidents.js';
 import type { Config } from '../src/config.js';
@@ -29,7 +28,7 @@ describe.skipIf(missing.length > 0)('serve on a real Prometheus, Alertmanager an
     session = await startLiveSession({ config, scenario: 'bad-deploy-payment', seed: 2, log: () => undefined, detectCron: 'off' });
     await session.waitFor(/🚨 ServiceErrorRateHigh/, 90_000);
     await session.waitFor(/Ranked root-cause hypotheses/, 60_000);
-    const incidents = await topCause(config, path.join(config.home, 'live', 'bad-deploy-payment-seed2', 'serve'));
+    const incidents = await topCause(config, session.serveHome);
     // payment-service fails and so do its callers: Alertmanager sends a group per service, and the groups about
     // services on one call path are one incident, whichever arrived first
     expect(incidents).toHaveLength(1);
@@ -42,7 +41,7 @@ describe.skipIf(missing.length > 0)('serve on a real Prometheus, Alertmanager an
     session = await startLiveSession({ config, scenario: 'bad-deploy-payment', seed: 3, log: () => undefined, detectCron: '*/5 * * * * *', rules: [] });
     await session.waitFor(/📈 Found by scheduled detection: .*no alert had fired/, 120_000);
     await session.waitFor(/Ranked root-cause hypotheses/, 60_000);
-    const incidents = await topCause(config, path.join(config.home, 'live', 'bad-deploy-payment-seed3', 'serve'));
+    const incidents = await topCause(config, session.serveHome);
     expect(incidents).toHaveLength(1);
     expect(incidents[0]!.top).toMatchObject({ target: 'payment-service', kind: 'bad_deploy' });
     expect(session.transcript()).not.toMatch(/🚨 ServiceErrorRateHigh/);

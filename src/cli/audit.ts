@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { AuditEvent } from '../model/remediation.js';
-import { openStore } from '../storage/registry.js';
+import { openConfiguredStore } from '../storage/registry.js';
 import type { AuditVerification, BrokenAuditRecord, IncidentStore, StoredAuditEvent } from '../storage/types.js';
 
 /**
@@ -82,7 +82,7 @@ export async function verifyAuditCommand(config: Config, opts: { json?: boolean;
   if (opts.anchor !== undefined && !/^[0-9a-f]{64}$/i.test(opts.anchor.trim())) {
     throw new Error(`--anchor takes the 64-hex-digit head hash that \`audit verify\` printed, not "${opts.anchor}"`);
   }
-  const store = await openStore(config.storage, config.home, config.database ? { database: config.database } : {});
+  const store = await openConfiguredStore(config);
   try {
     const verdict = await store.verifyAudit();
     const anchorProblem = verdict.ok && opts.anchor !== undefined ? await checkAnchor(store, opts.anchor) : null;
@@ -102,7 +102,7 @@ export async function verifyAuditCommand(config: Config, opts: { json?: boolean;
 
 export async function printAudit(config: Config, opts: { incident?: string; json?: boolean; anchor?: string }): Promise<void> {
   if (opts.anchor !== undefined) throw new Error('--anchor goes with `audit verify`');
-  const store = await openStore(config.storage, config.home, config.database ? { database: config.database } : {});
+  const store = await openConfiguredStore(config);
   try {
     const events = await store.listAudit(opts.incident ? { incidentId: opts.incident } : {});
     if (opts.json) {

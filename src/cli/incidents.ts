@@ -8,7 +8,7 @@ import { openLifecycleRuns } from '../mastra/index.js';
 import { ACTIVE_STATUSES, type LifecycleRun } from '../mastra/runs.js';
 import { HypothesisSchema } from '../model/evidence.js';
 import { type Incident, IncidentSchema } from '../model/incident.js';
-import { openStore } from '../storage/registry.js';
+import { openConfiguredStore } from '../storage/registry.js';
 import type { IncidentStore } from '../storage/types.js';
 
 /**
@@ -40,7 +40,7 @@ export interface IncidentListing {
 
 /** The incidents kept under the copilot home, newest first. */
 export async function listIncidents(config: Config, limit = 200): Promise<IncidentListing[]> {
-  const store = await openStore(config.storage, config.home, config.database ? { database: config.database } : {});
+  const store = await openConfiguredStore(config);
   const { runs, close } = await openLifecycleRuns(config.home, config.database);
   try {
     const latest = new Map((await runs.latestPerIncident(limit * 4)).map((r) => [r.incidentId, r]));

@@ -64,11 +64,12 @@ export async function runInvestigate(config: Config, opts: InvestigateOptions): 
     if (!outcome.ok) throw new Error(outcome.error);
     const { session } = outcome;
     const { result } = session;
-    const note = runtime.source().note();
+    const source = runtime.source();
+    const note = source.note();
     const iso = (ms: number) => new Date(ms).toISOString();
     return {
       incident: session.incident.id,
-      source: { mode: runtime.source().mode, label: runtime.source().label },
+      source: { mode: source.mode, label: source.label },
       window: { from: iso(result.window.fromMs), to: iso(result.window.toMs) },
       ranking: result.ranked.map((h) => ({ component: h.component, kind: h.kind, score: round(h.score), confidence: round(h.confidence), onset: iso(h.onsetMs), evidence: h.evidence.slice(0, 4) })),
       verdict: result.reflection.verdict,

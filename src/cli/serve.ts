@@ -164,7 +164,6 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
       })
     : null;
   reconciler?.start();
-  // the built-in job (SRE_COPILOT_DETECT_CRON) and the config file's own jobs, which run even when the built-in is off
   // the job queue: BullMQ on Redis when REDIS_URL is set (scheduled ticks once across replicas), else in-process
   const queue = (await import('../queue/index.js')).createQueue(config.queue ?? {}, log);
   if (queue.kind === 'bullmq') log(`queue: BullMQ on ${(await import('../queue/bullmq.js')).redactRedisUrl(config.queue!.redisUrl!)} (prefix ${config.queue!.prefix})`);
@@ -175,6 +174,7 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
     { log },
   );
   engines = () => dependencies.state();
+  // the built-in job (SRE_COPILOT_DETECT_CRON) and the config file's own jobs, which run even when the built-in is off
   const detection = config.detectCron || config.sources?.configFile
     ? (await import('../schedules/detection.js')).startDetection({
         queue,

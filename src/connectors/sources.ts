@@ -44,6 +44,11 @@ export interface SourceKind {
   create(ctx: SourceContext): LiveSource | null;
 }
 
+/** A trace source and the CMDB discovered from its spans (services, calls, deploys). */
+function withTopology(name: string, traces: TraceSource, now: () => number): LiveSource {
+  return { name, traces, cmdb: new TraceTopology(traces, now) };
+}
+
 export const SOURCE_KINDS: readonly SourceKind[] = [
   {
     kind: 'cmdb',
@@ -69,20 +74,12 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
   {
     kind: 'jaeger',
     enabledBy: 'JAEGER_URL',
-    create: ({ settings, now }) => {
-      if (!settings.jaegerUrl) return null;
-      const traces = createJaegerTraceSource({ url: settings.jaegerUrl, ...settings.jaegerAuth });
-      return { name: `jaeger ${settings.jaegerUrl}`, traces, cmdb: new TraceTopology(traces, now) };
-    },
+    create: ({ settings, now }) => (settings.jaegerUrl ? withTopology(`jaeger ${settings.jaegerUrl}`, createJaegerTraceSource({ url: settings.jaegerUrl, ...settings.jaegerAuth }), now) : null),
   },
   {
     kind: 'tempo',
     enabledBy: 'TEMPO_URL',
-    create: ({ settings, now }) => {
-      if (!settings.tempoUrl) return null;
-      const traces = createTempoTraceSource({ url: settings.tempoUrl, ...settings.tempoAuth });
-      return { name: `tempo ${settings.tempoUrl}`, traces, cmdb: new TraceTopology(traces, now) };
-    },
+    create: ({ settings, now }) => (settings.tempoUrl ? withTopology(`tempo ${settings.tempoUrl}`, createTempoTraceSource({ url: settings.tempoUrl, ...settings.tempoAuth }), now) : null),
   },
   {
     kind: 'otlp',
@@ -90,7 +87,7 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
     create: ({ otlp, now }) => {
       if (!otlp) return null;
       const held = { metrics: () => otlp.stats().points, logs: () => otlp.stats().logs, traces: () => otlp.stats().spans, cmdb: () => otlp.stats().spans };
-      return { name: 'otlp receiver', metrics: otlp.metrics, logs: otlp.logs, traces: otlp.traces, cmdb: new TraceTopology(otlp.traces, now), holds: (signal) => held[signal]() > 0 };
+      return { ...withTopology('otlp receiver', otlp.traces, now), metrics: otlp.metrics, logs: otlp.logs, holds: (signal) => held[signal]() > 0 };
     },
   },
 ];

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Config } from '../config.js';
 import { WATCHED_SIGNALS } from '../schedules/golden-signals.js';
 import { startLiveSession } from './session.js';
@@ -32,7 +31,7 @@ export async function runLiveDemo(opts: { config: Config; scenario: string; seed
     await session.waitFor(/Ranked root-cause hypotheses|No root-cause hypothesis/, opts.timeoutMs ?? 240_000);
     result.secondsToDiagnosis = Math.round((Date.now() - started) / 100) / 10;
     const { listIncidents } = await import('../cli/incidents.js');
-    const incidents = await listIncidents({ ...opts.config, home: path.join(opts.config.home, 'live', `${opts.scenario}-seed${opts.seed}`, 'serve') });
+    const incidents = await listIncidents({ ...opts.config, home: session.serveHome });
     const first = incidents.at(-1);
     if (first) {
       result.incidentId = first.id;

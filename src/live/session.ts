@@ -36,6 +36,8 @@ export interface LiveSession {
   endpoint: WorldMetricsEndpoint;
   stack: LocalStack;
   serve: Daemon;
+  /** serve's SRE_COPILOT_HOME (its incidents, when the store is the LibSQL file there) */
+  serveHome: string;
   /** everything serve wrote to stdout: the incident threads */
   transcript(): string;
   /** resolves once the transcript (from `from`) matches, with the time it did; rejects after timeoutMs */
@@ -66,6 +68,7 @@ export async function startLiveSession(opts: { config: Config; scenario: string;
   await writeFile(configFile, worldPrometheusYaml());
 
   const token = randomBytes(16).toString('hex');
+  const serveHome = path.join(home, 'serve');
   let out = '';
   const started: { close(): Promise<void> }[] = [{ close: () => new Promise<void>((r) => closeServer(server, r)) }];
   try {
@@ -86,7 +89,7 @@ export async function startLiveSession(opts: { config: Config; scenario: string;
         ...process.env,
         PORT: String(servePort),
         HOST: '127.0.0.1',
-        SRE_COPILOT_HOME: path.join(home, 'serve'),
+        SRE_COPILOT_HOME: serveHome,
         // the deployment's store, when it is a shared one (the LibSQL file otherwise lives under serve's own home)
         ...(opts.config.database ? { DATABASE_URL: opts.config.database.url, SRE_COPILOT_DB_SCHEMA: opts.config.database.schema } : {}),
         PROMETHEUS_URL: stack.prometheus.url,
@@ -128,6 +131,7 @@ export async function startLiveSession(opts: { config: Config; scenario: string;
       endpoint,
       stack,
       serve,
+      serveHome,
       token,
       transcript: () => out,
       waitFor: (pattern, timeoutMs, from = 0) =>

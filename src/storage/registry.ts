@@ -24,3 +24,8 @@ export async function openStore(kind: string, home: string, opts: StoreOptions =
   if (!factory) throw new Error(`unknown storage "${kind}"; available: ${Object.keys(STORES).join(', ')}`);
   return redactingStore(await factory(home, opts));
 }
+
+/** The store a configuration names: the LibSQL file under its home, or PostgreSQL (DATABASE_URL). */
+export function openConfiguredStore(config: { storage: string; home: string; database?: { url: string; schema?: string } }): Promise<IncidentStore> {
+  return openStore(config.storage, config.home, config.database ? { database: config.database } : {});
+}
