@@ -81,14 +81,20 @@ function subjectsOf(alerts: Alert[]): Set<string> {
   return new Set(alerts.flatMap((a) => [a.service, a.labels['service_name'], a.labels['service']].filter((s): s is string => Boolean(s))));
 }
 
+/** the lock of the find-or-register step every group takes in turn (see correlate); no group key can equal it */
+const DECIDING = Symbol('deciding');
+
+/** An incident that already exists (in the store, or found by its alert), tracked from here on under `key`. */
+function existingIncident(at: { incidentId: string; thread: ThreadRef }, key: string, ids: string[], alerts: Alert[]): TrackedGroup {
+  return { ...at, members: new Set(ids), investigation: null, subjects: subjectsOf(alerts), byGroup: new Map([[key, new Set(ids)]]), opened: Promise.resolve(true) };
+}
+
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, warning: 2, info: 3 };
 const idOf = (alert: Alert) => alertIdentity(alert).key;
 
 export class AlertGroups {
   private readonly byKey = new Map<string, TrackedGroup>();
-  private readonly locks = new Map<string, Promise<void>>();
-  /** the find-or-register step of every group, one at a time (see correlate) */
-  private deciding: Promise<void> = Promise.resolve();
+  private readonly locks = new Map<string | symbol, Promise<void>>();
 
   constructor(private readonly host: AlertGroupHost) {}
 
@@ -103,7 +109,8 @@ export class AlertGroups {
     if (incident.signal.kind !== 'alert' || incident.status === 'resolved') return;
     const key = incident.signal.alert.labels[GROUP_LABEL];
     if (!key || this.byKey.has(key)) return;
-    this.byKey.set(key, { incidentId: incident.id, thread: incident.thread, members: new Set([incident.signal.alert.labels[IDENTITY_LABEL] ?? idOf(incident.signal.alert)]), investigation: null, subjects: subjectsOf([incident.signal.alert]), byGroup: new Map([[key, new Set([incident.signal.alert.labels[IDENTITY_LABEL] ?? idOf(incident.signal.alert)])]]), opened: Promise.resolve(true) });
+    const alert = incident.signal.alert;
+    this.byKey.set(key, existingIncident({ incidentId: incident.id, thread: incident.thread }, key, [alert.labels[IDENTITY_LABEL] ?? idOf(alert)], [alert]));
   }
 
   /** One notification of a group; notifications of one group are handled in order, never two at once. */
@@ -169,7 +176,7 @@ export class AlertGroups {
       const incident = this.host.incidentOf(alert);
       if (!incident) continue;
       const same = [...this.byKey.values()].find((g) => g.incidentId === incident.incidentId);
-      const tracked = same ?? { ...incident, members: new Set([idOf(alert)]), investigation: null, subjects: subjectsOf([alert]), byGroup: new Map<string, Set<string>>(), opened: Promise.resolve(true) };
+      const tracked = same ?? existingIncident(incident, group.key, [idOf(alert)], [alert]);
       tracked.byGroup.set(group.key, new Set([...group.firing, ...group.resolved].map(idOf)));
       this.byKey.set(group.key, tracked);
       return tracked;
@@ -205,10 +212,7 @@ export class AlertGroups {
    * same moment finds it. One group at a time decides: deciding is quick, the investigation is not part of it.
    */
   private async correlate(group: AlertGroup): Promise<{ tracked: TrackedGroup | undefined; mine: (TrackedGroup & { settle(ok: boolean): void }) | null }> {
-    const before = this.deciding;
-    let done!: () => void;
-    this.deciding = new Promise<void>((resolve) => (done = resolve));
-    await before;
+    const release = await this.lock(DECIDING);
     try {
       const tracked = await this.find(group);
       if (tracked || group.status !== 'firing' || group.firing.length === 0) return { tracked, mine: null };
@@ -228,7 +232,7 @@ export class AlertGroups {
       this.byKey.set(group.key, mine);
       return { tracked: mine, mine };
     } finally {
-      done();
+      release();
     }
   }
 
@@ -298,7 +302,7 @@ export class AlertGroups {
     for (const [key, g] of this.byKey) if (g === tracked || (tracked.incidentId !== '' && g.incidentId === tracked.incidentId)) this.byKey.delete(key);
   }
 
-  private async lock(key: string): Promise<() => void> {
+  private async lock(key: string | symbol): Promise<() => void> {
     const before = this.locks.get(key) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => (release = resolve));
