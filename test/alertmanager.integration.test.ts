@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -12,6 +11,7 @@ import { createServeRuntime, type ServeRuntime } from '../src/runtime.js';
 import { createHttpServer, type HttpServer } from '../src/server/http.js';
 import { webhookRoutes, type WebhookRoutes } from '../src/server/webhooks.js';
 import { testConfig } from './helpers.js';
+import { freePort } from '../src/live/daemons.js';
 
 /**
  * A real Alertmanager delivering its webhook to the receiver: alerts are POSTed to Alertmanager's API, which groups
@@ -24,14 +24,6 @@ if (!present) console.warn(`alertmanager integration test skipped: ${BINARY} is 
 
 const TOKEN = 'am-integration-token';
 const WAIT = { timeout: 15_000, interval: 100 };
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe.skipIf(!present)('a real Alertmanager webhook delivery', () => {
   let runtime: ServeRuntime;

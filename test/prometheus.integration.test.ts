@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusMetricsSource, PrometheusTopology } from '../src/connectors/prometheus/index.js';
 import { isDataSourceError } from '../src/connectors/types.js';
 import { tracesExpert } from '../src/analytics/experts/traces.js';
+import { freePort } from '../src/live/daemons.js';
+import { waitUntil } from './wait.js';
 
 /**
  * The Prometheus source against a real Prometheus that scrapes, every second, a service this test serves (OpenTelemetry
@@ -90,7 +92,7 @@ describe.skipIf(missing.length > 0)('Prometheus source against a real Prometheus
     promUrl = `http://127.0.0.1:${promPort}`;
     source = new PrometheusMetricsSource({ url: promUrl, step: '1s', rateWindow: '4s', timeoutMs: 5_000 });
     // ready once both targets have been scraped several times and the service's rate has a value
-    await waitFor(async () => {
+    await waitUntil(async () => {
       const r = await source.client.query('min(count_over_time(up[10s]))');
       return (r.series[0]?.points[0]?.value ?? 0) >= 5 && (await source.client.query('count(up == 1)')).series[0]?.points[0]?.value === 2;
     }, 30_000);
@@ -186,10 +188,10 @@ describe.skipIf(missing.length > 0)('Prometheus source against a real Prometheus
   it('lets the traces expert find an error-rate rise on Prometheus data with no change to the expert', async () => {
     const errorPoints = async (fromMs: number, toMs: number) =>
       (await source.query({ entity: 'checkout', metric: 'error_rate', fromMs, toMs }))[0]?.points ?? [];
-    await waitFor(async () => (await errorPoints(Date.now() - 6_000, Date.now())).length >= 6, 15_000);
+    await waitUntil(async () => (await errorPoints(Date.now() - 6_000, Date.now())).length >= 6, 15_000);
     const onset = Date.now();
     failing = 6;
-    await waitFor(async () => (await errorPoints(onset, Date.now())).filter((p) => p.value > 0.5).length >= 4, 20_000);
+    await waitUntil(async () => (await errorPoints(onset, Date.now())).filter((p) => p.value > 0.5).length >= 4, 20_000);
     const now = Date.now();
     const cmdb = await new PrometheusTopology(source, 60_000).snapshot();
     const connectors = { metrics: source, traces: { spans: async () => [] }, logs: { read: async () => [] }, cmdb: { snapshot: async () => cmdb } };
@@ -198,25 +200,3 @@ describe.skipIf(missing.length > 0)('Prometheus source against a real Prometheus
     expect(errors?.summary).toMatch(/^error rate of checkout up 20\.0% → (5|6)\d\.\d% from /);
   });
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function waitFor(ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await ready()) return;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Prometheus did not get ready within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
-}

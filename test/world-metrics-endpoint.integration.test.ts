@@ -12,6 +12,8 @@ import { PrometheusMetricsSource } from '../src/connectors/prometheus/index.js';
 import { createWorld, type ScenarioWorld } from '../src/world/index.js';
 import { WorldMetricsEndpoint } from '../src/world/metrics-endpoint.js';
 import { worldPrometheusSection } from '../src/world/prometheus-templates.js';
+import { freePort } from '../src/live/daemons.js';
+import { waitUntil } from './wait.js';
 
 /**
  * A real Prometheus scraping the world's /metrics endpoint every second (honor_labels, so the exposed `instance` names
@@ -55,7 +57,7 @@ describe.skipIf(missing)('a real Prometheus scraping the world metrics endpoint'
       '--log.level=warn',
     ], { stdio: 'ignore' });
     source = new PrometheusMetricsSource({ url: `http://127.0.0.1:${promPort}`, timeoutMs: 5_000, ...worldPrometheusSection() });
-    await waitFor(async () => endpoint.caughtUp(), 40_000);
+    await waitUntil(async () => endpoint.caughtUp(), 40_000);
     const all = await new FileMetricsSource(world.dir).query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER });
     file = new Map(all.map((s) => [`${s.entity}|${s.metric}`, new Map(s.points.map((p) => [p.ts, p.value]))]));
   }, 60_000);
@@ -82,7 +84,7 @@ describe.skipIf(missing)('a real Prometheus scraping the world metrics endpoint'
     const to = world.now();
     const minutes = (to - from) / 60_000;
     expect(minutes).toBeGreaterThan(60); // older than Prometheus' head accepts after its first scrape
-    await waitFor(async () => (await read('catalog-service', 'mem_rss_mb', from, to)).length === minutes, 10_000);
+    await waitUntil(async () => (await read('catalog-service', 'mem_rss_mb', from, to)).length === minutes, 10_000);
     for (const p of await read('catalog-service', 'mem_rss_mb', from, to)) expect(p.value).toBeCloseTo(fileAt('catalog-service', 'mem_rss_mb', p.ts), 6);
     const cpu = await read('catalog-service', 'cpu_util', from, to);
     expect(cpu.length).toBe(minutes);
@@ -102,29 +104,7 @@ describe.skipIf(missing)('a real Prometheus scraping the world metrics endpoint'
     await world.advance(1);
     const all = await new FileMetricsSource(world.dir).query({ entity: 'postgres-main', metric: 'pool_utilization', fromMs: minute, toMs: minute + 60_000 });
     const want = all[0]!.points[0]!.value;
-    await waitFor(async () => (await read('postgres-main', 'pool_utilization', minute, minute + 60_000)).length === 1, 10_000);
+    await waitUntil(async () => (await read('postgres-main', 'pool_utilization', minute, minute + 60_000)).length === 1, 10_000);
     expect((await read('postgres-main', 'pool_utilization', minute, minute + 60_000))[0]!.value).toBe(want);
   });
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function waitFor(ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await ready()) return;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`not ready within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
-}
