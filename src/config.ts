@@ -29,6 +29,8 @@ const EnvSchema = z.object({
     .refine((v) => !v || /^rediss?:\/\//i.test(v), 'a redis:// or rediss:// URL'),
   /** the Redis key prefix, so deployments sharing one Redis keep apart */
   SRE_COPILOT_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('sre-copilot'),
+  /** how long a worker's hold on a job lasts unrenewed: a worker that died gives its job back after about this long */
+  SRE_COPILOT_JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   /** the schema SRE-Copilot's tables live in (created when missing) */
   SRE_COPILOT_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _').default('sre_copilot'),
   SRE_COPILOT_APPROVERS: csv,
@@ -193,7 +195,7 @@ export interface Config {
   datasetsDir: string;
   storage: 'libsql' | 'postgres';
   /** the job queue: BullMQ when REDIS_URL is set, else in-process */
-  queue?: { redisUrl?: string; prefix: string };
+  queue?: { redisUrl?: string; prefix: string; lockMs?: number };
   /** PostgreSQL (DATABASE_URL), when storage is postgres */
   database?: { url: string; schema: string };
   /** who this console session acts as */
@@ -312,7 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     detectCron: e.SRE_COPILOT_DETECT_CRON.trim() === 'off' ? null : e.SRE_COPILOT_DETECT_CRON.trim(),
     datasetsDir: path.resolve(cwd, e.SRE_COPILOT_DATASETS),
     storage,
-    queue: { ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}), prefix: e.SRE_COPILOT_QUEUE_PREFIX },
+    queue: { ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}), prefix: e.SRE_COPILOT_QUEUE_PREFIX, lockMs: e.SRE_COPILOT_JOB_LOCK_MS },
     // Mastra's runs go where the incident store is: PostgreSQL only with the postgres store
     ...(storage === 'postgres' && e.DATABASE_URL ? { database: { url: e.DATABASE_URL, schema: e.SRE_COPILOT_DB_SCHEMA } } : {}),
     user,

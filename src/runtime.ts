@@ -1,3 +1,4 @@
+import type { Incident } from './model/incident.js';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Mastra } from '@mastra/core';
@@ -93,7 +94,15 @@ export interface ServeRuntime {
 
 export { dataSourceMode } from './connectors/sources.js';
 
-export async function createServeRuntime(opts: { config: Config; scenario?: string; seed?: number; log?: (line: string) => void; purpose?: 'serve' | 'investigate' }): Promise<ServeRuntime> {
+export async function createServeRuntime(opts: {
+  config: Config;
+  scenario?: string;
+  seed?: number;
+  log?: (line: string) => void;
+  purpose?: 'serve' | 'investigate' | 'worker';
+  /** cluster mode: every copilot hands its investigations to the job queue (see CopilotDeps.dispatch) */
+  dispatch?: (incident: Incident) => Promise<void>;
+}): Promise<ServeRuntime> {
   const { config } = opts;
   const scenario = opts.scenario ?? 'bad-deploy-payment';
   const seed = opts.seed ?? 1;
@@ -105,7 +114,9 @@ export async function createServeRuntime(opts: { config: Config; scenario?: stri
     let worldPart: DataSide | null = null;
     if (mode !== 'live') {
       // its own folder: `investigate` must not rewrite the world a running serve reads
-      const world = await startWorld(config, scenario, seed, `${opts.purpose ?? 'serve'}-${scenario}-seed${seed}`);
+      // workers sharing a home each replay the world in a folder of their own
+      const purpose = opts.purpose === 'worker' ? `worker-${process.pid}` : (opts.purpose ?? 'serve');
+      const world = await startWorld(config, scenario, seed, `${purpose}-${scenario}-seed${seed}`);
       worldPart = worldDataSide(config, store, world, scenario, seed);
     }
     let livePart: DataSide | null = null;
@@ -118,7 +129,7 @@ export async function createServeRuntime(opts: { config: Config; scenario?: stri
       worldPart && livePart
         ? switchOnOtlp(worldPart, livePart, otlp, () => opts.log?.('sources: OTLP data received: investigations now read the received telemetry instead of the scenario world'))
         : ((only: DataSide) => () => only)((worldPart ?? livePart)!);
-    return await assemble({ config, store, otlp, active, scenario, seed });
+    return await assemble({ config, store, otlp, active, scenario, seed, ...(opts.dispatch ? { dispatch: opts.dispatch } : {}) });
   } catch (err) {
     await store.close();
     throw err;
@@ -165,7 +176,15 @@ async function assembleWorldRuntime(config: Config, scenario: string, seed: numb
 }
 
 /** Agents, Mastra, narrator, runbooks and script writers over whichever data side is active. */
-async function assemble(opts: { config: Config; store: IncidentStore; otlp: OtlpStore; active: () => DataSide; scenario: string; seed: number }): Promise<ServeRuntime> {
+async function assemble(opts: {
+  config: Config;
+  store: IncidentStore;
+  otlp: OtlpStore;
+  active: () => DataSide;
+  scenario: string;
+  seed: number;
+  dispatch?: (incident: Incident) => Promise<void>;
+}): Promise<ServeRuntime> {
   const { config, store, active } = opts;
   const { connectors, executor } = delegating(active);
   const model = chooseModel(config.llm);
@@ -237,6 +256,7 @@ async function assemble(opts: { config: Config; store: IncidentStore; otlp: Otlp
         dataSources: () => active().note(),
         ...(extra.approvers ? { approvers: extra.approvers } : {}),
         ...(extra.isInApproverGroup ? { isInApproverGroup: extra.isInApproverGroup } : {}),
+        ...(opts.dispatch ? { dispatch: opts.dispatch } : {}),
       }),
     close: async () => {
       await store.close();

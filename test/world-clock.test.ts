@@ -24,7 +24,7 @@ describe('an alert stamped with the wall clock, about the scenario world', () =>
       expect(opened.kind).toBe('opened');
       const outcome = opened.kind === 'opened' ? opened.outcome : null;
       expect(outcome?.ok).toBe(true);
-      const session = outcome?.ok ? outcome.session : null;
+      const session = outcome?.ok && 'session' in outcome ? outcome.session : null;
       expect(session!.incident.window.toMs).toBe(runtime.now());
       expect(session!.result.ranked[0]).toMatchObject({ component: 'payment-service', kind: 'bad_deploy' });
     } finally {

@@ -166,6 +166,20 @@ program
     process.exit(0); // everything is closed; pending client retries must not keep the process alive
   });
 
+program
+  .command('worker')
+  .description('runs the investigations serve queues (needs REDIS_URL and DATABASE_URL, the same as serve): start any number, anywhere')
+  .option('-c, --concurrency <n>', 'investigations at once in this process', seedOption, 2)
+  .option('--port <n>', 'serve /healthz, /readyz and /metrics on this port (0: any free port)', seedOption)
+  .option('-s, --scenario <name>', 'the scenario world to read when no real source is configured (as serve)', 'bad-deploy-payment')
+  .option('--seed <n>', 'random seed of that scenario world (as serve)', seedOption, 1)
+  .action(async (opts: { concurrency: number; port?: number; scenario: string; seed: number }) => {
+    const [scenario] = await scenarioNames(opts.scenario, 'worker', false);
+    const { runWorker } = await import('./worker.js');
+    await runWorker({ config: await loadConfig(), scenario: scenario!, seed: opts.seed, concurrency: Math.max(1, opts.concurrency), ...(opts.port !== undefined ? { port: opts.port } : {}) });
+    process.exit(0);
+  });
+
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 
 /** Scenario names from the command line, checked against the scenario table alone: bad input fails before the slow runtime loads. */

@@ -7,7 +7,7 @@ import type { ServeRuntime } from '../runtime.js';
 import { createHttpServer, type HttpRoute, type HttpServer, type Readiness } from '../server/http.js';
 import { redactingLog } from '../redaction/log.js';
 import type { AuditVerification } from '../storage/types.js';
-import { enableMetrics } from '../server/metrics.js';
+import { enableMetrics, metrics } from '../server/metrics.js';
 import { createReconciler } from '../server/reconcile.js';
 import { webhookRoutes } from '../server/webhooks.js';
 import { DEFAULT_OTLP_MAX_BODY_BYTES, type OtlpStore } from '../connectors/otlp/store.js';
@@ -107,9 +107,17 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
 
   const stops: (() => Promise<void>)[] = [];
   let slack: SlackAdapter | null = null;
+  // the job queue: BullMQ on Redis when REDIS_URL is set (scheduled ticks once across replicas), else in-process
+  const queue = (await import('../queue/index.js')).createQueue(config.queue ?? {}, log);
+  // cluster mode: serve opens incidents and queues their investigations for `sre-copilot worker` processes
+  const dispatch = queue.kind === 'bullmq' ? (await import('../queue/jobs.js')).dispatchInvestigations(queue) : undefined;
+  if (queue.kind === 'bullmq') {
+    log(`queue: BullMQ on ${(await import('../queue/bullmq.js')).redactRedisUrl(config.queue!.redisUrl!)} (prefix ${config.queue!.prefix})`);
+    log('cluster mode: investigations are queued for workers — run `sre-copilot worker` (any number) with the same REDIS_URL and DATABASE_URL');
+  }
   try {
     const { createServeRuntime } = await import('../runtime.js');
-    runtime = await createServeRuntime({ ...opts, log });
+    runtime = await createServeRuntime({ ...opts, log, ...(dispatch ? { dispatch } : {}) });
     const started = runtime;
     await checkAuditTrail(started, log);
     if (config.slack) {
@@ -141,6 +149,7 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
     readiness = { ready: false, reason: `start-up failed: ${(err as Error).message}` };
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await server.close(0);
+    await queue.close();
     await runtime?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -164,9 +173,6 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
       })
     : null;
   reconciler?.start();
-  // the job queue: BullMQ on Redis when REDIS_URL is set (scheduled ticks once across replicas), else in-process
-  const queue = (await import('../queue/index.js')).createQueue(config.queue ?? {}, log);
-  if (queue.kind === 'bullmq') log(`queue: BullMQ on ${(await import('../queue/bullmq.js')).redactRedisUrl(config.queue!.redisUrl!)} (prefix ${config.queue!.prefix})`);
   const { watchDependencies } = await import('../server/dependencies.js');
   const store = runtimeUp.store;
   const dependencies = watchDependencies(
@@ -174,6 +180,8 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
     { log },
   );
   engines = () => dependencies.state();
+  // in cluster mode the depth on /metrics is the shared queue's (waiting and running investigations, all workers)
+  const depthTimer = queue.kind === 'bullmq' ? setInterval(() => void queue.depth().then((n) => metrics.queueDepth(n), () => undefined), 5000) : null;
   // the built-in job (SRE_COPILOT_DETECT_CRON) and the config file's own jobs, which run even when the built-in is off
   const detection = config.detectCron || config.sources?.configFile
     ? (await import('../schedules/detection.js')).startDetection({
@@ -194,6 +202,7 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
   reconciler?.stop();
   await detection?.stop();
   dependencies.stop();
+  if (depthTimer) clearInterval(depthTimer);
   await queue.close();
   await server.close(); // in-flight requests (a Slack event being acknowledged) finish first
   for (const stop of stops.reverse()) await stop().catch((e: unknown) => log(`sre-copilot: ${(e as Error).message}`));

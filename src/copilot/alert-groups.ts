@@ -3,7 +3,7 @@ import { metrics } from '../server/metrics.js';
 import { type Alert, type Incident, IncidentSchema, type Severity, type ThreadRef } from '../model/incident.js';
 import type { IncidentStore } from '../storage/types.js';
 import type { Copilot } from './copilot.js';
-import type { ActionOutcome } from './types.js';
+import type { SignalOutcome } from './types.js';
 
 /**
  * Alert groups as monitoring systems send them: Alertmanager (and Grafana) notify per group and re-send the whole
@@ -24,7 +24,7 @@ export interface AlertGroup {
 }
 
 export type GroupOutcome =
-  | { kind: 'opened'; incidentId: string; outcome: ActionOutcome }
+  | { kind: 'opened'; incidentId: string; outcome: SignalOutcome }
   | { kind: 'updated'; incidentId: string; joined: string[] }
   | { kind: 'resolved'; incidentId: string; names: string[] }
   | { kind: 'ignored'; reason: string };
@@ -242,7 +242,7 @@ export class AlertGroups {
     const labelled: Alert = { ...lead, labels: { ...lead.labels, [GROUP_LABEL]: group.key, [IDENTITY_LABEL]: idOf(lead) } };
     const alert = this.host.align?.(labelled) ?? labelled;
     let stored = false;
-    const running = this.host.copilot.handleSignal({ kind: 'alert', alert, receivedAt: this.host.now() }, null, {
+    const running = this.host.copilot.acceptSignal({ kind: 'alert', alert, receivedAt: this.host.now() }, null, {
       // the incident is in the store now: groups that joined it may go on, and the sender may be answered
       onOpened: (incident) => {
         stored = true;

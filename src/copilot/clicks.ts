@@ -48,6 +48,8 @@ export async function handleButtonValue(conversation: Conversation, value: strin
  */
 export async function handleClick(conversation: Conversation, click: ButtonClick): Promise<ClickOutcome> {
   const { copilot } = conversation;
+  // in a cluster the plan was proposed by a worker: its session is read back from the suspended run
+  await copilot.load(incidentOfPlanId(click.planId));
   const found = findSession(conversation, click.planId);
   const incidentId = found?.incident.id ?? incidentOfPlanId(click.planId);
   const refuse = async (reason: string): Promise<ClickOutcome> => {

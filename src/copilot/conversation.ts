@@ -11,7 +11,7 @@ import { AlertGroups, IDENTITY_LABEL, type AlertGroup, type GroupOptions, type G
 import { HELP, changesText, diagnosisSummary, kbText, statusText, whyText } from './answers.js';
 import type { Copilot } from './copilot.js';
 import { type ButtonClick, type ClickOutcome, handleButtonValue, handleClick } from './clicks.js';
-import type { ActionOutcome, IncidentSession } from './types.js';
+import type { ActionOutcome, IncidentSession, SignalOutcome } from './types.js';
 
 export type { ButtonClick, ClickOutcome } from './clicks.js';
 
@@ -57,7 +57,7 @@ export interface MessageContext {
 }
 
 export type AlertOutcome =
-  | { kind: 'opened'; outcome: ActionOutcome }
+  | { kind: 'opened'; outcome: SignalOutcome }
   | { kind: 'duplicate'; incidentId: string; thread: ThreadRef }
   | { kind: 'malformed'; error: string };
 
@@ -155,7 +155,7 @@ export class Conversation {
       }
       return { kind: 'duplicate', incidentId: seen.incidentId, thread: seen.thread };
     }
-    const outcome = await this.copilot.handleSignal({ kind: 'alert', alert: this.aligned(alert, identity.key), receivedAt: now }, thread, {
+    const outcome = await this.copilot.acceptSignal({ kind: 'alert', alert: this.aligned(alert, identity.key), receivedAt: now }, thread, {
       // registered as soon as the incident exists, so a repeat arriving mid-investigation is recognised
       onOpened: (incident) => {
         this.seenAlerts.set(identity.key, { incidentId: incident.id, thread: incident.thread, at: now, windowMs: identity.windowMs });
@@ -194,6 +194,8 @@ export class Conversation {
   async message(line: string, ctx: MessageContext): Promise<Reply> {
     const services = await this.deps.knownServices();
     const intent = parseIntent(line, services);
+    const threadIncident = ctx.thread ? this.incidentIdFor(ctx.thread) : undefined;
+    if (threadIncident) await this.copilot.load(threadIncident);
     const session = this.sessionFor(ctx.thread);
     // a decision names no plan, so in a chat with threads it counts only inside the incident's own thread
     const decidable = ctx.thread === null || (ctx.thread && this.incidentIdFor(ctx.thread)) ? session : undefined;
@@ -301,12 +303,12 @@ export class Conversation {
       const opened = await this.alert(firing, thread);
       if (opened.kind === 'duplicate') return { text: `Already handled as ${opened.incidentId}.` };
       if (opened.kind === 'malformed') return { text: `I could not read the firing alert: ${opened.error}` };
-      return { text: opened.outcome.ok ? 'Diagnosis posted in the thread.' : `I could not diagnose it: ${opened.outcome.error}` };
+      return { text: diagnoseReply(opened.outcome) };
     }
-    const outcome = await this.copilot.handleSignal({ kind: 'question', text: line.trim().slice(0, 2000), user: ctx.user, receivedAt: this.deps.now() }, thread, {
+    const outcome = await this.copilot.acceptSignal({ kind: 'question', text: line.trim().slice(0, 2000), user: ctx.user, receivedAt: this.deps.now() }, thread, {
       onOpened: (incident) => this.index(incident),
     });
-    return { text: outcome.ok ? 'Diagnosis posted in the thread.' : `I could not diagnose it: ${outcome.error}` };
+    return { text: diagnoseReply(outcome) };
   }
 
   private async freeText(line: string, session: IncidentSession | undefined): Promise<Reply> {
@@ -320,4 +322,9 @@ export class Conversation {
     }
     return { text: `I did not understand "${line.trim().slice(0, 200)}".\n${HELP}` };
   }
+}
+
+function diagnoseReply(outcome: SignalOutcome): string {
+  if (!outcome.ok) return `I could not diagnose it: ${outcome.error}`;
+  return 'queued' in outcome ? 'Investigating; the diagnosis will be posted in the thread.' : 'Diagnosis posted in the thread.';
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ActionOutcome, CopilotDeps, IncidentSession } from './types.js';
+import type { ActionOutcome, CopilotDeps, IncidentSession, SignalOutcome } from './types.js';
 import { parseAlert } from '../alerts/index.js';
 import * as msg from '../chat/messages.js';
 import { metrics } from '../server/metrics.js';
@@ -14,7 +14,7 @@ import type { ApprovalPolicy } from '../remediation/approval.js';
 import { scriptsMessage } from '../remediation/scripts.js';
 import { openIncident } from './incident.js';
 import { ProgressTracker } from './progress.js';
-import { type RestoreOptions, restoreIncidents } from './restore.js';
+import { type QueuedOutcome, type RestoreContext, type RestoreOptions, restoreIncidents, runQueuedIncident, sessionFromRun } from './restore.js';
 import { DEFAULT_SESSION_LIMITS, pruneSessions } from './sessions.js';
 import {
   type DryRunOutcome,
@@ -80,20 +80,54 @@ export class Copilot {
    * back to be decided, and never run again. Returns the sessions that await a decision.
    */
   async restore(opts: RestoreOptions & { limit?: number } = {}): Promise<IncidentSession[]> {
-    return restoreIncidents(
-      {
-        runs: this.runs,
-        store: this.deps.store,
-        channel: this.deps.channel,
-        expertIds: this.deps.experts.map((e) => e.id),
-        cmdb: () => this.deps.connectors.cmdb.snapshot(),
-        sessions: this.sessions,
-        hostFor: (incident) => this.hostFor(incident),
-        investigate: (incident) => this.investigate(incident),
-      },
-      opts.limit ?? 50,
-      opts,
-    );
+    return restoreIncidents(this.restoreContext(), opts.limit ?? 50, opts);
+  }
+
+  /** A worker's job: the investigation of an incident serve opened and queued (see runQueuedIncident). */
+  async runQueued(incidentId: string): Promise<QueuedOutcome> {
+    const started = performance.now();
+    this.investigating++;
+    metrics.queueDepth(this.investigating);
+    try {
+      const outcome = await runQueuedIncident(this.restoreContext(), incidentId);
+      const session = this.sessions.get(incidentId);
+      if (outcome !== 'settled' && outcome !== 'missing') metrics.investigationFinished(session && session.result.ranked.length > 0 ? 'diagnosed' : 'inconclusive', (performance.now() - started) / 1000);
+      return outcome;
+    } catch (err) {
+      metrics.investigationFinished('failed', (performance.now() - started) / 1000);
+      throw err;
+    } finally {
+      metrics.queueDepth(--this.investigating);
+    }
+  }
+
+  /**
+   * The session of an incident, read back from its suspended run when this process does not hold it: in a cluster
+   * a worker investigated it, and the decision arrives here.
+   */
+  async load(incidentId: string): Promise<IncidentSession | undefined> {
+    const held = this.sessions.get(incidentId);
+    if (held || !this.deps.dispatch) return held;
+    const run = await this.runs.latestOf(incidentId).catch(() => null);
+    if (run?.status !== 'suspended') return undefined;
+    const cmdb = await this.deps.connectors.cmdb.snapshot();
+    const session = await sessionFromRun(run, this.deps.store, this.deps.experts.map((e) => e.id), cmdb);
+    if (session && !this.sessions.has(incidentId)) this.sessions.set(incidentId, session);
+    return this.sessions.get(incidentId);
+  }
+
+  private restoreContext(): RestoreContext {
+    return {
+      runs: this.runs,
+      store: this.deps.store,
+      channel: this.deps.channel,
+      expertIds: this.deps.experts.map((e) => e.id),
+      cmdb: () => this.deps.connectors.cmdb.snapshot(),
+      sessions: this.sessions,
+      hostFor: (incident) => this.hostFor(incident),
+      investigate: (incident) => this.investigate(incident),
+      ...(this.deps.dispatch ? { dispatch: this.deps.dispatch } : {}),
+    };
   }
 
   /** An alert landed in a channel. Malformed alerts get a clear reply, never an exception. */
@@ -109,9 +143,25 @@ export class Copilot {
 
   /**
    * A signal opens an incident, persisted before anything else happens (`onOpened` then lets an adapter acknowledge
-   * the delivery, and de-duplication register it), and investigates it.
+   * the delivery, and de-duplication register it), and investigates it in this process.
    */
   async handleSignal(signal: Signal, thread: ThreadRef | null = null, opts: { onOpened?: (incident: Incident) => void } = {}): Promise<ActionOutcome> {
+    return this.investigateOpened(await this.open(signal, thread, opts));
+  }
+
+  /**
+   * As handleSignal, except that in cluster mode (a `dispatch`) the investigation is handed to the job queue once
+   * the incident is open, for a worker to run: the outcome is then `queued`.
+   */
+  async acceptSignal(signal: Signal, thread: ThreadRef | null = null, opts: { onOpened?: (incident: Incident) => void } = {}): Promise<SignalOutcome> {
+    const incident = await this.open(signal, thread, opts);
+    if (!this.deps.dispatch) return this.investigateOpened(incident);
+    // a crash before the job is queued leaves the incident stored and never investigated: restore() queues it again
+    await this.deps.dispatch(incident);
+    return { ok: true, queued: incident };
+  }
+
+  private async open(signal: Signal, thread: ThreadRef | null, opts: { onOpened?: (incident: Incident) => void }): Promise<Incident> {
     const cmdb = await this.deps.connectors.cmdb.snapshot();
     const root = await this.deps.channel.post(thread, { text: signal.kind === 'alert' ? `🚨 ${signal.alert.name}` : signal.text });
     const threadRef: ThreadRef = { channel: this.deps.channel.name, threadId: root.threadId };
@@ -119,6 +169,10 @@ export class Copilot {
     await this.deps.store.put(incident.id, 'incident', incident);
     opts.onOpened?.(incident);
     await this.deps.channel.post(threadRef, msg.alertReceivedMessage(incident));
+    return incident;
+  }
+
+  private async investigateOpened(incident: Incident): Promise<ActionOutcome> {
     const started = performance.now();
     this.investigating++;
     metrics.queueDepth(this.investigating);
@@ -129,7 +183,7 @@ export class Copilot {
     } catch (err) {
       metrics.investigationFinished('failed', (performance.now() - started) / 1000);
       const error = `investigation failed: ${(err as Error).message}`;
-      await this.deps.channel.post(threadRef, msg.errorMessage(error));
+      await this.deps.channel.post(incident.thread, msg.errorMessage(error));
       return { ok: false, error };
     } finally {
       metrics.queueDepth(--this.investigating);

@@ -72,6 +72,12 @@ export interface RestoreContext {
   hostFor(incident: Incident): IncidentHost;
   /** investigates an incident from the start (one whose run never began) */
   investigate(incident: Incident): Promise<IncidentSession>;
+  /**
+   * Cluster mode: investigations are queue jobs that workers run. Interrupted runs are then the queue's to retry (a
+   * worker's lock expires and another takes the job), never resumed here, where another worker may be running them;
+   * an incident whose investigation never began is handed to the queue again (its job id makes that harmless).
+   */
+  dispatch?: (incident: Incident) => Promise<void>;
 }
 
 /**
@@ -100,13 +106,18 @@ export async function restoreIncidents(ctx: RestoreContext, limit: number, opts:
   for (const run of mine) {
     if (ctx.sessions.has(run.incidentId)) continue;
     if (run.status === 'suspended') keep(run.incidentId, await sessionFromRun(run, ctx.store, ctx.expertIds, cmdb));
-    else if (ACTIVE_STATUSES.has(run.status)) interrupted.push(async () => keep(run.incidentId, await resumeRun(ctx, run, cmdb)));
+    else if (ACTIVE_STATUSES.has(run.status) && !ctx.dispatch) interrupted.push(async () => keep(run.incidentId, await resumeRun(ctx, run, cmdb)));
   }
   const withRun = new Set(runs.map((r) => r.incidentId));
   for (const id of (await ctx.store.listIncidents()).slice(0, limit).reverse()) {
     if (withRun.has(id) || ctx.sessions.has(id)) continue;
     const incident = IncidentSchema.safeParse(await ctx.store.get(id, 'incident'));
     if (!incident.success || incident.data.thread.channel !== ctx.channel.name || incident.data.status !== 'investigating') continue;
+    const { dispatch } = ctx;
+    if (dispatch) {
+      interrupted.push(() => dispatch(incident.data));
+      continue;
+    }
     interrupted.push(async () => {
       await ctx.channel.post(incident.data.thread, { text: '🔁 sre-copilot restarted before this investigation began; starting it now.' });
       try {
@@ -124,10 +135,39 @@ export async function restoreIncidents(ctx: RestoreContext, limit: number, opts:
   return waiting;
 }
 
+export type QueuedOutcome = 'investigated' | 'resumed' | 'settled' | 'missing';
+
+/**
+ * A worker's investigation job for a stored incident. Run once per job; a job a dead worker held comes back to another
+ * worker, which finds the run the first one left: an interrupted run is restarted where it stopped (the steps it had
+ * finished, and what they posted, are not done again); a run that already reached its decision or its end is left as
+ * it is (a duplicate job); no run yet means the investigation starts now.
+ */
+export async function runQueuedIncident(ctx: RestoreContext, incidentId: string): Promise<QueuedOutcome> {
+  const incident = IncidentSchema.safeParse(await ctx.store.get(incidentId, 'incident'));
+  if (!incident.success) return 'missing';
+  const run = await ctx.runs.latestOf(incidentId);
+  if (!run) {
+    await ctx.investigate(incident.data);
+    return 'investigated';
+  }
+  const cmdb = await ctx.cmdb().catch((): Cmdb => ({ services: [], hosts: [], changes: [] }));
+  if (ACTIVE_STATUSES.has(run.status)) {
+    const session = await resumeRun(ctx, run, cmdb, 'a worker stopped');
+    if (!session) throw new Error(`${incidentId} could not be resumed`);
+    return 'resumed';
+  }
+  if (run.status === 'suspended' && !ctx.sessions.has(incidentId)) {
+    const session = await sessionFromRun(run, ctx.store, ctx.expertIds, cmdb);
+    if (session) ctx.sessions.set(incidentId, session);
+  }
+  return 'settled';
+}
+
 /** Restarts an interrupted run where it stopped; the session it arrives at (null: abandoned, with a notice). */
-async function resumeRun(ctx: RestoreContext, run: LifecycleRun, cmdb: Cmdb): Promise<IncidentSession | null> {
+async function resumeRun(ctx: RestoreContext, run: LifecycleRun, cmdb: Cmdb, why = 'sre-copilot restarted'): Promise<IncidentSession | null> {
   const incident = run.incident!;
-  await ctx.channel.post(incident.thread, { text: `🔁 sre-copilot restarted while ${phaseOf(run)}; picking it up where it stopped…` });
+  await ctx.channel.post(incident.thread, { text: `🔁 ${why} while ${phaseOf(run)}; picking it up where it stopped…` });
   // from the diagnosis on, the steps act on the session: it is rebuilt before the run goes on
   const before = await sessionFromRun(run, ctx.store, ctx.expertIds, cmdb);
   if (before) ctx.sessions.set(run.incidentId, before);

@@ -52,6 +52,11 @@ export interface CopilotDeps {
   lifecycle?: AnyWorkflow;
   /** which sources gave each signal and which failed, for the report (real sources; the scenario world has them all) */
   dataSources?: () => DataSourcesNote | null;
+  /**
+   * Cluster mode (REDIS_URL): hands an opened incident's investigation to the job queue, which a worker process runs;
+   * without it the copilot investigates in this process.
+   */
+  dispatch?: (incident: Incident) => Promise<void>;
   /** how many incident sessions stay in memory (default DEFAULT_SESSION_LIMITS, sessions.ts) */
   sessionLimits?: SessionLimits;
 }
@@ -84,3 +89,6 @@ export interface DecisionRequest {
 export type GateOutcome = { settled: true; approval: Approval; coApprovals: Approval[] } | { settled: false; approvals: Approval[]; refused?: string };
 
 export type ActionOutcome = { ok: true; session: IncidentSession } | { ok: false; error: string };
+
+/** A signal's outcome: investigated here, or (cluster mode) opened and handed to the queue for a worker. */
+export type SignalOutcome = ActionOutcome | { ok: true; queued: Incident };

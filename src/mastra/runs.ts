@@ -83,8 +83,8 @@ export class LifecycleRuns {
   }
 
   /** Every stored run, newest first (at most `limit`). */
-  async list(limit = 500): Promise<LifecycleRun[]> {
-    const { runs } = await this.workflow.listWorkflowRuns({ perPage: limit, page: 0 });
+  async list(limit = 500, incidentId?: string): Promise<LifecycleRun[]> {
+    const { runs } = await this.workflow.listWorkflowRuns({ perPage: limit, page: 0, ...(incidentId ? { resourceId: incidentId } : {}) });
     const out: LifecycleRun[] = [];
     for (const r of runs) {
       const snapshot = SnapshotSchema.safeParse(typeof r.snapshot === 'string' ? safeJson(r.snapshot) : r.snapshot);
@@ -107,6 +107,11 @@ export class LifecycleRuns {
   async latestPerIncident(limit = 500): Promise<LifecycleRun[]> {
     const seen = new Set<string>();
     return (await this.list(limit)).filter((r) => !seen.has(r.incidentId) && seen.add(r.incidentId));
+  }
+
+  /** The newest run of one incident (null: none began). */
+  async latestOf(incidentId: string): Promise<LifecycleRun | null> {
+    return (await this.list(20, incidentId)).find((r) => r.incidentId === incidentId) ?? null;
   }
 }
 

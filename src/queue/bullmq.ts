@@ -1,6 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { withoutPassword } from '../redaction/url.js';
+import { metrics } from '../server/metrics.js';
 import type { JobQueue } from './types.js';
 
 /**
@@ -13,6 +14,8 @@ export interface BullmqQueueOptions {
   url: string;
   /** the Redis key prefix: deployments sharing a Redis keep apart */
   prefix?: string;
+  /** a worker's job lock (BullMQ lockDuration): a dead worker's job is taken back after about this long */
+  lockMs?: number;
   log?: (line: string) => void;
 }
 
@@ -48,7 +51,23 @@ export function createBullmqQueue(opts: BullmqQueueOptions): JobQueue {
   return {
     kind: 'bullmq',
     work(name, handler, o = {}) {
-      const worker = new Worker(name, async (job) => handler(job.data), { connection: connect(), prefix, concurrency: o.concurrency ?? 1 });
+      const lockDuration = opts.lockMs ?? 30_000;
+      const worker = new Worker(
+        name,
+        async (job) => {
+          const startedAt = Date.now();
+          const waited = ((job.processedOn ?? startedAt) - job.timestamp) / 1000;
+          try {
+            await handler(job.data, { id: job.id, attempt: job.attemptsMade + 1, enqueuedAt: job.timestamp });
+            metrics.jobFinished(name, job.attemptsMade === 0 ? waited : -1, (Date.now() - startedAt) / 1000, 'completed');
+          } catch (err) {
+            metrics.jobFinished(name, job.attemptsMade === 0 ? waited : -1, (Date.now() - startedAt) / 1000, 'failed');
+            throw err;
+          }
+        },
+        // the stalled check runs as often as a lock lasts: a dead worker's job is back within about two lock periods
+        { connection: connect(), prefix, concurrency: o.concurrency ?? 1, lockDuration, stalledInterval: lockDuration, maxStalledCount: 2 },
+      );
       worker.on('failed', (job, err) => log(`queue: a ${name} job${job ? ` (${job.id})` : ''} failed: ${err.message}`));
       worker.on('error', (err) => log(`queue: the ${name} worker: ${err.message}`));
       workers.push(worker);

@@ -1,12 +1,12 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import type { JobQueue } from './types.js';
+import type { JobInfo, JobQueue } from './types.js';
 
 /**
  * The default queue: jobs run in this process, in the order added, `concurrency` at a time per name; schedules are
  * node-cron tasks. Nothing survives the process — which is why it stays the default only for one-process set-ups.
  */
 export function createInProcessQueue(log: (line: string) => void = () => undefined): JobQueue {
-  const handlers = new Map<string, { run: (data: unknown) => Promise<void>; concurrency: number; active: number; waiting: unknown[] }>();
+  const handlers = new Map<string, { run: (data: unknown, job: JobInfo) => Promise<void>; concurrency: number; active: number; waiting: { data: unknown; id?: string; at: number }[] }>();
   const seen = new Set<string>();
   const tasks: ScheduledTask[] = [];
   const running = new Set<Promise<void>>();
@@ -16,10 +16,10 @@ export function createInProcessQueue(log: (line: string) => void = () => undefin
     const h = handlers.get(name);
     if (!h) return;
     while (!closed && h.active < h.concurrency && h.waiting.length > 0) {
-      const data = h.waiting.shift();
+      const next = h.waiting.shift()!;
       h.active++;
       const job = h
-        .run(data)
+        .run(next.data, { id: next.id, attempt: 1, enqueuedAt: next.at })
         .catch((err: unknown) => log(`queue: a ${name} job failed: ${(err as Error).message}`))
         .finally(() => {
           h.active--;
@@ -34,7 +34,7 @@ export function createInProcessQueue(log: (line: string) => void = () => undefin
     kind: 'in-process',
     work(name, handler, opts = {}) {
       const waiting = handlers.get(name)?.waiting ?? [];
-      handlers.set(name, { run: handler as (data: unknown) => Promise<void>, concurrency: opts.concurrency ?? 1, active: 0, waiting });
+      handlers.set(name, { run: handler as (data: unknown, job: JobInfo) => Promise<void>, concurrency: opts.concurrency ?? 1, active: 0, waiting });
       pump(name);
     },
     async add(name, data, opts = {}) {
@@ -46,7 +46,7 @@ export function createInProcessQueue(log: (line: string) => void = () => undefin
       }
       let h = handlers.get(name);
       if (!h) handlers.set(name, (h = { run: async () => undefined, concurrency: 0, active: 0, waiting: [] }));
-      h.waiting.push(data);
+      h.waiting.push({ data, at: Date.now(), ...(opts.jobId ? { id: opts.jobId } : {}) });
       pump(name);
     },
     async schedule(name, expression) {

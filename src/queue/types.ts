@@ -6,7 +6,7 @@
 export interface JobQueue {
   readonly kind: 'in-process' | 'bullmq';
   /** handles every job of `name` in this process (at most `concurrency` at once) */
-  work<T>(name: string, handler: (data: T) => Promise<void>, opts?: { concurrency?: number }): void;
+  work<T>(name: string, handler: (data: T, job: JobInfo) => Promise<void>, opts?: { concurrency?: number }): void;
   /** enqueues a job; one whose `jobId` was already added is not added again (an idempotency key) */
   add<T>(name: string, data: T, opts?: { jobId?: string }): Promise<void>;
   /** a job of `name` on every cron tick — once per tick however many processes schedule it */
@@ -17,4 +17,13 @@ export interface JobQueue {
   depth(): Promise<number>;
   /** stops taking jobs; the ones running finish first */
   close(): Promise<void>;
+}
+
+/** What a handler knows of its job: a retried job (its first worker died or it failed) has attempt > 1. */
+export interface JobInfo {
+  id: string | undefined;
+  /** 1 the first time a worker takes it */
+  attempt: number;
+  /** when it was added (epoch ms) */
+  enqueuedAt: number;
 }

@@ -24,6 +24,8 @@ export interface MetricsRecorder {
   queueDepth(depth: number): void;
   /** one answered HTTP request; `route` is a known route path or "unmatched", never the raw path */
   httpRequest(route: string, status: number): void;
+  /** a queue job finished: how long it waited in the queue, how long it ran, and how it ended */
+  jobFinished(name: string, waitSeconds: number, runSeconds: number, outcome: 'completed' | 'failed'): void;
 }
 
 export interface MetricsRegistry extends MetricsRecorder {
@@ -55,6 +57,8 @@ export async function createMetricsRegistry(opts: { defaultMetrics?: boolean } =
   const approvals: Counter<'decision'> = new prom.Counter({ name: `${METRIC_PREFIX}approvals_total`, help: 'Decisions on remediation plans', labelNames: ['decision'], registers });
   const executor: Counter<'result'> = new prom.Counter({ name: `${METRIC_PREFIX}executor_results_total`, help: 'Executed remediation steps, by result', labelNames: ['result'], registers });
   const queue: Gauge = new prom.Gauge({ name: `${METRIC_PREFIX}queue_depth`, help: 'Incidents or jobs waiting to be worked on', registers });
+  const jobWait: Histogram<'job'> = new prom.Histogram({ name: `${METRIC_PREFIX}job_wait_seconds`, help: 'How long a job waited in the queue before a worker took it', labelNames: ['job'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers });
+  const jobRun: Histogram<'job' | 'outcome'> = new prom.Histogram({ name: `${METRIC_PREFIX}job_duration_seconds`, help: 'How long a job ran, by outcome', labelNames: ['job', 'outcome'], buckets: [0.05, 0.25, 1, 2, 5, 10, 30, 60, 120, 300], registers });
   const http: Counter<'route' | 'status'> = new prom.Counter({ name: `${METRIC_PREFIX}http_requests_total`, help: 'Answered HTTP requests, by route and status', labelNames: ['route', 'status'], registers });
 
   const sources = new Set<string>();
@@ -81,6 +85,11 @@ export async function createMetricsRegistry(opts: { defaultMetrics?: boolean } =
       if (Number.isFinite(depth) && depth >= 0) queue.set(depth);
     },
     httpRequest: (route, status) => http.inc({ route, status: String(status) }),
+    jobFinished: (name, waitSeconds, runSeconds, outcome) => {
+      // job names are the code's own (investigate, detect-…), never a payload's
+      if (waitSeconds >= 0) jobWait.observe({ job: name }, waitSeconds);
+      if (runSeconds >= 0) jobRun.observe({ job: name, outcome }, runSeconds);
+    },
   };
 }
 
@@ -101,4 +110,5 @@ export const metrics: MetricsRecorder = {
   executorResult: (result) => active?.executorResult(result),
   queueDepth: (depth) => active?.queueDepth(depth),
   httpRequest: (route, status) => active?.httpRequest(route, status),
+  jobFinished: (name, waitSeconds, runSeconds, outcome) => active?.jobFinished(name, waitSeconds, runSeconds, outcome),
 };

@@ -135,7 +135,7 @@ async function openAlert(ctx: DiscordContext, message: MessageLike, text: string
   const thread = await message.startThread({ name: threadName(`🚨 ${text.slice(0, 80)}`), autoArchiveDuration: 1440 });
   const opened = await ctx.conversation.alert(text, discordThread(ctx, thread.id));
   if (opened.kind === 'opened' && opened.outcome.ok) {
-    remember(ctx, opened.outcome.session.incident.id, thread.id);
+    remember(ctx, 'queued' in opened.outcome ? opened.outcome.queued.id : opened.outcome.session.incident.id, thread.id);
     return 'alert';
   }
   return opened.kind === 'duplicate' ? 'replied' : 'error';

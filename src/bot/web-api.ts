@@ -1,0 +1,35 @@
+import type { ChatChannel } from '../chat/channel.js';
+import type { Config } from '../config.js';
+import { ConsoleChannel } from './console-channel.js';
+
+/**
+ * The channels a worker posts through: each configured chat platform's Web API (Slack's chat.postMessage, Discord's
+ * REST), with no event connection of its own — serve receives the events; workers only write into the threads serve
+ * opened. Without a chat platform, the console (this process's stdout). Keyed by channel name, as a thread names it.
+ */
+export async function webApiChannels(config: Config, log: (line: string) => void): Promise<Map<string, ChatChannel>> {
+  const channels = new Map<string, ChatChannel>();
+  if (config.slack) {
+    const [{ webApi, LogLevel }, { SlackChannel }] = await Promise.all([import('@slack/bolt'), import('./slack/channel.js')]);
+    const apiUrl = config.slack.apiUrl;
+    const client = new webApi.WebClient(config.slack.botToken, {
+      ...(apiUrl ? { slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` } : {}),
+      // as the adapter's own client: 429 waits for Retry-After, then tries again
+      retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
+      rejectRateLimitedCalls: false,
+      logLevel: LogLevel.WARN,
+    });
+    const incidentChannel = config.slack.incidentChannel ?? config.slack.alertChannels[0];
+    const slack = new SlackChannel({ client, log, ...(incidentChannel ? { defaultChannel: incidentChannel } : {}) });
+    channels.set(slack.name, slack);
+  }
+  if (config.discord) {
+    const [{ REST }, { DiscordChannel }] = await Promise.all([import('discord.js'), import('./discord/channel.js')]);
+    const rest = new REST(config.discord.apiUrl ? { api: config.discord.apiUrl } : {}).setToken(config.discord.token);
+    const incidentChannel = config.discord.incidentChannel ?? config.discord.alertChannels[0];
+    const discord = new DiscordChannel({ rest, ...(incidentChannel ? { defaultChannelId: incidentChannel } : {}), log: { info: log, warn: log, error: log } });
+    channels.set(discord.name, discord);
+  }
+  if (channels.size === 0) channels.set('console', new ConsoleChannel());
+  return channels;
+}
