@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createBullmqQueue } from '../src/queue/bullmq.js';
+import { TEST_REDIS_URL, dropRedisPrefix, redisAvailable } from './redis-helpers.js';
 import { createInProcessQueue } from '../src/queue/in-process.js';
 import type { JobQueue } from '../src/queue/types.js';
 
@@ -10,20 +10,7 @@ import type { JobQueue } from '../src/queue/types.js';
  * run where a worker is; an idempotency key makes a redelivery harmless; a schedule set by two processes runs once
  * per tick.
  */
-const REDIS_URL = process.env['SRE_COPILOT_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-
-async function redisAvailable(): Promise<boolean> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
+const REDIS_URL = TEST_REDIS_URL;
 const redis = await redisAvailable();
 if (!redis) console.warn(`BullMQ queue tests skipped: no Redis at ${REDIS_URL}`);
 
@@ -41,12 +28,7 @@ const newPrefix = () => {
 
 afterAll(async () => {
   if (!redis) return;
-  const r = new Redis(REDIS_URL);
-  for (const p of prefixes) {
-    const keys = await r.keys(`${p}:*`);
-    if (keys.length) await r.del(...keys);
-  }
-  r.disconnect();
+  for (const p of prefixes) await dropRedisPrefix(p);
 });
 
 describe.each(kinds)('$name queue', ({ make, skip }) => {

@@ -1,0 +1,93 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A stand-in for slack.com/api that the cluster benchmark and tests point serve and the workers at (SLACK_API_URL):
+ * it answers the Web API methods the copilot calls as Slack documents them and records each call with the moment it
+ * arrived, so that threads can be read back — which process wrote what, and how soon after the alert.
+ */
+export interface RecordedCall {
+  method: string;
+  /** the thread a reply was posted in (Slack's thread_ts); absent for a thread's root */
+  threadTs?: string;
+  /** the ts Slack gave the new message (chat.postMessage) */
+  ts?: string;
+  text: string;
+  at: number;
+}
+
+export interface SlackRecorder {
+  url: string;
+  calls: RecordedCall[];
+  close(): Promise<void>;
+}
+
+export async function startSlackRecorder(): Promise<SlackRecorder> {
+  const calls: RecordedCall[] = [];
+  let seq = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname.startsWith('/upload/')) {
+        res.end('OK');
+        return;
+      }
+      const method = url.pathname.replace(/^\/api\//, '');
+      const params = readParams(raw, String(req.headers['content-type'] ?? ''));
+      const ts = `1700000000.${String(++seq).padStart(6, '0')}`;
+      const threadTs = typeof params['thread_ts'] === 'string' ? params['thread_ts'] : undefined;
+      calls.push({ method, text: typeof params['text'] === 'string' ? params['text'] : '', at: Date.now(), ...(threadTs ? { threadTs } : {}), ...(method === 'chat.postMessage' ? { ts } : {}) });
+      const port = (server.address() as AddressInfo).port;
+      const answers: Record<string, unknown> = {
+        'auth.test': { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', user: 'sre-copilot' },
+        'chat.postMessage': { ok: true, channel: params['channel'], ts, message: { ts } },
+        'chat.update': { ok: true, channel: params['channel'], ts: params['ts'] },
+        'chat.postEphemeral': { ok: true, message_ts: ts },
+        'files.getUploadURLExternal': { ok: true, upload_url: `http://127.0.0.1:${port}/upload/F${seq}`, file_id: `F${seq}` },
+        'files.completeUploadExternal': { ok: true, files: [{ id: `F${seq}` }] },
+      };
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(answers[method] ?? { ok: true }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`,
+    calls,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function readParams(raw: string, type: string): Record<string, unknown> {
+  try {
+    if (type.includes('json')) return raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    return Object.fromEntries(new URLSearchParams(raw));
+  } catch {
+    return {};
+  }
+}
+
+/** One incident thread as the recorder saw it: its root and the replies in it, in order. */
+export interface RecordedThread {
+  rootTs: string;
+  rootText: string;
+  rootAt: number;
+  replies: RecordedCall[];
+}
+
+/** The threads the copilot opened (roots posted by chat.postMessage without thread_ts), oldest first. */
+export function recordedThreads(calls: RecordedCall[]): RecordedThread[] {
+  const threads = new Map<string, RecordedThread>();
+  for (const c of calls) {
+    if (c.method !== 'chat.postMessage') continue;
+    if (!c.threadTs && c.ts) threads.set(c.ts, { rootTs: c.ts, rootText: c.text, rootAt: c.at, replies: [] });
+    else if (c.threadTs) threads.get(c.threadTs)?.replies.push(c);
+  }
+  return [...threads.values()];
+}
+
+/** The diagnosis message (ranked causes, or none found) among a thread's replies. */
+export const isDiagnosis = (c: RecordedCall): boolean => /^(Ranked hypotheses|No root-cause hypothesis)/.test(c.text);

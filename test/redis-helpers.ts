@@ -1,0 +1,28 @@
+import { Redis } from 'ioredis';
+
+/** The local Redis the tests use (.ci/run starts it when it is down): SRE_COPILOT_TEST_REDIS_URL, default 127.0.0.1:6379. */
+export const TEST_REDIS_URL = process.env['SRE_COPILOT_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+export async function redisAvailable(): Promise<boolean> {
+  const r = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Deletes every key under a queue prefix a test used. */
+export async function dropRedisPrefix(prefix: string): Promise<void> {
+  const r = new Redis(TEST_REDIS_URL);
+  try {
+    const keys = await r.keys(`${prefix}:*`);
+    if (keys.length > 0) await r.del(...keys);
+  } finally {
+    r.disconnect();
+  }
+}
