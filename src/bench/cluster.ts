@@ -10,7 +10,7 @@ import { startSlackRecorder, type SlackRecorder } from './slack-recorder.js';
  */
 export interface ClusterOptions {
   workers: number;
-  /** investigations at once per worker */
+  /** investigations at once per worker (default: the worker's own default) */
   concurrency?: number;
   /** the shared engines and where the processes keep files: DATABASE_URL, SRE_COPILOT_DB_SCHEMA, REDIS_URL, SRE_COPILOT_QUEUE_PREFIX, SRE_COPILOT_HOME */
   env: Record<string, string>;
@@ -64,7 +64,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         const worker = await startDaemon({
           name: `sre-copilot worker ${i + 1}`,
           bin,
-          args: (port) => ['worker', '--port', String(port), '--concurrency', String(opts.concurrency ?? 2)],
+          // the worker's own default unless a test asks for another
+          args: (port) => ['worker', '--port', String(port), ...(opts.concurrency ? ['--concurrency', String(opts.concurrency)] : [])],
           readyPath: '/readyz',
           readyTimeoutMs: 120_000,
           env,

@@ -6,10 +6,11 @@ import { scenarioSuite } from './scenarios.js';
 import { liveSuite } from './live.js';
 import { startupSuite } from './startup.js';
 import { ingestSuite } from './ingest.js';
+import { loadSuite } from './load.js';
 import type { BenchSuite } from './types.js';
 
 /** Benchmark suites by name; adding one is one file plus one line here. */
-export const BENCH_SUITES: BenchSuite[] = [scenarioSuite, nabSuite, loghubSuite, petshopSuite, nezhaSuite, startupSuite, ingestSuite, liveSuite];
+export const BENCH_SUITES: BenchSuite[] = [scenarioSuite, nabSuite, loghubSuite, petshopSuite, nezhaSuite, startupSuite, ingestSuite, liveSuite, loadSuite];
 
 export function findSuites(name: string): BenchSuite[] {
   if (name === 'all') return BENCH_SUITES;

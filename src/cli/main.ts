@@ -169,7 +169,7 @@ program
 program
   .command('worker')
   .description('runs the investigations serve queues (needs REDIS_URL and DATABASE_URL, the same as serve): start any number, anywhere')
-  .option('-c, --concurrency <n>', 'investigations at once in this process', seedOption, 2)
+  .option('-c, --concurrency <n>', 'investigations at once in this process (scale out with more workers: one investigation uses about one core)', seedOption, 1)
   .option('--port <n>', 'serve /healthz, /readyz and /metrics on this port (0: any free port)', seedOption)
   .option('-s, --scenario <name>', 'the scenario world to read when no real source is configured (as serve)', 'bad-deploy-payment')
   .option('--seed <n>', 'random seed of that scenario world (as serve)', seedOption, 1)
