@@ -198,6 +198,9 @@ async function assemble(opts: {
   const scriptWriters = llmWriter ? [llmWriter, templateScriptWriter] : [templateScriptWriter];
   const author = narrator ? `${DETERMINISTIC_AUTHOR}; the explanation by ${narrator.label}` : DETERMINISTIC_AUTHOR;
   const now = () => active().now();
+  // correlating one alert group asks about many pairs of components: one CMDB snapshot (which also reads the audit
+  // trail for the copilot's own actions) serves a burst of them, instead of one each
+  const topology = recentValue(() => connectors.cmdb.snapshot(), 2_000);
   return {
     get world() {
       return active().world;
@@ -237,7 +240,7 @@ async function assemble(opts: {
           const world = active().world;
           return world ? alignToWorldClock(alert, world) : alert;
         },
-        related: async (a, b) => onOneCallPath(await connectors.cmdb.snapshot(), a, b),
+        related: async (a, b) => onOneCallPath(await topology(), a, b),
       }),
     copilotFor: (channel, extra = {}) =>
       new Copilot({
@@ -262,6 +265,20 @@ async function assemble(opts: {
       await store.close();
       await closeMastra();
     },
+  };
+}
+
+/** `read()`'s value, read again once it is older than `maxAgeMs`; concurrent callers share one read. */
+function recentValue<T>(read: () => Promise<T>, maxAgeMs: number): () => Promise<T> {
+  let held: { at: number; value: Promise<T> } | null = null;
+  return () => {
+    if (!held || Date.now() - held.at > maxAgeMs) {
+      const value = read();
+      held = { at: Date.now(), value };
+      // a failed read is not kept: the next caller tries again
+      value.catch(() => (held?.value === value ? (held = null) : undefined));
+    }
+    return held.value;
   };
 }
 
