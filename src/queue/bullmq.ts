@@ -58,10 +58,11 @@ export function createBullmqQueue(opts: BullmqQueueOptions): JobQueue {
           const startedAt = Date.now();
           const waited = ((job.processedOn ?? startedAt) - job.timestamp) / 1000;
           try {
-            await handler(job.data, { id: job.id, attempt: job.attemptsMade + 1, enqueuedAt: job.timestamp });
-            metrics.jobFinished(name, job.attemptsMade === 0 ? waited : -1, (Date.now() - startedAt) / 1000, 'completed');
+            // a job taken back from a dead worker is a stall, not a failed attempt: both count as deliveries
+            await handler(job.data, { id: job.id, attempt: job.attemptsMade + job.stalledCounter + 1, enqueuedAt: job.timestamp });
+            metrics.jobFinished(name, job.attemptsMade + job.stalledCounter === 0 ? waited : -1, (Date.now() - startedAt) / 1000, 'completed');
           } catch (err) {
-            metrics.jobFinished(name, job.attemptsMade === 0 ? waited : -1, (Date.now() - startedAt) / 1000, 'failed');
+            metrics.jobFinished(name, job.attemptsMade + job.stalledCounter === 0 ? waited : -1, (Date.now() - startedAt) / 1000, 'failed');
             throw err;
           }
         },

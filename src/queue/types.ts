@@ -19,7 +19,7 @@ export interface JobQueue {
   close(): Promise<void>;
 }
 
-/** What a handler knows of its job: a retried job (its first worker died or it failed) has attempt > 1. */
+/** What a handler knows of its job: a job delivered again (its worker died, or it failed) has attempt > 1. */
 export interface JobInfo {
   id: string | undefined;
   /** 1 the first time a worker takes it */
