@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, firingNotification, startCluster } from '../src/bench/cluster.js';
+import { APPROVER, type Cluster, firingNotification, startCluster } from '../src/bench/cluster.js';
 import { isDiagnosis, recordedThreads } from '../src/bench/slack-recorder.js';
 import { TEST_DATABASE_URL, freshSchema, postgresAvailable } from './postgres-helpers.js';
 import { TEST_REDIS_URL, dropRedisPrefix, redisAvailable } from './redis-helpers.js';
@@ -79,5 +79,23 @@ describe.skipIf(!engines)('cluster: serve + workers on Redis and PostgreSQL', ()
     expect(again.body['outcome']).toBe('updated');
     await waitUntil(async () => recordedThreads(cluster.slack.calls).some((t) => t.rootText.includes('ClusterRedelivered') && t.replies.some(isDiagnosis)), 90_000, 'its diagnosis');
     expect(recordedThreads(cluster.slack.calls)).toHaveLength(before + 1);
+  }, 120_000);
+
+  it('a plan a worker proposed is approved with a button that reaches serve, and runs once', async () => {
+    const thread = recordedThreads(cluster.slack.calls).find((t) => t.replies.some(isDiagnosis))!;
+    const plan = thread.replies.find((r) => JSON.stringify(r.blocks ?? []).includes('"actions"'))!;
+    const actions = (plan.blocks as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!;
+    const approve = actions.elements!.map((e) => e.value).find((v) => v.startsWith('approve:'))!;
+    const message = { ts: plan.ts!, threadTs: thread.rootTs, blocks: plan.blocks! };
+    expect(await cluster.click(APPROVER, approve, message)).toBe(200);
+    const executed = () => recordedThreads(cluster.slack.calls).find((t) => t.rootTs === thread.rootTs)!.replies.filter((r) => /^✅ Fix succeeded|^❌ Fix failed/.test(r.text));
+    await waitUntil(async () => executed().length === 1, 60_000, 'the fix executed in the thread');
+    // the same click again (a double click, a retried request): refused, nothing runs twice
+    const toApprover = () => cluster.slack.calls.filter((c) => c.method === 'chat.postEphemeral' && c.user === APPROVER);
+    const answered = toApprover().length;
+    expect(await cluster.click(APPROVER, approve, message)).toBe(200);
+    await waitUntil(async () => toApprover().length > answered, 30_000, 'the second click answered');
+    expect(toApprover().at(-1)?.text).toMatch(/^Not done/);
+    expect(executed()).toHaveLength(1);
   }, 120_000);
 });

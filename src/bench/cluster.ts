@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { type Daemon, startDaemon, stopChild } from '../live/daemons.js';
 import { startSlackRecorder, type SlackRecorder } from './slack-recorder.js';
@@ -27,11 +28,16 @@ export interface Cluster {
   workerLog(index: number): string;
   /** POSTs an Alertmanager v4 notification to serve */
   alertmanager(payload: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** a person clicks a button of a message in a thread: Slack's signed block_actions request to serve */
+  click(user: string, value: string, message: { ts: string; threadTs: string; blocks: unknown[] }): Promise<number>;
   close(): Promise<void>;
 }
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const WEBHOOK_TOKEN = 'cluster-webhook-token';
+/** the Slack user who may approve plans in the cluster */
+export const APPROVER = 'UAPPROVER';
+const SIGNING_SECRET = 'cluster-signing-secret';
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const slack = await startSlackRecorder();
@@ -41,10 +47,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     PORT: String(port),
     HOST: '127.0.0.1',
     SLACK_BOT_TOKEN: 'xoxb-cluster',
-    SLACK_SIGNING_SECRET: 'cluster-signing-secret',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_APP_TOKEN: '',
     SLACK_API_URL: slack.url,
     SLACK_ALERT_CHANNELS: 'CALERTS',
+    SLACK_APPROVERS: APPROVER,
     DISCORD_TOKEN: '',
     SRE_COPILOT_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
     SRE_COPILOT_DETECT_CRON: 'off',
@@ -88,6 +95,29 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           body: JSON.stringify(payload),
         });
         return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      },
+      async click(user, value, message) {
+        const payload = {
+          type: 'block_actions',
+          team: { id: 'T1' },
+          user: { id: user },
+          api_app_id: 'A1',
+          token: 'x',
+          trigger_id: 't',
+          channel: { id: 'CALERTS' },
+          message: { ts: message.ts, thread_ts: message.threadTs, type: 'message', text: 'plan', blocks: message.blocks },
+          actions: [{ type: 'button', action_id: value.split(':')[0], block_id: 'b', value, action_ts: '1' }],
+        };
+        const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+        const ts = Math.floor(Date.now() / 1000);
+        const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+        const res = await fetch(`${serve.url}/slack/events`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-signature': signature, 'x-slack-request-timestamp': String(ts) },
+        });
+        await res.body?.cancel();
+        return res.status;
       },
       async close() {
         await Promise.all(started.map((d) => stopChild(d.child)));

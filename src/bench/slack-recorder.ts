@@ -13,6 +13,10 @@ export interface RecordedCall {
   /** the ts Slack gave the new message (chat.postMessage) */
   ts?: string;
   text: string;
+  /** the Block Kit blocks as sent (buttons carry their values here) */
+  blocks?: unknown[];
+  /** chat.postEphemeral: who it was shown to */
+  user?: string;
   at: number;
 }
 
@@ -39,7 +43,16 @@ export async function startSlackRecorder(): Promise<SlackRecorder> {
       const params = readParams(raw, String(req.headers['content-type'] ?? ''));
       const ts = `1700000000.${String(++seq).padStart(6, '0')}`;
       const threadTs = typeof params['thread_ts'] === 'string' ? params['thread_ts'] : undefined;
-      calls.push({ method, text: typeof params['text'] === 'string' ? params['text'] : '', at: Date.now(), ...(threadTs ? { threadTs } : {}), ...(method === 'chat.postMessage' ? { ts } : {}) });
+      const blocks = typeof params['blocks'] === 'string' ? safeJson(params['blocks']) : params['blocks'];
+      calls.push({
+        method,
+        text: typeof params['text'] === 'string' ? params['text'] : '',
+        at: Date.now(),
+        ...(threadTs ? { threadTs } : {}),
+        ...(method === 'chat.postMessage' ? { ts } : {}),
+        ...(Array.isArray(blocks) ? { blocks } : {}),
+        ...(typeof params['user'] === 'string' ? { user: params['user'] } : {}),
+      });
       const port = (server.address() as AddressInfo).port;
       const answers: Record<string, unknown> = {
         'auth.test': { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', user: 'sre-copilot' },
@@ -59,6 +72,14 @@ export async function startSlackRecorder(): Promise<SlackRecorder> {
     calls,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function readParams(raw: string, type: string): Record<string, unknown> {

@@ -40,10 +40,11 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     import('../bot/web-api.js'),
     import('../server/metrics.js'),
   ]);
+  let engines: () => Readiness = () => ({ ready: true });
   const server =
     opts.port === undefined
       ? null
-      : await (await import('../server/http.js')).createHttpServer({ port: opts.port, host: config.http.host, version: packageVersion(), metrics: await enableMetrics(), ready: () => readiness, log });
+      : await (await import('../server/http.js')).createHttpServer({ port: opts.port, host: config.http.host, version: packageVersion(), metrics: await enableMetrics(), ready: () => (readiness.ready ? engines() : readiness), log });
   if (server) log(`worker: health and metrics on ${server.url}`);
 
   let requestStop!: (why: string) => void;
@@ -54,7 +55,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
 
   const runtime = await createServeRuntime({ config, scenario: opts.scenario, seed: opts.seed, log, purpose: 'worker' });
   const copilots = new Map<string, Copilot>();
-  for (const [name, channel] of await webApiChannels(config, log)) copilots.set(name, runtime.copilotFor(channel));
+  for (const [name, { channel, approvers }] of await webApiChannels(config, log)) copilots.set(name, runtime.copilotFor(channel, { approvers }));
   const queue = createQueue(config.queue!, log);
   queue.work<unknown>(
     INVESTIGATE_JOB,
@@ -71,12 +72,18 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     },
     { concurrency: opts.concurrency },
   );
+  // /readyz: not ready while PostgreSQL or Redis does not answer (the platform then sees why no job gets done)
+  const { watchDependencies } = await import('../server/dependencies.js');
+  const store = runtime.store;
+  const dependencies = watchDependencies([...(store.ping ? [{ name: 'PostgreSQL', ping: () => store.ping!() }] : []), { name: 'Redis', ping: () => queue.ping() }], { log });
+  engines = () => dependencies.state();
   readiness = { ready: true };
   log(`worker: taking investigations from the queue (${opts.concurrency} at a time), reading ${runtime.source().label}`);
 
   const why = await stopRequested;
   readiness = { ready: false, reason: 'stopping' };
   log(`worker: ${why}: finishing the jobs in hand, taking no more…`);
+  dependencies.stop();
   await queue.close();
   await runtime.close();
   await server?.close();
