@@ -38,7 +38,15 @@ describe('doctor', () => {
     expect(row('llm')).toMatchObject({ status: 'disabled', detail: expect.stringMatching(/LLM_PROVIDER=none/) });
     expect(row('slack')).toMatchObject({ area: 'chat', status: 'disabled', detail: 'SLACK_BOT_TOKEN is not set' });
     expect(row('store')).toMatchObject({ area: 'store', status: 'enabled', detail: expect.stringMatching(/LibSQL file/) });
+    expect(row('queue')).toMatchObject({ area: 'store', status: 'disabled', detail: expect.stringMatching(/REDIS_URL is not set/) });
     expect(formatDoctor(rows).split('\n')[0]).toMatch(/^AREA\s+NAME\s+STATUS\s+DETAIL$/);
+  });
+
+  it('says when the queue of a cluster does not answer, without printing its password', async () => {
+    const rows = await runDoctor(loadConfig({ SRE_COPILOT_HOME: '/tmp/sre-doctor-test', REDIS_URL: `redis://:hunter2@127.0.0.1:${closedPort}` }));
+    const queue = rows.find((r) => r.name === 'queue')!;
+    expect(queue).toMatchObject({ status: 'failing', detail: expect.stringMatching(/no answer within 3 s/) });
+    expect(queue.detail).not.toContain('hunter2');
   });
 
   it('reads a curated CMDB file and says why one that does not parse fails', async () => {

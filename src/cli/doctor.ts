@@ -112,6 +112,25 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
     },
   },
   {
+    area: 'store',
+    name: 'queue',
+    async run(config) {
+      const redisUrl = config.queue?.redisUrl;
+      if (!redisUrl) return { status: 'disabled', detail: 'REDIS_URL is not set: one process investigates what it receives (in-process queue)' };
+      const [{ createQueue }, { redactRedisUrl }] = await Promise.all([import('../queue/index.js'), import('../queue/bullmq.js')]);
+      const queue = createQueue(config.queue!);
+      try {
+        const answered = await Promise.race([queue.ping().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 3000).unref())]);
+        if (!answered) return { status: 'failing', detail: `${redactRedisUrl(redisUrl)}: no answer within 3 s` };
+        const { INVESTIGATE_JOB } = await import('../queue/jobs.js');
+        const waiting = await queue.depthOf(INVESTIGATE_JOB);
+        return { status: 'enabled', detail: `cluster mode: BullMQ on ${redactRedisUrl(redisUrl)} (prefix ${config.queue!.prefix}); ${waiting} investigation(s) queued or running — run \`sre-copilot worker\` to take them` };
+      } finally {
+        await queue.close();
+      }
+    },
+  },
+  {
     area: 'llm',
     name: 'llm',
     async run(config, probe) {

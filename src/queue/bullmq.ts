@@ -84,11 +84,12 @@ export function createBullmqQueue(opts: BullmqQueueOptions): JobQueue {
     },
     async depth() {
       let n = 0;
-      for (const q of queues.values()) {
-        const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-        n += Object.values(counts).reduce((a, b) => a + b, 0);
-      }
+      for (const name of queues.keys()) n += await this.depthOf(name);
       return n;
+    },
+    async depthOf(name) {
+      const counts = await queue(name).getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      return Object.values(counts).reduce((a, b) => a + b, 0);
     },
     async close() {
       await Promise.all(workers.map((w) => w.close()));

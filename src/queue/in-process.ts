@@ -59,6 +59,10 @@ export function createInProcessQueue(log: (line: string) => void = () => undefin
       for (const h of handlers.values()) n += h.waiting.length + h.active;
       return n;
     },
+    async depthOf(name) {
+      const h = handlers.get(name);
+      return h ? h.waiting.length + h.active : 0;
+    },
     async close() {
       closed = true;
       await Promise.all(tasks.map((t) => t.destroy()));

@@ -13,8 +13,10 @@ export interface JobQueue {
   schedule(name: string, cron: string): Promise<void>;
   /** resolves when the engine behind it answers (Redis), at once in-process; for /readyz */
   ping(): Promise<void>;
-  /** jobs waiting or running, for /metrics */
+  /** jobs waiting or running, for /metrics: of the job names this process has used */
   depth(): Promise<number>;
+  /** jobs of one name waiting or running, in every process (doctor) */
+  depthOf(name: string): Promise<number>;
   /** stops taking jobs; the ones running finish first */
   close(): Promise<void>;
 }
