@@ -89,6 +89,13 @@ const EnvSchema = z.object({
   LLM_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().optional(),
   LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** knowledge base: an OpenAI-compatible embeddings API (…/v1) instead of the offline word vectors */
+  KB_EMBEDDINGS_URL: z.url().optional(),
+  KB_EMBEDDINGS_MODEL: z.string().min(1).optional(),
+  KB_EMBEDDINGS_API_KEY: z.string().optional(),
+  /** knowledge base: vectors in Upstash Vector instead of the local LibSQL file (both must be set) */
+  UPSTASH_VECTOR_REST_URL: z.url().optional(),
+  UPSTASH_VECTOR_REST_TOKEN: z.string().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SRE_COPILOT_KUBECTL: z.string().default('kubectl'),
   SRE_COPILOT_KUBECTL_NAMESPACE: z.string().default('default'),
@@ -193,6 +200,8 @@ export interface Config {
   /** the golden-signal detection job's cron schedule; null: scheduled detection is off */
   detectCron?: string | null;
   datasetsDir: string;
+  /** the knowledge base's embeddings endpoint and vector store, when not the offline defaults */
+  knowledge?: { embeddings?: { url: string; model: string; apiKey?: string }; upstash?: { url: string; token: string } };
   storage: 'libsql' | 'postgres';
   /** the job queue: BullMQ when REDIS_URL is set, else in-process */
   queue?: { redisUrl?: string; prefix: string; lockMs?: number };
@@ -313,6 +322,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     world: e.SRE_COPILOT_WORLD,
     detectCron: e.SRE_COPILOT_DETECT_CRON.trim() === 'off' ? null : e.SRE_COPILOT_DETECT_CRON.trim(),
     datasetsDir: path.resolve(cwd, e.SRE_COPILOT_DATASETS),
+    knowledge: {
+      ...(e.KB_EMBEDDINGS_URL ? { embeddings: { url: e.KB_EMBEDDINGS_URL, model: e.KB_EMBEDDINGS_MODEL ?? 'text-embedding-3-small', ...(e.KB_EMBEDDINGS_API_KEY ? { apiKey: e.KB_EMBEDDINGS_API_KEY } : {}) } } : {}),
+      ...(e.UPSTASH_VECTOR_REST_URL && e.UPSTASH_VECTOR_REST_TOKEN ? { upstash: { url: e.UPSTASH_VECTOR_REST_URL, token: e.UPSTASH_VECTOR_REST_TOKEN } } : {}),
+    },
     storage,
     queue: { ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}), prefix: e.SRE_COPILOT_QUEUE_PREFIX, lockMs: e.SRE_COPILOT_JOB_LOCK_MS },
     // Mastra's runs go where the incident store is: PostgreSQL only with the postgres store

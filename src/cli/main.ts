@@ -138,6 +138,43 @@ program
     await (await import('./bench.js')).runBench(await loadConfig(), suite, { ...rest, param: [...(rest.param ?? []), ...(via ? [`via=${via}`] : [])] });
   });
 
+const kb = program.command('kb').description('the knowledge base: runbooks, past incidents and postmortems, searched by words and by meaning');
+const kbModes = ['hybrid', 'lexical', 'vector'];
+kb.command('ingest')
+  .description('ingest a Markdown/JSON file or a folder of them (re-ingesting updates changed documents and removes deleted ones; progress on stderr)')
+  .argument('<path>', 'file or folder')
+  .action(async (target: string) => {
+    process.exitCode = await (await import('./kb.js')).kbIngest(await loadConfig(), target);
+  });
+kb.command('search')
+  .description('the passages that best match a query, one per document')
+  .argument('<query>')
+  .option('--json', 'print {"results":[{"source","title","score","snippet"}]}')
+  .option('-k <n>', 'how many results', seedOption, 5)
+  .option('--mode <mode>', 'hybrid, lexical or vector', 'hybrid')
+  .option('--service <name>', 'rank this service\'s documents higher')
+  .option('--tag <tag...>', 'rank documents with these tags (e.g. fault kinds) higher')
+  .action(async (query: string, opts: { json?: boolean; k: number; mode: string; service?: string; tag?: string[] }) => {
+    if (!kbModes.includes(opts.mode)) throw new InvalidArgumentError(`--mode is one of ${kbModes.join(', ')}`);
+    await (await import('./kb.js')).kbSearch(await loadConfig(), query, { ...opts, mode: opts.mode as 'hybrid' });
+  });
+kb.command('ask')
+  .description('answer a question from the knowledge base: the best passages with their sources')
+  .argument('<question>')
+  .option('-k <n>', 'how many passages', seedOption, 3)
+  .option('--json', 'print {"question","passages":[{"kind","source","title","passage"}]}')
+  .action(async (question: string, opts: { k: number; json?: boolean }) => (await import('./kb.js')).kbAsk(await loadConfig(), question, opts));
+kb.command('list')
+  .description('the stored documents')
+  .option('--json', 'print {"documents":[{"source","kind","title","chunks"}]}')
+  .action(async (opts: { json?: boolean }) => (await import('./kb.js')).kbList(await loadConfig(), opts));
+kb.command('remove')
+  .description('remove a document by its source (a file, a folder ingested earlier, or an incident id)')
+  .argument('<source>')
+  .action(async (source: string) => {
+    process.exitCode = await (await import('./kb.js')).kbRemove(await loadConfig(), source);
+  });
+
 program
   .command('investigate')
   .description('one investigation over the configured sources (the scenario world when none is): the ranked causes, best first')
