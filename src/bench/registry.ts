@@ -7,10 +7,11 @@ import { liveSuite } from './live.js';
 import { startupSuite } from './startup.js';
 import { ingestSuite } from './ingest.js';
 import { loadSuite } from './load.js';
+import { kbSuite } from './kb.js';
 import type { BenchSuite } from './types.js';
 
 /** Benchmark suites by name; adding one is one file plus one line here. */
-export const BENCH_SUITES: BenchSuite[] = [scenarioSuite, nabSuite, loghubSuite, petshopSuite, nezhaSuite, startupSuite, ingestSuite, liveSuite, loadSuite];
+export const BENCH_SUITES: BenchSuite[] = [scenarioSuite, nabSuite, loghubSuite, petshopSuite, nezhaSuite, startupSuite, ingestSuite, liveSuite, loadSuite, kbSuite];
 
 export function findSuites(name: string): BenchSuite[] {
   if (name === 'all') return BENCH_SUITES;
