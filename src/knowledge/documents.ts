@@ -81,23 +81,26 @@ export function parseMarkdownDocument(source: string, markdown: string, defaultK
 const PostmortemSchema = z
   .object({
     title: z.string().min(1),
-    time: z.string().optional(),
+    time: z.string().nullish(),
     summary: z.string().default(''),
-    details: z.string().optional(),
-    service_name: z.array(z.string()).optional(),
-    'service name': z.array(z.string()).optional(),
-    'impact symptom': z.array(z.string()).optional(),
+    details: z.string().nullish(),
+    service_name: z.array(z.string()).nullish().catch(undefined),
+    'service name': z.array(z.string()).nullish().catch(undefined),
+    'impact symptom': z.array(z.string()).nullish().catch(undefined),
+    // hand-labelled: some records lack a label list, have null details or non-text steps; take what is there
     'root cause': z
       .object({
-        label: z.array(z.record(z.string(), z.string().nullable())).optional(),
-        details: z.string().optional(),
+        label: z.array(z.record(z.string(), z.string().nullable())).catch([]),
+        details: z.string().nullish().catch(undefined),
       })
+      .catch({ label: [] })
       .optional(),
     mitigation: z
       .object({
-        details: z.string().optional(),
-        troubleshooting: z.record(z.string(), z.string()).optional(),
+        details: z.string().nullish().catch(undefined),
+        troubleshooting: z.record(z.string(), z.unknown()).nullish().catch(undefined),
       })
+      .catch({})
       .optional(),
   })
   .passthrough();
@@ -111,6 +114,7 @@ export function postmortemDocument(source: string, raw: unknown): ParsedKbDocume
   const services = (r.service_name ?? r['service name'] ?? []).map((s) => s.trim()).filter(Boolean);
   const steps = Object.entries(r.mitigation?.troubleshooting ?? {})
     .sort(([a], [b]) => Number(a) - Number(b))
+    .filter((e): e is [string, string] => typeof e[1] === 'string')
     .map(([, s], i) => `${i + 1}. ${s.trim()}`)
     .filter((s) => s.length > 3);
   const sections = [
