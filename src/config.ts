@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -15,6 +16,8 @@ const csv = z
 const EnvSchema = z.object({
   SRE_COPILOT_HOME: z.string().default('.sre-copilot'),
   SRE_COPILOT_DATASETS: z.string().default('../shared/datasets'),
+  /** derived data worth keeping between runs and homes (the knowledge base's compact word vectors) */
+  SRE_COPILOT_CACHE_DIR: z.string().optional(),
   // unset: postgres when DATABASE_URL is set, else the LibSQL file under the home
   SRE_COPILOT_STORAGE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['libsql', 'postgres']).optional()),
   /** PostgreSQL for several processes sharing one store (postgres://user:password@host:5432/db) */
@@ -200,6 +203,8 @@ export interface Config {
   /** the golden-signal detection job's cron schedule; null: scheduled detection is off */
   detectCron?: string | null;
   datasetsDir: string;
+  /** SRE_COPILOT_CACHE_DIR: derived data shared by every home (default node_modules/.cache/sre-copilot) */
+  cacheDir: string;
   /** the knowledge base's embeddings endpoint and vector store, when not the offline defaults */
   knowledge?: { embeddings?: { url: string; model: string; apiKey?: string }; upstash?: { url: string; token: string } };
   storage: 'libsql' | 'postgres';
@@ -322,6 +327,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     world: e.SRE_COPILOT_WORLD,
     detectCron: e.SRE_COPILOT_DETECT_CRON.trim() === 'off' ? null : e.SRE_COPILOT_DETECT_CRON.trim(),
     datasetsDir: path.resolve(cwd, e.SRE_COPILOT_DATASETS),
+    // beside the packages it is derived from, so every home (each test, each worker) shares one copy
+    cacheDir: e.SRE_COPILOT_CACHE_DIR ? path.resolve(cwd, e.SRE_COPILOT_CACHE_DIR) : fileURLToPath(new URL('../node_modules/.cache/sre-copilot', import.meta.url)),
     knowledge: {
       ...(e.KB_EMBEDDINGS_URL ? { embeddings: { url: e.KB_EMBEDDINGS_URL, model: e.KB_EMBEDDINGS_MODEL ?? 'text-embedding-3-small', ...(e.KB_EMBEDDINGS_API_KEY ? { apiKey: e.KB_EMBEDDINGS_API_KEY } : {}) } } : {}),
       ...(e.UPSTASH_VECTOR_REST_URL && e.UPSTASH_VECTOR_REST_TOKEN ? { upstash: { url: e.UPSTASH_VECTOR_REST_URL, token: e.UPSTASH_VECTOR_REST_TOKEN } } : {}),

@@ -1,4 +1,5 @@
 import type { Incident } from './model/incident.js';
+import type { KnowledgeBase } from './knowledge/kb.js';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Mastra } from '@mastra/core';
@@ -197,6 +198,9 @@ async function assemble(opts: {
   const llmWriter = createLlmScriptWriter(model, config.llm?.timeoutMs ?? 30_000);
   const scriptWriters = llmWriter ? [llmWriter, templateScriptWriter] : [templateScriptWriter];
   const author = narrator ? `${DETERMINISTIC_AUTHOR}; the explanation by ${narrator.label}` : DETERMINISTIC_AUTHOR;
+  // opened on the first diagnosis: a runtime that never concludes one (serve in cluster mode) never loads it
+  let knowledgeBase: Promise<KnowledgeBase> | null = null;
+  const knowledge = () => (knowledgeBase ??= import('./knowledge/kb.js').then((m) => m.openKnowledgeBase(config)));
   const now = () => active().now();
   // correlating one alert group asks about many pairs of components: one CMDB snapshot (which also reads the audit
   // trail for the copilot's own actions) serves a burst of them, instead of one each
@@ -260,10 +264,12 @@ async function assemble(opts: {
         ...(extra.approvers ? { approvers: extra.approvers } : {}),
         ...(extra.isInApproverGroup ? { isInApproverGroup: extra.isInApproverGroup } : {}),
         ...(opts.dispatch ? { dispatch: opts.dispatch } : {}),
+        knowledge,
       }),
     close: async () => {
       await store.close();
       await closeMastra();
+      await (await knowledgeBase?.catch(() => null))?.close();
     },
   };
 }

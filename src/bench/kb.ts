@@ -26,7 +26,7 @@ export const kbSuite: BenchSuite = {
   async run({ config, data, progress }) {
     const corpus = path.join(data ?? config.datasetsDir, 'postmortems', 'anomaly_collection');
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'sre-copilot-bench-kb-'));
-    const cacheDir = path.join(config.home, 'cache');
+    const cacheDir = config.cacheDir;
     try {
       const pmKb = await openKnowledgeBase(config, { dbFile: path.join(scratch, 'postmortems.db'), bundledRunbooks: false, cacheDir, progress });
       const ingestStart = performance.now();

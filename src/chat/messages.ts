@@ -253,3 +253,15 @@ export function explanationMessage(text: string, author: string): ChatMessage {
     { type: 'context', text: `written by ${E(author)} from the deterministic diagnosis; the ranking above is unchanged` },
   ]);
 }
+
+const CITATION_ICON = { runbook: '📘', incident: '🗂️', postmortem: '📰' } as const;
+
+/** What the knowledge base cites for the diagnosis (why each matched), and what fixed a similar incident last time. */
+export function knowledgeMessage(citations: { kind: keyof typeof CITATION_ICON; source: string; title: string; why: string; fixed?: string }[]): ChatMessage {
+  const line = (c: (typeof citations)[number]) => `${CITATION_ICON[c.kind]} ${c.kind} ${bold(E(redact(clip(c.title, 150))))} — ${E(c.why)} · ${chatCode(clip(c.source, 200))}`;
+  const blocks: MessageBlock[] = [{ type: 'section', text: `📚 ${bold('From the knowledge base')}\n${citations.map(line).join('\n')}` }];
+  const last = citations.find((c) => c.fixed);
+  if (last?.fixed) blocks.push({ type: 'section', text: `🔁 ${bold('What fixed this last time')} (${E(redact(clip(last.title, 150)))}): ${E(redact(clip(last.fixed, 400)))}` });
+  const text = [`From the knowledge base: ${citations.map((c) => `${c.kind} "${redact(c.title)}" (${c.why})`).join('; ')}`, ...(last?.fixed ? [`What fixed this last time: ${redact(last.fixed)}`] : [])].join('\n');
+  return message(text, blocks);
+}

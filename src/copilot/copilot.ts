@@ -29,6 +29,7 @@ import {
 } from './remediation.js';
 import type { ChatMessage } from '../chat/channel.js';
 import { writeIncidentReport } from './reporting.js';
+import { citeInThread, learnFrom } from './knowledge.js';
 import { missingSignals } from '../report/markdown.js';
 
 /** The chat-agnostic core: adapters hand it signals and decisions; it investigates, reports, and fixes on approval. */
@@ -213,8 +214,17 @@ export class Copilot {
     const sources = this.deps.dataSources?.() ?? null;
     await channel.post(thread, msg.rankingMessage(result.ranked, sources ? missingSignals(sources) : []));
     await channel.post(thread, msg.reflectionMessage(result.reflection));
+    const citations = await citeInThread(this.deps.knowledge, channel, incident, result);
     const diagnosed: Incident = { ...incident, status: result.ranked.length > 0 ? 'diagnosed' : 'investigating' };
-    const draft: Omit<IncidentSession, 'report'> = { runId, incident: diagnosed, result: { ...result, incident: diagnosed }, approval: null, execution: null, verification: null };
+    const draft: Omit<IncidentSession, 'report'> = {
+      runId,
+      incident: diagnosed,
+      result: { ...result, incident: diagnosed },
+      approval: null,
+      execution: null,
+      verification: null,
+      ...(citations.length > 0 ? { citations } : {}),
+    };
     await this.explain(draft);
     const session: IncidentSession = { ...draft, report: await this.writeReport(draft) };
     await Promise.all([
@@ -309,6 +319,20 @@ export class Copilot {
     }
     const waiting = PendingApprovalSchema.safeParse(outcome.suspendPayload?.[APPROVAL]);
     if (outcome.status === 'suspended' && waiting.success && waiting.data.refused) return { ok: false, error: waiting.data.refused };
+    // a fix that ran and was verified is what the next similar incident should hear about
+    if (session.verification) await learnFrom(this.deps.knowledge, session);
+    return { ok: true, session };
+  }
+
+  /**
+   * A person states the incident's true cause in its thread ("root cause was …"): the knowledge base learns the
+   * incident with their words as its cause, replacing what it learned before.
+   */
+  async recordCause(incidentId: string, cause: string, actor: string): Promise<ActionOutcome> {
+    const session = await this.load(incidentId);
+    if (!session) return { ok: false, error: `${incidentId} is not held here any more; its cause can be recorded while it is open` };
+    const learned = await learnFrom(this.deps.knowledge, session, { text: cause, by: actor });
+    if (!learned) return { ok: false, error: 'the knowledge base is not available, so it was not learned' };
     return { ok: true, session };
   }
 

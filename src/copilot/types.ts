@@ -14,6 +14,7 @@ import type { ScriptWriter } from '../remediation/script-writer.js';
 import type { IncidentStore } from '../storage/types.js';
 import type { AnyWorkflow } from '@mastra/core/workflows';
 import type { SessionLimits } from './sessions.js';
+import type { Citation, KnowledgeLookup } from '../knowledge/citations.js';
 
 /** Time as the copilot sees it: the wall clock in production, the simulated clock in the scenario world. */
 export interface Clock {
@@ -57,6 +58,8 @@ export interface CopilotDeps {
    * without it the copilot investigates in this process.
    */
   dispatch?: (incident: Incident) => Promise<void>;
+  /** the knowledge base (opened on first use): cited in every diagnosis, taught by every resolved incident */
+  knowledge?: () => Promise<KnowledgeLookup | null>;
   /** how many incident sessions stay in memory (default DEFAULT_SESSION_LIMITS, sessions.ts) */
   sessionLimits?: SessionLimits;
 }
@@ -77,6 +80,8 @@ export interface IncidentSession {
   verification: Verification | null;
   fixedAtMs?: number;
   explanation?: { text: string; author: string };
+  /** what the knowledge base cited for the diagnosis */
+  citations?: Citation[];
 }
 
 /** One decision on a plan, as an approval step is resumed with it. */

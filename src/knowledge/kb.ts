@@ -56,7 +56,7 @@ export interface OpenOptions {
   vectorStore?: VectorStore;
   /** the folder ingested on first open (default the bundled knowledge/runbooks; false: none) */
   bundledRunbooks?: string | false;
-  /** where the offline embedder keeps its word-vector cache (default <home>/cache) */
+  /** where the offline embedder keeps its word-vector cache (default config.cacheDir) */
   cacheDir?: string;
   progress?: (line: string) => void;
 }
@@ -77,7 +77,7 @@ export async function openKnowledgeBase(config: Config, opts: OpenOptions = {}):
   const client = createClient({ url: `file:${dbFile}` });
   const embedder =
     opts.embedder ??
-    (config.knowledge?.embeddings ? new EndpointEmbedder(config.knowledge.embeddings) : new OfflineEmbedder(opts.cacheDir ?? path.join(config.home, 'cache')));
+    (config.knowledge?.embeddings ? new EndpointEmbedder(config.knowledge.embeddings) : new OfflineEmbedder(opts.cacheDir ?? config.cacheDir));
   const store = opts.vectorStore ?? (config.knowledge?.upstash ? new UpstashVectorStore(config.knowledge.upstash) : await LibsqlVectorStore.open(client));
   const kb = new KnowledgeBase(client, embedder, store, opts.progress ?? (() => {}));
   await kb.load();

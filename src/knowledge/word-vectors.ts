@@ -66,12 +66,16 @@ async function load(cacheDir: string): Promise<WordVectors> {
     for (let d = 0; d < dims; d++) matrix[i * dims + d] = v[d]! / norm;
   });
   const wordsText = `${dims}\n${kept.map((k) => `${k.word} ${k.rank}`).join('\n')}`;
-  await mkdir(cacheDir, { recursive: true });
-  const suffix = `.${process.pid}.tmp`;
-  await writeFile(wordsFile + suffix, wordsText);
-  await writeFile(vectorsFile + suffix, new Uint8Array(matrix.buffer));
-  await rename(vectorsFile + suffix, vectorsFile);
-  await rename(wordsFile + suffix, wordsFile);
+  try {
+    await mkdir(cacheDir, { recursive: true });
+    const suffix = `.${process.pid}.tmp`;
+    await writeFile(wordsFile + suffix, wordsText);
+    await writeFile(vectorsFile + suffix, new Uint8Array(matrix.buffer));
+    await rename(vectorsFile + suffix, vectorsFile);
+    await rename(wordsFile + suffix, wordsFile);
+  } catch {
+    // a read-only cache folder (an image's node_modules) costs the next start the same build, nothing more
+  }
   return fromCache(wordsText, Buffer.from(matrix.buffer));
 }
 
