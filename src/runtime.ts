@@ -245,6 +245,7 @@ async function assemble(opts: {
           return world ? alignToWorldClock(alert, world) : alert;
         },
         related: async (a, b) => onOneCallPath(await topology(), a, b),
+        knowledge,
       }),
     copilotFor: (channel, extra = {}) =>
       new Copilot({

@@ -329,7 +329,8 @@ describe('the Discord bot (offline: handlers with fakes, REST through a local st
       expect(status.deferred).toEqual([true]); // ephemeral
       const kb = command('kb', { question: 'rollback a bad deploy' });
       expect(await handleCommand(h.bot.context, kb.i)).toBe('answered');
-      expect(kb.replies[0]).toMatch(/^Knowledge-base search is not built yet\. Runbooks that mention it:\n• /);
+      // this bot was assembled without a knowledge base: the runbooks that mention the words, and it says so
+      expect(kb.replies[0]).toMatch(/^The knowledge base is not available here\. Runbooks that mention it:\n• /);
 
       const diagnose = command('diagnose', { service: 'payment-service' });
       expect(await handleCommand(h.bot.context, diagnose.i)).toBe('answered');

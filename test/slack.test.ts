@@ -183,7 +183,8 @@ describe('the Slack adapter over HTTP', () => {
       return ((await res.json()) as { text: string }).text;
     };
     expect(await sre('status')).toMatch(new RegExp(`${incidentId}.*(resolved|unresolved|mitigating)`));
-    expect(await sre('kb how do I roll back a bad deploy')).toMatch(/not built yet[\s\S]*•/);
+    // answered from the knowledge base (the bundled runbooks), with the passage and its source
+    expect(await sre('kb how do I roll back a bad deploy')).toMatch(/^From the knowledge base:\n📘 Errors after a deploy \(runbook, `[^`]*rb-bad-deploy\.md`\)\n> /);
     expect(await sre(`report ${incidentId}`)).toMatch(/\.md`/);
     expect(await sre('report INC-nope')).toMatch(/no incident INC-nope/);
     expect(await sre('')).toMatch(/diagnose <service>/);

@@ -15,6 +15,10 @@ export const IntentSchema = z.discriminatedUnion('kind', [
   /** undo the steps that succeeded before a failed one (approvers only) */
   z.object({ kind: z.literal('rollback') }),
   z.object({ kind: z.literal('help') }),
+  /** a person states the incident's true cause ("root cause was …"): the knowledge base learns it */
+  z.object({ kind: z.literal('root_cause'), cause: z.string().min(1).max(500) }),
+  /** a how-to question for the knowledge base ("how do we fail over the payments database?", "kb …") */
+  z.object({ kind: z.literal('ask'), question: z.string().min(1).max(500) }),
   z.object({ kind: z.literal('unknown'), text: z.string() }),
 ]);
 export type Intent = z.infer<typeof IntentSchema>;
@@ -36,6 +40,8 @@ const WHY = /^(?:why|explain|evidence|why (?:that|this|it)|show (?:the )?evidenc
 const DRY_RUN = /^(?:dry[- ]?run|simulate|\/dry-?run)\b|^what would (?:it|you|the (?:fix|plan)) do\b/;
 // only as a command: "how do I roll back a deploy?" is a question, not an order
 const ROLLBACK = /^(?:roll ?back|undo)(?: (?:it|that|the (?:fix|plan|steps?|changes?)))?$|^\/rollback$/;
+const ROOT_CAUSE = /^(?:the )?(?:actual |real |true )?root ?cause (?:was|is)[\s:,-]+(\S.*)$/i;
+const ASK = /^(?:\/?kb\b|how (?:do|can|should|would|did) (?:we|i|you|one)\b|how to\b|what(?:'s| is) the (?:runbook|procedure|playbook|process)\b|is there a (?:runbook|procedure|playbook)\b)/;
 const STATUS = /^(?:status|state|progress|\/status)\b|\b(?:what'?s|what is|how'?s|how is) (?:the )?(?:status|progress)\b|\bwhere are we\b|\bany (?:news|progress|update)s?\b|\bhow(?:'s| is) it going\b/;
 const REPORT = /\b(?:report|post-?mortem|write-?up|summary|rca doc)\b/;
 const CHANGES =
@@ -88,6 +94,8 @@ function normalise(s: string): string {
 function classify(raw: string, text: string, options: IntentOptions): Intent {
   if (text === '') return { kind: 'unknown', text: raw };
   if (HELP.test(text)) return { kind: 'help' };
+  const cause = ROOT_CAUSE.exec(raw.trim());
+  if (cause) return { kind: 'root_cause', cause: cause[1]!.trim().slice(0, 500) };
   if (APPROVE.test(text)) return { kind: 'approve' };
   const reject = REJECT.exec(text);
   if (reject) {
@@ -95,6 +103,8 @@ function classify(raw: string, text: string, options: IntentOptions): Intent {
     return reason && reject[1] !== undefined ? { kind: 'reject', reason: reason.slice(0, 500) } : { kind: 'reject' };
   }
   if (WHY.test(text)) return { kind: 'why' };
+  // a how-to question is for the runbooks, even when it names a failure ("how do we recover from a failed deploy?")
+  if (ASK.test(text) && !ROLLBACK.test(text)) return { kind: 'ask', question: raw.trim().replace(/^\/?kb\b\s*/i, '').slice(0, 500) || raw.trim().slice(0, 500) };
   if (DRY_RUN.test(text)) return { kind: 'dry_run' };
   if (ROLLBACK.test(text)) return { kind: 'rollback' };
   if (STATUS.test(text)) return { kind: 'status' };

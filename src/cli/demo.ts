@@ -15,6 +15,8 @@ export interface ScenarioScore {
   elapsedMs: number;
   incidentId?: string;
   report?: string;
+  /** what the knowledge base cited for the diagnosis */
+  citations?: { kind: string; source: string; title: string }[];
   error?: string;
 }
 
@@ -73,6 +75,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         }
       }
       score.report = session.report.path;
+      score.citations = (session.citations ?? []).map(({ kind, source, title }) => ({ kind, source, title }));
     } catch (err) {
       score.error = (err as Error).message;
     } finally {

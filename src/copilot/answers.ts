@@ -1,3 +1,5 @@
+import type { KnowledgeLookup } from '../knowledge/citations.js';
+import { redact } from '../redaction/redact.js';
 import type { Runbook } from '../knowledge/runbooks.js';
 import type { Incident } from '../model/incident.js';
 import type { ChangeEvent } from '../model/telemetry.js';
@@ -58,7 +60,7 @@ export function changesText(changes: ChangeEvent[], sinceMinutes: number): strin
 
 const KB_STOP = new Set(['the', 'and', 'for', 'how', 'what', 'why', 'with', 'when', 'does', 'can', 'are', 'is', 'to', 'do', 'of', 'in', 'on', 'a', 'an', 'my', 'our', 'we', 'i']);
 
-/** Knowledge-base search is not built yet: until it is, runbooks whose text mentions the question's words. */
+/** Without a knowledge base (it could not be opened): runbooks whose text mentions the question's words. */
 export function kbText(runbooks: Runbook[], question: string): string {
   const words = [...new Set(question.toLowerCase().split(/[^\p{L}\p{N}-]+/u).filter((w) => w.length >= 3 && !KB_STOP.has(w)))];
   const scored = runbooks
@@ -69,8 +71,22 @@ export function kbText(runbooks: Runbook[], question: string): string {
     .filter((x) => x.score > 0)
     .sort((a, b) => b.score - a.score || a.r.id.localeCompare(b.r.id))
     .slice(0, 5);
-  const head = 'Knowledge-base search is not built yet.';
+  const head = 'The knowledge base is not available here.';
   if (words.length === 0) return `${head} Ask with a few keywords, e.g. \`kb connection pool\`.`;
   if (scored.length === 0) return `${head} No runbook mentions ${words.map((w) => `“${w}”`).join(', ')}.`;
   return `${head} Runbooks that mention it:\n${scored.map(({ r }) => `• ${r.title.slice(0, 150)} (\`${r.id}\`)`).join('\n')}`;
+}
+
+/**
+ * A question to the knowledge base, answered with its best passages and where each comes from (no LLM: the passages
+ * themselves); says plainly when nothing in it matches.
+ */
+export async function kbAnswer(kb: Pick<KnowledgeLookup, 'search'>, question: string): Promise<string> {
+  const q = question.trim().slice(0, 500);
+  if (!q) return 'Ask the knowledge base a question, e.g. `kb how do we roll back a bad deploy?`';
+  const hits = (await kb.search(q, { k: 3 })).filter((h) => h.score > 0);
+  if (hits.length === 0) return `The knowledge base has no answer to “${redact(q.slice(0, 200))}”: nothing in its runbooks, past incidents or postmortems matches.`;
+  const icon = { runbook: '📘', incident: '🗂️', postmortem: '📰' } as const;
+  const lines = hits.map((h) => `${icon[h.kind]} ${redact(h.title.slice(0, 150))} (${h.kind}, \`${h.source.slice(0, 200)}\`)\n> ${redact(h.snippet.replace(/\s+/g, ' ').slice(0, 320))}`);
+  return `From the knowledge base:\n${lines.join('\n')}`;
 }

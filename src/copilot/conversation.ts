@@ -2,13 +2,15 @@ import { parseAlert } from '../alerts/index.js';
 import { alertIdentity } from '../alerts/identity.js';
 import type { Narrator } from '../agents/narrator.js';
 import { parseIntent } from '../chat/intents.js';
+import { redact } from '../redaction/redact.js';
 import { metrics } from '../server/metrics.js';
 import type { Runbook } from '../knowledge/runbooks.js';
 import { type Alert, type Incident, IncidentSchema, type ThreadRef } from '../model/incident.js';
 import type { ChangeEvent } from '../model/telemetry.js';
 import type { IncidentStore } from '../storage/types.js';
 import { AlertGroups, IDENTITY_LABEL, type AlertGroup, type GroupOptions, type GroupOutcome } from './alert-groups.js';
-import { HELP, changesText, diagnosisSummary, kbText, statusText, whyText } from './answers.js';
+import { HELP, changesText, diagnosisSummary, kbAnswer, kbText, statusText, whyText } from './answers.js';
+import type { KnowledgeLookup } from '../knowledge/citations.js';
 import type { Copilot } from './copilot.js';
 import { type ButtonClick, type ClickOutcome, handleButtonValue, handleClick } from './clicks.js';
 import type { ActionOutcome, IncidentSession, SignalOutcome } from './types.js';
@@ -40,6 +42,8 @@ export interface ConversationDeps {
   alignAlert?: (alert: Alert) => Alert;
   /** whether two components are on one call path (the CMDB's dependencies), to join correlated alert groups */
   related?: (a: string, b: string) => Promise<boolean>;
+  /** the knowledge base (opened on first use): `kb …` questions and "how do we …" are answered from it */
+  knowledge?: () => Promise<KnowledgeLookup | null>;
 }
 
 export interface Reply {
@@ -229,6 +233,13 @@ export class Conversation {
         const rolled = await this.copilot.rollback(decidable.incident.id, ctx.user);
         return { text: rolled.ok ? 'Rollback done; see the thread.' : `Not done: ${rolled.error}` };
       }
+      case 'ask':
+        return { text: await this.askKnowledge(intent.question) };
+      case 'root_cause': {
+        if (!decidable) return { text: 'Tell me the root cause in the incident’s own thread, so that I know which incident it belongs to.' };
+        const noted = await this.copilot.recordCause(decidable.incident.id, intent.cause, ctx.user);
+        return { text: noted.ok ? `📚 Noted: the knowledge base now records “${redact(intent.cause)}” as the root cause of ${decidable.incident.id}, for the next similar incident.` : `Not noted: ${noted.error}` };
+      }
       default:
         return this.freeText(line, session);
     }
@@ -311,9 +322,16 @@ export class Conversation {
     return { text: diagnoseReply(outcome) };
   }
 
+  /** A question to the knowledge base; its best passages with their sources (the runbooks' words without one). */
+  async askKnowledge(question: string): Promise<string> {
+    const kb = await this.deps.knowledge?.().catch(() => null);
+    if (!kb) return kbText(this.deps.runbooks, question);
+    return kbAnswer(kb, question).catch((err: unknown) => `The knowledge base could not be searched: ${(err as Error).message}`);
+  }
+
   private async freeText(line: string, session: IncidentSession | undefined): Promise<Reply> {
     const kb = /^\s*\/?kb\b\s*(.*)$/i.exec(line);
-    if (kb) return { text: kbText(this.deps.runbooks, kb[1] ?? '') };
+    if (kb) return { text: await this.askKnowledge(kb[1] ?? '') };
     const narrator = this.deps.narrator;
     if (narrator && line.trim()) {
       const context = session ? `${session.incident.title}; top causes: ${session.result.ranked.slice(0, 3).map((h) => `${h.kind} on ${h.component}`).join(', ')}` : 'no diagnosis yet';

@@ -7,6 +7,8 @@ import type { Chart, Report } from '../model/report.js';
 import { renderSeriesChart } from '../report/charts.js';
 import { type DataSourcesNote, writeReport } from '../report/markdown.js';
 import type { IncidentSession } from './types.js';
+import type { Citation } from '../knowledge/citations.js';
+import type { KnowledgeRef } from '../report/references.js';
 
 const MAX_CHARTS = 3;
 
@@ -62,9 +64,10 @@ export async function writeIncidentReport(input: {
     charts.push({ title: pick.title, path: file, entity: pick.entity, metric: pick.metric });
   }
   const cmdbRunbook = top ? result.cmdb.services.find((s) => s.name === top.component)?.runbook : undefined;
-  const knowledge = top
+  const runbooks = top
     ? runbooksFor(input.runbooks, top.kind, cmdbRunbook).slice(0, 2).map((r) => ({ title: r.title, ref: path.relative(dir, r.path), excerpt: r.body.split('\n')[0] ?? '' }))
     : [];
+  const knowledge = [...runbooks, ...citedRefs(session.citations ?? [], dir).filter((c) => !runbooks.some((r) => r.ref === c.ref))];
   return writeReport(dir, {
     incident,
     findings: result.findings,
@@ -79,5 +82,18 @@ export async function writeIncidentReport(input: {
     knowledge,
     ...(input.dataSources ? { dataSources: input.dataSources } : {}),
     ...(session.explanation ? { explanation: session.explanation } : {}),
+  });
+}
+
+/**
+ * What the knowledge base cited, as references: files relative to the report's folder, a past incident as its own
+ * report beside this one (reports/<incident>/report.md).
+ */
+function citedRefs(citations: Citation[], dir: string): KnowledgeRef[] {
+  return citations.map((c) => {
+    const [file, record] = c.source.split('#');
+    const ref = c.kind === 'incident' ? `../${c.source}/report.md` : path.isAbsolute(file!) ? `${path.relative(dir, file!)}${record ? `#${record}` : ''}` : c.source;
+    const excerpt = [c.why, ...(c.fixed ? [`fixed by: ${c.fixed}`] : [])].join('; ');
+    return { title: `${c.kind}: ${c.title}`, ref, excerpt };
   });
 }

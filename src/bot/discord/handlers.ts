@@ -242,7 +242,7 @@ export async function handleCommand(ctx: DiscordContext, interaction: CommandInt
         return 'answered';
       }
       case 'kb':
-        await interaction.editReply({ content: kbText(ctx.runbooks, interaction.getString('question') ?? '') });
+        await interaction.editReply({ content: await ctx.conversation.askKnowledge(interaction.getString('question') ?? '') });
         return 'answered';
       case 'report': {
         const id = interaction.getString('incident')?.trim();

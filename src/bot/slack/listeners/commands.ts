@@ -30,7 +30,7 @@ export function registerCommandListener(app: App, ctx: SlackContext): void {
         return ack({ response_type: 'ephemeral', text: `*${session.report.title}* (${session.incident.id}) → \`${session.report.path}\`\n\`\`\`\n${body.slice(0, 2500)}\n\`\`\`` });
       }
       case 'kb':
-        return ack({ response_type: 'ephemeral', text: kbText(conversation.deps.runbooks, arg) });
+        return ack({ response_type: 'ephemeral', text: await conversation.askKnowledge(arg) });
       default:
         return ack({ response_type: 'ephemeral', text: HELP });
     }
