@@ -8,6 +8,7 @@ import { createSlackAdapter, type SlackAdapter } from '../src/bot/slack/app.js';
 import { formatStatusTable, planAdapters } from '../src/cli/serve.js';
 import { createServeRuntime, type ServeRuntime } from '../src/runtime.js';
 import { createHttpServer, type HttpServer } from '../src/server/http.js';
+import { blockActionsPayload } from '../src/bench/slack-recorder.js';
 import { SECRET, sign, startFakeSlack } from './fake-slack.js';
 import { testConfig } from './helpers.js';
 
@@ -29,18 +30,8 @@ function eventBody(event: Record<string, unknown>, eventId = `Ev${++eventSeq}`) 
 const postEvent = (event: Record<string, unknown>, eventId?: string, headers?: Record<string, string>) => send(eventBody(event, eventId), 'application/json', headers);
 
 function clickBody(user: string, value: string, message: { ts: string; thread_ts: string }) {
-  const payload = {
-    type: 'block_actions',
-    team: { id: 'T1' },
-    user: { id: user },
-    api_app_id: 'A1',
-    token: 'x',
-    trigger_id: 't',
-    channel: { id: 'CALERTS' },
-    message: { ...message, type: 'message', text: 'plan', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'plan' } }, { type: 'actions', elements: [] }] },
-    response_url: `${api.url}/response`,
-    actions: [{ type: 'button', action_id: value.split(':')[0], block_id: 'b', value, action_ts: '1' }],
-  };
+  const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'plan' } }, { type: 'actions', elements: [] }];
+  const payload = blockActionsPayload({ user, value, ts: message.ts, threadTs: message.thread_ts, blocks, responseUrl: `${api.url}/response` });
   return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 const click = (user: string, value: string, message: { ts: string; thread_ts: string }) => send(clickBody(user, value, message), 'application/x-www-form-urlencoded');

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { type Daemon, startDaemon, stopChild } from '../live/daemons.js';
-import { startSlackRecorder, type SlackRecorder } from './slack-recorder.js';
+import { blockActionsPayload, startSlackRecorder, type SlackRecorder } from './slack-recorder.js';
 
 /**
  * SRE-Copilot as a cluster on this machine, for `bench load` and the cluster integration tests: `sre-copilot serve`
@@ -97,17 +97,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         return { status: res.status, body: (await res.json()) as Record<string, unknown> };
       },
       async click(user, value, message) {
-        const payload = {
-          type: 'block_actions',
-          team: { id: 'T1' },
-          user: { id: user },
-          api_app_id: 'A1',
-          token: 'x',
-          trigger_id: 't',
-          channel: { id: 'CALERTS' },
-          message: { ts: message.ts, thread_ts: message.threadTs, type: 'message', text: 'plan', blocks: message.blocks },
-          actions: [{ type: 'button', action_id: value.split(':')[0], block_id: 'b', value, action_ts: '1' }],
-        };
+        const payload = blockActionsPayload({ user, value, ts: message.ts, threadTs: message.threadTs, blocks: message.blocks });
         const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
         const ts = Math.floor(Date.now() / 1000);
         const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;

@@ -112,3 +112,19 @@ export function recordedThreads(calls: RecordedCall[]): RecordedThread[] {
 
 /** The diagnosis message (ranked causes, or none found) among a thread's replies. */
 export const isDiagnosis = (c: RecordedCall): boolean => /^(Ranked hypotheses|No root-cause hypothesis)/.test(c.text);
+
+/** Slack's block_actions payload for a click on a button of a message in a thread, as Slack posts it (form-encoded). */
+export function blockActionsPayload(click: { user: string; value: string; ts: string; threadTs: string; blocks: unknown[]; responseUrl?: string }): Record<string, unknown> {
+  return {
+    type: 'block_actions',
+    team: { id: 'T1' },
+    user: { id: click.user },
+    api_app_id: 'A1',
+    token: 'x',
+    trigger_id: 't',
+    channel: { id: 'CALERTS' },
+    message: { ts: click.ts, thread_ts: click.threadTs, type: 'message', text: 'plan', blocks: click.blocks },
+    ...(click.responseUrl ? { response_url: click.responseUrl } : {}),
+    actions: [{ type: 'button', action_id: click.value.split(':')[0], block_id: 'b', value: click.value, action_ts: '1' }],
+  };
+}
