@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConsoleChannel } from '../src/bot/console-channel.js';
 import { createServeRuntime } from '../src/runtime.js';
@@ -7,7 +8,8 @@ import { testConfig } from './helpers.js';
 /**
  * The knowledge base at work: a diagnosis cites the runbook for its fault kind; a fix verified as recovered teaches it
  * the incident, so that a repeat of the same fault (a later run, a fresh world, the same home) cites the earlier
- * incident and what fixed it — in the thread, the session and the report. A person's stated cause replaces the bot's.
+ * incident and what fixed it — in the thread, the session and the report — even from a process whose own knowledge
+ * base never saw it (the shared store carries what was learned). A person's stated cause replaces the bot's.
  */
 describe('the knowledge base in an incident', () => {
   it('cites the runbook, learns a resolved incident, and cites it with its fix when the fault repeats', async () => {
@@ -27,6 +29,9 @@ describe('the knowledge base in an incident', () => {
     } finally {
       await first.close();
     }
+    // the repeat is handled by another process, whose own knowledge base never saw the first incident (a worker on
+    // another machine): what was learned reaches it through the shared store
+    await rm(path.join(config.home, 'knowledge.db'), { force: true });
 
     const again = await createServeRuntime({ config, scenario: 'bad-deploy-payment', seed: 2 });
     try {

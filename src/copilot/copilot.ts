@@ -214,7 +214,7 @@ export class Copilot {
     const sources = this.deps.dataSources?.() ?? null;
     await channel.post(thread, msg.rankingMessage(result.ranked, sources ? missingSignals(sources) : []));
     await channel.post(thread, msg.reflectionMessage(result.reflection));
-    const citations = await citeInThread(this.deps.knowledge, channel, incident, result);
+    const citations = await citeInThread(this.deps.knowledge, channel, store, incident, result);
     const diagnosed: Incident = { ...incident, status: result.ranked.length > 0 ? 'diagnosed' : 'investigating' };
     const draft: Omit<IncidentSession, 'report'> = {
       runId,
@@ -320,7 +320,7 @@ export class Copilot {
     const waiting = PendingApprovalSchema.safeParse(outcome.suspendPayload?.[APPROVAL]);
     if (outcome.status === 'suspended' && waiting.success && waiting.data.refused) return { ok: false, error: waiting.data.refused };
     // a fix that ran and was verified is what the next similar incident should hear about
-    if (session.verification) await learnFrom(this.deps.knowledge, session);
+    if (session.verification) await learnFrom(this.deps.knowledge, this.deps.store, session);
     return { ok: true, session };
   }
 
@@ -331,7 +331,7 @@ export class Copilot {
   async recordCause(incidentId: string, cause: string, actor: string): Promise<ActionOutcome> {
     const session = await this.load(incidentId);
     if (!session) return { ok: false, error: `${incidentId} is not held here any more; its cause can be recorded while it is open` };
-    const learned = await learnFrom(this.deps.knowledge, session, { text: cause, by: actor });
+    const learned = await learnFrom(this.deps.knowledge, this.deps.store, session, { text: cause, by: actor });
     if (!learned) return { ok: false, error: 'the knowledge base is not available, so it was not learned' };
     return { ok: true, session };
   }

@@ -9,7 +9,9 @@ export type RecordKind =
   | 'report'
   | 'plan'
   | 'execution'
-  | 'verification';
+  | 'verification'
+  /** what the knowledge base learned from the incident (shared, so every process's knowledge base finds it) */
+  | 'learned';
 
 /** An audit event as the log holds it: numbered, wall-clock stamped by the store, and linked into the hash chain. */
 export type StoredAuditEvent = AuditEvent & {
