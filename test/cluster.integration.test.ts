@@ -60,6 +60,12 @@ describe.skipIf(!engines)('cluster: serve + workers on Redis and PostgreSQL', ()
     const threads = recordedThreads(cluster.slack.calls);
     expect(threads).toHaveLength(4);
     for (const t of threads) expect(t.replies.filter(isDiagnosis), t.rootText).toHaveLength(1);
+    // nor is what a dead worker had already posted: each expert's findings appear once per thread
+    for (const t of threads) {
+      const findings = t.replies.map((r) => /^🔎 (\S+) expert:/.exec(r.text)?.[1]).filter((x): x is string => Boolean(x));
+      expect(findings.length, t.rootText).toBeGreaterThan(0);
+      expect(new Set(findings).size, `${t.rootText}: ${findings.join(', ')}`).toBe(findings.length);
+    }
     // what the dead worker held was delivered again to the other one: resumed where it stopped when its run had
     // begun, investigated from the start when the kill came before that
     for (const id of cutShort) expect(cluster.workerLog(1)).toMatch(new RegExp(`${id}: investigating \\(attempt 2\\)[\\s\\S]*${id}: (resumed|investigated|settled)`));
