@@ -90,6 +90,8 @@ export interface ServeRuntime {
   copilotFor(channel: ChatChannel, opts?: { approvers?: string[]; isInApproverGroup?: (actor: string, approvers: string[]) => Promise<boolean> }): Copilot;
   /** the conversation layer over a copilot: commands, alert parsing and de-duplication, the same for every adapter */
   conversationFor(copilot: Copilot): Conversation;
+  /** the knowledge base, opened on first use (a long-running process opens it at start, before anyone waits on it) */
+  knowledge(): Promise<KnowledgeBase>;
   close(): Promise<void>;
 }
 
@@ -222,6 +224,7 @@ async function assemble(opts: {
     mastra,
     narrator,
     runbooks,
+    knowledge,
     conversationFor: (copilot) =>
       new Conversation({
         copilot,

@@ -156,6 +156,8 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
     throw err;
   }
   const runtimeUp = runtime;
+  // opened now rather than by the first question or diagnosis: a first use on a new machine builds its word vectors
+  void runtimeUp.knowledge().catch((err: unknown) => log(`kb: the knowledge base could not be opened: ${(err as Error).message} (diagnoses go on without citations)`));
   out.write(`sre-copilot serve — reading ${runtimeUp.source().label}\n${formatStatusTable(rows)}\n`);
   if (!stopping) readiness = { ready: true };
   const alertmanagerUrl = config.sources?.alertmanagerUrl;

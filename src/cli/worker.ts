@@ -54,6 +54,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   const runtime = await createServeRuntime({ config, scenario: opts.scenario, seed: opts.seed, log, purpose: 'worker' });
+  void runtime.knowledge().catch((err: unknown) => log(`kb: the knowledge base could not be opened: ${(err as Error).message} (diagnoses go on without citations)`));
   const copilots = new Map<string, Copilot>();
   for (const [name, { channel, approvers }] of await webApiChannels(config, log)) copilots.set(name, runtime.copilotFor(channel, { approvers }));
   const queue = createQueue(config.queue!, log);

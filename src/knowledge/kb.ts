@@ -75,6 +75,8 @@ export async function openKnowledgeBase(config: Config, opts: OpenOptions = {}):
   const dbFile = opts.dbFile ?? path.join(config.home, 'knowledge.db');
   await mkdir(path.dirname(dbFile), { recursive: true });
   const client = createClient({ url: `file:${dbFile}` });
+  // serve and workers sharing a home open one file at once: wait for the other's write instead of failing at once
+  await client.execute('PRAGMA busy_timeout = 10000');
   const embedder =
     opts.embedder ??
     (config.knowledge?.embeddings ? new EndpointEmbedder(config.knowledge.embeddings) : new OfflineEmbedder(opts.cacheDir ?? config.cacheDir));
