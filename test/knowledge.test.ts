@@ -140,6 +140,26 @@ describe('knowledge base', () => {
     expect((await kb.search('latency memory', { service: 'payments', mode: 'lexical' }))[0]!.title).toBe('Memory leak');
   });
 
+  it('sees what another process wrote to the same file at its next search, without being reopened', async () => {
+    const config = await testConfig();
+    cleanup.push(() => rm(config.home, { recursive: true, force: true }));
+    const embedder = new ConceptEmbedder();
+    // serve (reading) and `kb ingest` or a worker (writing) on one knowledge base file
+    const reader = await openKnowledgeBase(config, { embedder, bundledRunbooks: false });
+    cleanup.push(() => reader.close());
+    const writer = await openKnowledgeBase(config, { embedder, bundledRunbooks: false });
+    cleanup.push(() => writer.close());
+    expect(await reader.search('fail over the payments database')).toEqual([]);
+    await writer.upsertDocument({ source: 'rb/payments-db.md', kind: 'runbook', title: 'Fail over the payments database', text: '# Fail over\n\n1. Promote the replica.\n2. Repoint the payments service.', service: 'payments-db' });
+    expect((await reader.search('fail over the payments database'))[0]).toMatchObject({ source: 'rb/payments-db.md', kind: 'runbook' });
+    expect(reader.list().map((d) => d.source)).toEqual(['rb/payments-db.md']);
+    await writer.remove('rb/payments-db.md');
+    expect(await reader.search('fail over the payments database')).toEqual([]);
+    // its own writes need no re-read, and leave it current
+    await reader.upsertDocument({ source: 'rb/other.md', kind: 'runbook', title: 'Restart the cache', text: 'Restart it.' });
+    expect((await reader.search('restart the cache'))[0]?.source).toBe('rb/other.md');
+  });
+
   it('reciprocal-rank fusion puts first what both rankings hold high over what one ranks first and the other ignores', () => {
     const r = (source: string) => ({ chunkId: source, source, score: 1 });
     const lexical = [r('a'), r('c'), r('d')];

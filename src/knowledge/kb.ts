@@ -98,6 +98,12 @@ export async function openKnowledgeBase(config: Config, opts: OpenOptions = {}):
  */
 export class KnowledgeBase {
   private readonly docs = new Map<string, StoredDocument>();
+  /**
+   * The version of the file this instance holds in memory. Every write bumps it in the file, so a knowledge base
+   * another process changed (`kb ingest` while serve runs, a worker that learned an incident) is read again before
+   * the next search.
+   */
+  private generation = 0;
   private readonly chunks = new Map<string, Chunk>();
   private readonly lexical = new MiniSearch<{ id: string; title: string; heading: string; text: string; tags: string }>({
     fields: ['title', 'heading', 'text', 'tags'],
@@ -115,6 +121,9 @@ export class KnowledgeBase {
 
   /** @internal creates the tables and reads every document and chunk; re-embeds when the model or store changed */
   async load(): Promise<void> {
+    this.docs.clear();
+    this.chunks.clear();
+    this.lexical.removeAll();
     await this.client.batch(
       [
         'CREATE TABLE IF NOT EXISTS kb_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
@@ -151,6 +160,24 @@ export class KnowledgeBase {
       await this.embedAndStore([...this.chunks.values()]);
     }
     await this.setMeta('vectors', vectorsOf);
+    this.generation = await this.storedGeneration();
+  }
+
+  private async storedGeneration(): Promise<number> {
+    return Number((await this.meta('generation')) ?? 0);
+  }
+
+  /** Records a write of this instance's; one by another process in between leaves this instance to read again. */
+  private async bumpGeneration(): Promise<void> {
+    const before = await this.storedGeneration();
+    await this.client.execute("INSERT INTO kb_meta (key, value) VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1");
+    const after = await this.storedGeneration();
+    this.generation = before === this.generation && after === before + 1 ? after : -1;
+  }
+
+  /** Reads the file again when another process changed it since this instance last did. */
+  async refresh(): Promise<void> {
+    if ((await this.storedGeneration()) !== this.generation) await this.load();
   }
 
   async meta(key: string): Promise<string | undefined> {
@@ -199,6 +226,7 @@ export class KnowledgeBase {
     for (const source of gone) await this.removeExact(source);
     result.removed = gone.length;
     await this.write(pending, progress);
+    if (gone.length > 0 || pending.length > 0) await this.bumpGeneration();
     progress(`kb: ${result.added} added, ${result.updated} updated, ${result.removed} removed, ${result.unchanged} unchanged${result.errors.length ? `, ${result.errors.length} file(s) skipped` : ''}`);
     return result;
   }
@@ -210,6 +238,7 @@ export class KnowledgeBase {
     const prev = this.docs.get(doc.source);
     if (prev?.hash === hash) return 'unchanged';
     await this.write([{ doc, hash }], () => {});
+    await this.bumpGeneration();
     return prev ? 'updated' : 'added';
   }
 
@@ -217,6 +246,7 @@ export class KnowledgeBase {
   async remove(source: string): Promise<number> {
     const matches = [...this.docs.keys()].filter((s) => s === source || isUnder(s, source));
     for (const s of matches) await this.removeExact(s);
+    if (matches.length > 0) await this.bumpGeneration();
     return matches.length;
   }
 
@@ -234,6 +264,7 @@ export class KnowledgeBase {
   }
 
   async search(query: string, opts: SearchOptions = {}): Promise<KbHit[]> {
+    await this.refresh();
     const k = opts.k ?? 5;
     const mode = opts.mode ?? 'hybrid';
     const perSource = opts.perSource ?? true;
