@@ -16,7 +16,7 @@ import type { Cmdb } from './model/telemetry.js';
 import { Copilot } from './copilot/copilot.js';
 import { createCopilotMastra } from './mastra/index.js';
 import { Conversation } from './copilot/conversation.js';
-import { loadRunbooks } from './knowledge/runbooks.js';
+import { loadRunbooks, type Runbook, typedRunbookFrom } from './knowledge/runbooks.js';
 import { createConfiguredExecutor } from './remediation/executors/registry.js';
 import { withOwnActions } from './remediation/own-actions.js';
 import { configureRedaction } from './redaction/redact.js';
@@ -202,7 +202,7 @@ async function assemble(opts: {
   const author = narrator ? `${DETERMINISTIC_AUTHOR}; the explanation by ${narrator.label}` : DETERMINISTIC_AUTHOR;
   // opened on the first diagnosis: a runtime that never concludes one (serve in cluster mode) never loads it
   let knowledgeBase: Promise<KnowledgeBase> | null = null;
-  const knowledge = () => (knowledgeBase ??= import('./knowledge/kb.js').then((m) => m.openKnowledgeBase(config)));
+  const knowledge = () => (knowledgeBase ??= import('./knowledge/kb.js').then(async (m) => withTeamRunbooks(await m.openKnowledgeBase(config), runbooks)));
   const now = () => active().now();
   // correlating one alert group asks about many pairs of components: one CMDB snapshot (which also reads the audit
   // trail for the copilot's own actions) serves a burst of them, instead of one each
@@ -276,6 +276,19 @@ async function assemble(opts: {
       await (await knowledgeBase?.catch(() => null))?.close();
     },
   };
+}
+
+/**
+ * Runbooks ingested into the knowledge base with typed remediation steps join the ones the planner follows (a team's
+ * own runbook for a service is then preferred over the generic one); one already loaded under the same id is kept.
+ */
+function withTeamRunbooks(kb: KnowledgeBase, runbooks: Runbook[]): KnowledgeBase {
+  for (const { source, kind } of kb.list()) {
+    const doc = kind === 'runbook' ? kb.document(source) : undefined;
+    const runbook = doc ? typedRunbookFrom(doc) : null;
+    if (runbook && !runbooks.some((r) => r.id === runbook.id)) runbooks.push(runbook);
+  }
+  return kb;
 }
 
 /** `read()`'s value, read again once it is older than `maxAgeMs`; concurrent callers share one read. */

@@ -1,4 +1,5 @@
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConsoleChannel } from '../src/bot/console-channel.js';
@@ -61,6 +62,30 @@ describe('the knowledge base in an incident', () => {
       expect(answer.text).toMatch(/^From the knowledge base:\n📘 Errors after a deploy/);
     } finally {
       await again.close();
+    }
+  }, 120_000);
+
+  it('follows a team runbook ingested with kb ingest for the service it is written for', async () => {
+    const config = await testConfig();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'team-runbooks-'));
+    await writeFile(
+      path.join(dir, 'payments-deploy.md'),
+      '---\nid: rb-payments-deploy\ntitle: Payments bad deploy\nservice: payment-service\nfaults: [bad_deploy]\nowner: payments-team\nremediation:\n  - action: kubectl\n    params: { verb: rollout_undo }\n---\n# Payments bad deploy\n\n1. Undo the rollout.\n',
+    );
+    const kb = await import('../src/knowledge/kb.js').then((m) => m.openKnowledgeBase(config));
+    expect(await kb.ingestPath(dir)).toMatchObject({ added: 1 });
+    await kb.close();
+    const runtime = await createServeRuntime({ config, scenario: 'bad-deploy-payment', seed: 1 });
+    try {
+      await runtime.knowledge(); // serve and workers open it at start
+      const copilot = runtime.copilotFor(new ConsoleChannel({ stream: null }));
+      const opened = await copilot.handleAlertText(JSON.stringify(runtime.world!.alertPayload()));
+      if (!opened.ok) throw new Error(opened.error);
+      expect(opened.session.result.plan).toMatchObject({ runbook: 'rb-payments-deploy', steps: [{ action: 'kubectl' }] });
+      expect(opened.session.citations?.[0]).toMatchObject({ kind: 'runbook', title: 'Payments bad deploy', why: expect.stringMatching(/same service \(payment-service\)/) });
+    } finally {
+      await runtime.close();
+      await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });

@@ -65,7 +65,7 @@ export async function writeIncidentReport(input: {
   }
   const cmdbRunbook = top ? result.cmdb.services.find((s) => s.name === top.component)?.runbook : undefined;
   const runbooks = top
-    ? runbooksFor(input.runbooks, top.kind, cmdbRunbook).slice(0, 2).map((r) => ({ title: r.title, ref: path.relative(dir, r.path), excerpt: r.body.split('\n')[0] ?? '' }))
+    ? runbooksFor(input.runbooks, top.kind, cmdbRunbook, top.component).slice(0, 2).map((r) => ({ title: r.title, ref: path.relative(dir, r.path), excerpt: r.body.split('\n')[0] ?? '' }))
     : [];
   const knowledge = [...runbooks, ...citedRefs(session.citations ?? [], dir).filter((c) => !runbooks.some((r) => r.ref === c.ref))];
   return writeReport(dir, {

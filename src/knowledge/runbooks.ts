@@ -32,6 +32,8 @@ const FrontMatterSchema = z.object({
   title: z.string(),
   faults: z.array(FaultKindSchema),
   remediation: z.array(RunbookStepSchema).optional(),
+  /** the service it is written for: preferred over a generic runbook of the same fault on that service */
+  service: z.string().min(1).optional(),
 });
 
 export interface Runbook {
@@ -41,6 +43,7 @@ export interface Runbook {
   path: string;
   body: string;
   remediation?: RunbookStep[];
+  service?: string;
 }
 
 export async function loadRunbooks(dir = DEFAULT_RUNBOOK_DIR): Promise<Runbook[]> {
@@ -58,8 +61,31 @@ export async function loadRunbooks(dir = DEFAULT_RUNBOOK_DIR): Promise<Runbook[]
   );
 }
 
-/** Runbooks for a fault kind; a component's own runbook id (from the CMDB) comes first when it exists. */
-export function runbooksFor(all: Runbook[], kind: FaultKind, componentRunbook?: string): Runbook[] {
+/**
+ * Runbooks for a fault kind: a component's own runbook id (from the CMDB) first when it exists, then the runbooks
+ * written for that component's service, then the generic ones (never one written for another service).
+ */
+export function runbooksFor(all: Runbook[], kind: FaultKind, componentRunbook?: string, component?: string): Runbook[] {
   const own = all.filter((r) => r.id === componentRunbook);
-  return [...own, ...all.filter((r) => r.faults.includes(kind) && r.id !== componentRunbook)];
+  const forKind = all.filter((r) => r.faults.includes(kind) && r.id !== componentRunbook);
+  const forService = forKind.filter((r) => component !== undefined && r.service === component);
+  // a runbook written for another service is not a generic one
+  return [...own, ...forService, ...forKind.filter((r) => !forService.includes(r) && (component === undefined || r.service === undefined))];
+}
+
+const KbRunbookMetaSchema = z.object({ id: z.string().min(1), remediation: z.array(RunbookStepSchema).min(1) });
+
+/**
+ * A runbook from the knowledge base (`kb ingest`) that the planner can follow: one whose front matter names its id,
+ * the fault kinds it treats and typed remediation steps, as the bundled ones do. Null for any other document.
+ */
+export function typedRunbookFrom(doc: { source: string; kind: string; title: string; text: string; service?: string; tags: string[]; meta?: Record<string, unknown> }): Runbook | null {
+  if (doc.kind !== 'runbook') return null;
+  const meta = KbRunbookMetaSchema.safeParse(doc.meta ?? {});
+  const faults = doc.tags.flatMap((t) => {
+    const kind = FaultKindSchema.safeParse(t);
+    return kind.success ? [kind.data] : [];
+  });
+  if (!meta.success || faults.length === 0) return null;
+  return { id: meta.data.id, title: doc.title, faults, path: doc.source, body: doc.text, remediation: meta.data.remediation, ...(doc.service ? { service: doc.service } : {}) };
 }

@@ -24,6 +24,18 @@ describe('planner: steps from runbooks', () => {
     expect(plan.verification.map((v) => `${v.entity}/${v.metric}`)).toEqual(['payment-service/error_rate', 'api-gateway/error_rate', 'api-gateway/latency_p95_ms']);
   });
 
+  it("prefers a runbook written for the component's service over the generic one for the same fault", () => {
+    const noCmdbRunbook: Cmdb = { ...cmdb, services: cmdb.services.map((svc) => ({ ...svc, runbook: undefined })) };
+    const generic = runbook({ id: 'rb-bad-deploy', remediation: [{ action: 'rollback_deploy', params: {} }] });
+    const team = runbook({ id: 'rb-payments-deploy', service: 'payment-service', remediation: [{ action: 'kubectl', params: { verb: 'rollout_undo' } }] });
+    const other = runbook({ id: 'rb-orders-deploy', service: 'order-service', remediation: [{ action: 'restart_service', params: {} }] });
+    const plan = planRemediation({ incident, hypothesis, cmdb: noCmdbRunbook, approvers: ['a'], runbooks: [generic, other, team], now: T });
+    expect(plan.runbook).toBe('rb-payments-deploy');
+    expect(plan.steps.map((s) => s.action)).toEqual(['kubectl']);
+    // another service's runbook is never taken for this one
+    expect(planRemediation({ incident, hypothesis, cmdb: noCmdbRunbook, approvers: ['a'], runbooks: [other, generic], now: T }).runbook).toBe('rb-bad-deploy');
+  });
+
   it("follows the component's own runbook: typed kubectl and hook steps, a raised risk, its verification window", () => {
     const own = runbook({
       id: 'rb-payment',

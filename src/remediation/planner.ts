@@ -40,7 +40,7 @@ const DEFAULT_STEPS: Record<FaultKind, StepDraft[]> = {
 /** The first matching runbook (the component's own first) that lists remediation steps, else the defaults. */
 export function stepDrafts(h: Hypothesis, cmdb: Cmdb, runbooks: Runbook[] = []): { drafts: StepDraft[]; runbook?: string } {
   const own = cmdb.services.find((s) => s.name === h.component)?.runbook;
-  const rb = runbooksFor(runbooks, h.kind, own).find((r) => r.faults.includes(h.kind) && (r.remediation?.length ?? 0) > 0);
+  const rb = runbooksFor(runbooks, h.kind, own, h.component).find((r) => r.faults.includes(h.kind) && (r.remediation?.length ?? 0) > 0);
   if (rb) return { drafts: rb.remediation!.map((r) => ({ ...r })), runbook: rb.id };
   return { drafts: DEFAULT_STEPS[h.kind] };
 }
