@@ -49,3 +49,32 @@ describe('with an LLM configured', () => {
     expect(session.result.plan).not.toBeNull();
   });
 });
+
+describe('knowledge-base questions with an LLM configured', () => {
+  async function ask(reply: string, question: string) {
+    llm = await startFakeLlm({ reply });
+    const config = await testConfig({ LLM_PROVIDER: 'openai', LLM_BASE_URL: llm.url, LLM_API_KEY: 'sk-test-key-123', LLM_MODEL: 'scripted' });
+    const runtime = await createScenarioRuntime({ config, scenario: 'bad-deploy-payment', seed: 1, channel: new ConsoleChannel({ stream: null }) });
+    try {
+      return (await runtime.conversation.message(question, { thread: null, user: 'alice' })).text;
+    } finally {
+      await runtime.close();
+    }
+  }
+
+  it('answers from the passages it found, citing them, and says who wrote it', async () => {
+    const text = await ask('Roll the service back to the previous version, then watch the error rate [1].', 'how do we roll back a bad deploy?');
+    expect(text).toMatch(/^Roll the service back to the previous version, then watch the error rate \[1\]\.\nSources:\n\[1\] 📘 Errors after a deploy \(`[^`]*rb-bad-deploy\.md`\)/);
+    expect(text).toMatch(/\(written by openai scripted from the knowledge base\)$/);
+    // the model saw the question and the runbook's passage, fenced as data
+    const body = llm!.requests.at(-1)!.body;
+    expect(body).toContain('how do we roll back a bad deploy?');
+    expect(body).toMatch(/Errors after a deploy/);
+    expect(body).toContain('<data>');
+  });
+
+  it('says plainly when the knowledge base holds no answer', async () => {
+    const text = await ask('The knowledge base has no answer to that.', 'how do we renew the office wifi certificate?');
+    expect(text).toMatch(/^The knowledge base has no answer to that\. \(openai scripted read the closest passages: \[1\] /);
+  });
+});

@@ -16,7 +16,12 @@ export interface Narrator {
   readonly label: string;
   explain(input: { incident: Incident; ranked: Hypothesis[]; reflection: Reflection; findings: Finding[] }): Promise<NarratorReply>;
   converse(question: string, context: string): Promise<NarratorReply>;
+  /** an answer grounded in the knowledge base's passages, citing them as [n]; says so when they hold no answer */
+  answerFrom(question: string, passages: { title: string; source: string; text: string }[]): Promise<NarratorReply>;
 }
+
+/** What the narrator says when the passages do not answer the question (checked by the caller). */
+export const NO_KB_ANSWER = 'The knowledge base has no answer to that.';
 
 const INSTRUCTIONS = [
   'You are SRE-Copilot, assisting site-reliability engineers during an incident.',
@@ -54,5 +59,16 @@ export function createNarrator(model: ModelChoice, timeoutMs: number): Narrator 
       return ask(`Explain this incident diagnosis to the on-call engineer.\n${fenceUntrusted(JSON.stringify(facts, null, 1))}`);
     },
     converse: (question, context) => ask(`Context of the current incident:\n${fenceUntrusted(context)}\nThe engineer asks:\n${fenceUntrusted(question)}`),
+    answerFrom: (question, passages) => {
+      const numbered = redactDeep(passages.map((p, i) => `[${i + 1}] ${p.title} (${p.source})\n${p.text}`)).join('\n\n');
+      return ask(
+        [
+          "Answer the engineer's question from these passages of the team's knowledge base only, citing them as [1], [2]…",
+          `If they do not answer it, reply exactly: ${NO_KB_ANSWER}`,
+          `Passages:\n${fenceUntrusted(numbered)}`,
+          `The engineer asks:\n${fenceUntrusted(question)}`,
+        ].join('\n'),
+      );
+    },
   };
 }

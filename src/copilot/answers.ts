@@ -1,4 +1,5 @@
 import type { KnowledgeLookup } from '../knowledge/citations.js';
+import { NO_KB_ANSWER, type Narrator } from '../agents/narrator.js';
 import { redact } from '../redaction/redact.js';
 import type { Runbook } from '../knowledge/runbooks.js';
 import type { Incident } from '../model/incident.js';
@@ -81,12 +82,21 @@ export function kbText(runbooks: Runbook[], question: string): string {
  * A question to the knowledge base, answered with its best passages and where each comes from (no LLM: the passages
  * themselves); says plainly when nothing in it matches.
  */
-export async function kbAnswer(kb: Pick<KnowledgeLookup, 'search'>, question: string): Promise<string> {
+export async function kbAnswer(kb: Pick<KnowledgeLookup, 'search'>, question: string, narrator?: Narrator | null): Promise<string> {
   const q = question.trim().slice(0, 500);
   if (!q) return 'Ask the knowledge base a question, e.g. `kb how do we roll back a bad deploy?`';
   const hits = (await kb.search(q, { k: 3 })).filter((h) => h.score > 0);
   if (hits.length === 0) return `The knowledge base has no answer to “${redact(q.slice(0, 200))}”: nothing in its runbooks, past incidents or postmortems matches.`;
   const icon = { runbook: '📘', incident: '🗂️', postmortem: '📰' } as const;
+  if (narrator) {
+    // grounded in the passages found, which it cites by number; the passages alone when it fails or finds no answer
+    const reply = await narrator.answerFrom(q, hits.map((h) => ({ title: h.title, source: h.source, text: h.snippet })));
+    if (reply.ok) {
+      const sources = hits.map((h, i) => `[${i + 1}] ${icon[h.kind]} ${redact(h.title.slice(0, 150))} (\`${h.source.slice(0, 200)}\`)`);
+      if (reply.text.includes(NO_KB_ANSWER)) return `${NO_KB_ANSWER} (${narrator.label} read the closest passages: ${sources.join('; ')})`;
+      return `${reply.text}\nSources:\n${sources.join('\n')}\n(written by ${narrator.label} from the knowledge base)`;
+    }
+  }
   const lines = hits.map((h) => `${icon[h.kind]} ${redact(h.title.slice(0, 150))} (${h.kind}, \`${h.source.slice(0, 200)}\`)\n> ${redact(h.snippet.replace(/\s+/g, ' ').slice(0, 320))}`);
   return `From the knowledge base:\n${lines.join('\n')}`;
 }

@@ -326,7 +326,7 @@ export class Conversation {
   async askKnowledge(question: string): Promise<string> {
     const kb = await this.deps.knowledge?.().catch(() => null);
     if (!kb) return kbText(this.deps.runbooks, question);
-    return kbAnswer(kb, question).catch((err: unknown) => `The knowledge base could not be searched: ${(err as Error).message}`);
+    return kbAnswer(kb, question, this.deps.narrator).catch((err: unknown) => `The knowledge base could not be searched: ${(err as Error).message}`);
   }
 
   private async freeText(line: string, session: IncidentSession | undefined): Promise<Reply> {
