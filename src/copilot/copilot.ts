@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { ActionOutcome, CopilotDeps, IncidentSession, SignalOutcome } from './types.js';
 import { parseAlert } from '../alerts/index.js';
@@ -275,7 +277,10 @@ export class Copilot {
         },
         onExpertDone: async (o) => {
           await progress.mark(o.expert, o.error ? 'failed' : 'done', o.findings.length);
-          await channel.post(thread, o.error ? msg.errorMessage(`${o.name} could not finish: ${o.error}`) : msg.findingsMessage(o.name, o.findings));
+          const message = o.error ? msg.errorMessage(`${o.name} could not finish: ${o.error}`) : msg.findingsMessage(o.name, o.findings);
+          // a run resumed after its process died redoes a step whose findings were posted but not yet recorded: the
+          // same message in the same thread is posted once, whichever process gets there first
+          if (await deps.store.claim(`posted:${incident.id}:${digestOf(message.text)}`, `${hostname()}:${process.pid}`)) await channel.post(thread, message);
         },
       },
       conclude: (runId, result) => this.conclude(runId, result),
@@ -404,3 +409,5 @@ export class Copilot {
   }
 }
 export type { ActionOutcome, Clock, CopilotDeps, IncidentSession } from './types.js';
+
+const digestOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
