@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ActionOutcome, CopilotDeps, IncidentSession, SignalOutcome } from './types.js';
 import { parseAlert } from '../alerts/index.js';
 import * as msg from '../chat/messages.js';
-import { metrics } from '../server/metrics.js';
+import { type InvestigationOutcome, metrics } from '../server/metrics.js';
 import { InvestigationError } from '../investigation/run.js';
 import type { InvestigationResult } from '../investigation/types.js';
 import { APPROVAL, type IncidentHost, PendingApprovalSchema } from '../mastra/lifecycle.js';
@@ -16,7 +16,7 @@ import type { ApprovalPolicy } from '../remediation/approval.js';
 import { scriptsMessage } from '../remediation/scripts.js';
 import { openIncident } from './incident.js';
 import { ProgressTracker } from './progress.js';
-import { type QueuedOutcome, type RestoreContext, type RestoreOptions, restoreIncidents, runQueuedIncident, sessionFromRun } from './restore.js';
+import { type QueuedOutcome, type RestoreContext, type RestoreOptions, loadSuspended, restoreIncidents, runQueuedIncident } from './restore.js';
 import { DEFAULT_SESSION_LIMITS, pruneSessions } from './sessions.js';
 import {
   type DryRunOutcome,
@@ -88,20 +88,11 @@ export class Copilot {
 
   /** A worker's job: the investigation of an incident serve opened and queued (see runQueuedIncident). */
   async runQueued(incidentId: string): Promise<QueuedOutcome> {
-    const started = performance.now();
-    this.investigating++;
-    metrics.queueDepth(this.investigating);
-    try {
-      const outcome = await runQueuedIncident(this.restoreContext(), incidentId);
-      const session = this.sessions.get(incidentId);
-      if (outcome !== 'settled' && outcome !== 'missing') metrics.investigationFinished(session && session.result.ranked.length > 0 ? 'diagnosed' : 'inconclusive', (performance.now() - started) / 1000);
-      return outcome;
-    } catch (err) {
-      metrics.investigationFinished('failed', (performance.now() - started) / 1000);
-      throw err;
-    } finally {
-      metrics.queueDepth(--this.investigating);
-    }
+    return this.counted(
+      () => runQueuedIncident(this.restoreContext(), incidentId),
+      // a duplicate job or a vanished incident investigated nothing
+      (outcome) => (outcome === 'settled' || outcome === 'missing' ? null : this.outcomeOf(this.sessions.get(incidentId))),
+    );
   }
 
   /**
@@ -111,12 +102,7 @@ export class Copilot {
   async load(incidentId: string): Promise<IncidentSession | undefined> {
     const held = this.sessions.get(incidentId);
     if (held || !this.deps.dispatch) return held;
-    const run = await this.runs.latestOf(incidentId).catch(() => null);
-    if (run?.status !== 'suspended') return undefined;
-    const cmdb = await this.deps.connectors.cmdb.snapshot();
-    const session = await sessionFromRun(run, this.deps.store, this.deps.experts.map((e) => e.id), cmdb);
-    if (session && !this.sessions.has(incidentId)) this.sessions.set(incidentId, session);
-    return this.sessions.get(incidentId);
+    return loadSuspended(this.restoreContext(), incidentId).catch(() => undefined);
   }
 
   private restoreContext(): RestoreContext {
@@ -176,21 +162,36 @@ export class Copilot {
   }
 
   private async investigateOpened(incident: Incident): Promise<ActionOutcome> {
-    const started = performance.now();
-    this.investigating++;
-    metrics.queueDepth(this.investigating);
     try {
-      const session = await this.investigate(incident);
-      metrics.investigationFinished(session.result.ranked.length > 0 ? 'diagnosed' : 'inconclusive', (performance.now() - started) / 1000);
+      const session = await this.counted(() => this.investigate(incident), (done) => this.outcomeOf(done));
       return { ok: true, session };
     } catch (err) {
-      metrics.investigationFinished('failed', (performance.now() - started) / 1000);
       const error = `investigation failed: ${(err as Error).message}`;
       await this.deps.channel.post(incident.thread, msg.errorMessage(error));
       return { ok: false, error };
+    }
+  }
+
+  /** Runs an investigation counted on /metrics: in progress meanwhile, then its outcome (null: none) and duration. */
+  private async counted<T>(work: () => Promise<T>, outcome: (done: T) => InvestigationOutcome | null): Promise<T> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    metrics.queueDepth(++this.investigating);
+    try {
+      const done = await work();
+      const o = outcome(done);
+      if (o) metrics.investigationFinished(o, seconds());
+      return done;
+    } catch (err) {
+      metrics.investigationFinished('failed', seconds());
+      throw err;
     } finally {
       metrics.queueDepth(--this.investigating);
     }
+  }
+
+  private outcomeOf(session: IncidentSession | undefined): InvestigationOutcome {
+    return session && session.result.ranked.length > 0 ? 'diagnosed' : 'inconclusive';
   }
 
   /**

@@ -157,11 +157,26 @@ export async function runQueuedIncident(ctx: RestoreContext, incidentId: string)
     if (!session) throw new Error(`${incidentId} could not be resumed`);
     return 'resumed';
   }
-  if (run.status === 'suspended' && !ctx.sessions.has(incidentId)) {
-    const session = await sessionFromRun(run, ctx.store, ctx.expertIds, cmdb);
-    if (session) ctx.sessions.set(incidentId, session);
-  }
+  if (run.status === 'suspended') await keepSuspended(ctx, run, cmdb);
   return 'settled';
+}
+
+/**
+ * The session of an incident whose latest run waits on a decision, read back into `ctx.sessions` (a process that did
+ * not investigate it: serve, where a click on a worker's plan lands); undefined when no run of it waits.
+ */
+export async function loadSuspended(ctx: RestoreContext, incidentId: string): Promise<IncidentSession | undefined> {
+  const run = await ctx.runs.latestOf(incidentId);
+  if (run?.status !== 'suspended') return undefined;
+  return keepSuspended(ctx, run, await ctx.cmdb());
+}
+
+async function keepSuspended(ctx: RestoreContext, run: LifecycleRun, cmdb: Cmdb): Promise<IncidentSession | undefined> {
+  if (!ctx.sessions.has(run.incidentId)) {
+    const session = await sessionFromRun(run, ctx.store, ctx.expertIds, cmdb);
+    if (session) ctx.sessions.set(run.incidentId, session);
+  }
+  return ctx.sessions.get(run.incidentId);
 }
 
 /** Restarts an interrupted run where it stopped; the session it arrives at (null: abandoned, with a notice). */
