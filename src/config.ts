@@ -139,6 +139,11 @@ export interface LlmConfig {
   timeoutMs: number;
 }
 
+/** Where threads nobody started (alert webhooks) open: the incident channel, else the first alert channel. */
+export function incidentChannelOf(chat: { incidentChannel?: string; alertChannels: string[] }): string | undefined {
+  return chat.incidentChannel ?? chat.alertChannels[0];
+}
+
 export interface SlackConfig {
   botToken: string;
   /** HTTP mode verifies requests with it; Socket Mode does not need it */

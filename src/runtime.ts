@@ -200,7 +200,7 @@ async function assemble(opts: {
   const llmWriter = createLlmScriptWriter(model, config.llm?.timeoutMs ?? 30_000);
   const scriptWriters = llmWriter ? [llmWriter, templateScriptWriter] : [templateScriptWriter];
   const author = narrator ? `${DETERMINISTIC_AUTHOR}; the explanation by ${narrator.label}` : DETERMINISTIC_AUTHOR;
-  // opened on the first diagnosis: a runtime that never concludes one (serve in cluster mode) never loads it
+  // opened on first use, or at start by a long-running process (openKnowledgeNow)
   let knowledgeBase: Promise<KnowledgeBase> | null = null;
   const knowledge = () => (knowledgeBase ??= import('./knowledge/kb.js').then(async (m) => withTeamRunbooks(await m.openKnowledgeBase(config), runbooks)));
   const now = () => active().now();
@@ -276,6 +276,14 @@ async function assemble(opts: {
       await (await knowledgeBase?.catch(() => null))?.close();
     },
   };
+}
+
+/**
+ * serve and workers open the knowledge base as they start rather than on the first question or diagnosis: a first use
+ * on a new machine builds its word vectors. A knowledge base that cannot be opened costs citations, not diagnoses.
+ */
+export function openKnowledgeNow(runtime: Pick<ServeRuntime, 'knowledge'>, log: (line: string) => void): void {
+  void runtime.knowledge().catch((err: unknown) => log(`kb: the knowledge base could not be opened: ${(err as Error).message} (diagnoses go on without citations)`));
 }
 
 /**

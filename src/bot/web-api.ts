@@ -1,5 +1,5 @@
 import type { ChatChannel } from '../chat/channel.js';
-import type { Config } from '../config.js';
+import { type Config, incidentChannelOf } from '../config.js';
 import { ConsoleChannel } from './console-channel.js';
 
 /**
@@ -19,23 +19,16 @@ export interface WebApiChannel {
 export async function webApiChannels(config: Config, log: (line: string) => void): Promise<Map<string, WebApiChannel>> {
   const channels = new Map<string, WebApiChannel>();
   if (config.slack) {
-    const [{ webApi, LogLevel }, { SlackChannel }] = await Promise.all([import('@slack/bolt'), import('./slack/channel.js')]);
-    const apiUrl = config.slack.apiUrl;
-    const client = new webApi.WebClient(config.slack.botToken, {
-      ...(apiUrl ? { slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` } : {}),
-      // as the adapter's own client: 429 waits for Retry-After, then tries again
-      retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
-      rejectRateLimitedCalls: false,
-      logLevel: LogLevel.WARN,
-    });
-    const incidentChannel = config.slack.incidentChannel ?? config.slack.alertChannels[0];
+    const [{ webApi, LogLevel }, { SlackChannel, slackClientOptions }] = await Promise.all([import('@slack/bolt'), import('./slack/channel.js')]);
+    const client = new webApi.WebClient(config.slack.botToken, { ...slackClientOptions(config.slack.apiUrl), logLevel: LogLevel.WARN });
+    const incidentChannel = incidentChannelOf(config.slack);
     const slack = new SlackChannel({ client, log, ...(incidentChannel ? { defaultChannel: incidentChannel } : {}) });
     channels.set(slack.name, { channel: slack, approvers: config.slack.approvers });
   }
   if (config.discord) {
     const [{ REST }, { DiscordChannel }] = await Promise.all([import('discord.js'), import('./discord/channel.js')]);
     const rest = new REST(config.discord.apiUrl ? { api: config.discord.apiUrl } : {}).setToken(config.discord.token);
-    const incidentChannel = config.discord.incidentChannel ?? config.discord.alertChannels[0];
+    const incidentChannel = incidentChannelOf(config.discord);
     const discord = new DiscordChannel({ rest, ...(incidentChannel ? { defaultChannelId: incidentChannel } : {}), log: { info: log, warn: log, error: log } });
     channels.set(discord.name, { channel: discord, approvers: config.discord.approvers });
   }

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import type { SlackAdapter } from '../bot/slack/app.js';
 import type { Config } from '../config.js';
 import type { Conversation } from '../copilot/conversation.js';
-import type { ServeRuntime } from '../runtime.js';
+import { openKnowledgeNow, type ServeRuntime } from '../runtime.js';
 import { createHttpServer, type HttpRoute, type HttpServer, type Readiness } from '../server/http.js';
 import { redactingLog } from '../redaction/log.js';
 import type { AuditVerification } from '../storage/types.js';
@@ -156,8 +156,7 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
     throw err;
   }
   const runtimeUp = runtime;
-  // opened now rather than by the first question or diagnosis: a first use on a new machine builds its word vectors
-  void runtimeUp.knowledge().catch((err: unknown) => log(`kb: the knowledge base could not be opened: ${(err as Error).message} (diagnoses go on without citations)`));
+  openKnowledgeNow(runtimeUp, log);
   out.write(`sre-copilot serve — reading ${runtimeUp.source().label}\n${formatStatusTable(rows)}\n`);
   if (!stopping) readiness = { ready: true };
   const alertmanagerUrl = config.sources?.alertmanagerUrl;
@@ -175,12 +174,8 @@ export async function runServe(opts: { config: Config; scenario: string; seed: n
       })
     : null;
   reconciler?.start();
-  const { watchDependencies } = await import('../server/dependencies.js');
-  const store = runtimeUp.store;
-  const dependencies = watchDependencies(
-    [...(store.ping ? [{ name: 'PostgreSQL', ping: () => store.ping!() }] : []), ...(queue.kind === 'bullmq' ? [{ name: 'Redis', ping: () => queue.ping() }] : [])],
-    { log },
-  );
+  const { engineChecks, watchDependencies } = await import('../server/dependencies.js');
+  const dependencies = watchDependencies(engineChecks(runtimeUp.store, queue), { log });
   engines = () => dependencies.state();
   // in cluster mode the depth on /metrics is the shared queue's (waiting and running investigations, all workers)
   const depthTimer = queue.kind === 'bullmq' ? setInterval(() => void queue.depth().then((n) => metrics.queueDepth(n), () => undefined), 5000) : null;

@@ -34,7 +34,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   if (problem) throw new Error(problem);
   const log = redactingLog((line: string) => process.stderr.write(`${line}\n`));
   let readiness: Readiness = { ready: false, reason: 'starting' };
-  const [{ createQueue }, { createServeRuntime }, { webApiChannels }, { enableMetrics }] = await Promise.all([
+  const [{ createQueue }, { createServeRuntime, openKnowledgeNow }, { webApiChannels }, { enableMetrics }] = await Promise.all([
     import('../queue/index.js'),
     import('../runtime.js'),
     import('../bot/web-api.js'),
@@ -54,7 +54,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   const runtime = await createServeRuntime({ config, scenario: opts.scenario, seed: opts.seed, log, purpose: 'worker' });
-  void runtime.knowledge().catch((err: unknown) => log(`kb: the knowledge base could not be opened: ${(err as Error).message} (diagnoses go on without citations)`));
+  openKnowledgeNow(runtime, log);
   const copilots = new Map<string, Copilot>();
   for (const [name, { channel, approvers }] of await webApiChannels(config, log)) copilots.set(name, runtime.copilotFor(channel, { approvers }));
   const queue = createQueue(config.queue!, log);
@@ -74,9 +74,8 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     { concurrency: opts.concurrency },
   );
   // /readyz: not ready while PostgreSQL or Redis does not answer (the platform then sees why no job gets done)
-  const { watchDependencies } = await import('../server/dependencies.js');
-  const store = runtime.store;
-  const dependencies = watchDependencies([...(store.ping ? [{ name: 'PostgreSQL', ping: () => store.ping!() }] : []), { name: 'Redis', ping: () => queue.ping() }], { log });
+  const { engineChecks, watchDependencies } = await import('../server/dependencies.js');
+  const dependencies = watchDependencies(engineChecks(runtime.store, queue), { log });
   engines = () => dependencies.state();
   readiness = { ready: true };
   log(`worker: taking investigations from the queue (${opts.concurrency} at a time), reading ${runtime.source().label}`);

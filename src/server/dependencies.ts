@@ -44,3 +44,8 @@ export function watchDependencies(checks: DependencyCheck[], opts: { intervalMs?
     },
   };
 }
+
+/** The shared engines a process uses: PostgreSQL when the store is on a server, Redis when the queue is BullMQ. */
+export function engineChecks(store: { ping?(): Promise<void> }, queue: { kind: string; ping(): Promise<void> }): DependencyCheck[] {
+  return [...(store.ping ? [{ name: 'PostgreSQL', ping: () => store.ping!() }] : []), ...(queue.kind === 'bullmq' ? [{ name: 'Redis', ping: () => queue.ping() }] : [])];
+}

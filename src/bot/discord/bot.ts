@@ -8,7 +8,7 @@ import {
   type ChatInputCommandInteraction,
   type Message,
 } from 'discord.js';
-import type { DiscordConfig } from '../../config.js';
+import { type DiscordConfig, incidentChannelOf } from '../../config.js';
 import type { Copilot } from '../../copilot/copilot.js';
 import { Conversation } from '../../copilot/conversation.js';
 import { loadRunbooks, type Runbook } from '../../knowledge/runbooks.js';
@@ -82,7 +82,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
   client.rest.setToken(config.token);
   const roles = new RoleDirectory();
   // threads nobody started (alert webhooks) open in the incident channel, else the first alert channel
-  const incidentChannel = config.incidentChannel ?? config.alertChannels[0];
+  const incidentChannel = incidentChannelOf(config);
   const channel = new DiscordChannel({ rest: client.rest, ...(incidentChannel ? { defaultChannelId: incidentChannel } : {}), log });
   const copilot = await options.makeCopilot(channel, { approvers: config.approvers, isInApproverGroup: roles.isInApproverGroup });
   const runbooks = options.runbooks ?? (await loadRunbooks());

@@ -1,11 +1,11 @@
 import { App, LogLevel, SocketModeReceiver, webApi } from '@slack/bolt';
-import type { SlackConfig } from '../../config.js';
+import { incidentChannelOf, type SlackConfig } from '../../config.js';
 import type { Copilot } from '../../copilot/copilot.js';
 import type { Conversation } from '../../copilot/conversation.js';
 import type { ThreadRef } from '../../model/incident.js';
 import type { ServeRuntime } from '../../runtime.js';
 import * as msg from '../../chat/messages.js';
-import { SlackChannel } from './channel.js';
+import { SlackChannel, slackClientOptions } from './channel.js';
 import type { SlackContext } from './context.js';
 import { registerActionListener } from './listeners/actions.js';
 import { registerCommandListener } from './listeners/commands.js';
@@ -47,11 +47,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
   const { slack, runtime } = opts;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const socketMode = Boolean(slack.appToken);
-  const clientOptions = {
-    ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl.endsWith('/') ? slack.apiUrl : `${slack.apiUrl}/` } : {}),
-    retryConfig: opts.retryConfig ?? { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
-    rejectRateLimitedCalls: false, // 429: wait Retry-After seconds, then retry
-  };
+  const clientOptions = slackClientOptions(slack.apiUrl, opts.retryConfig);
   const logLevel = opts.logLevel ?? LogLevel.WARN;
   let receiver: SlackHttpReceiver | null = null;
   let app: AppType;
@@ -70,7 +66,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): SlackAdapter {
   }
   const client: WebClient = app.client;
   // threads nobody started (alert webhooks) open in the incident channel, else the first alert channel
-  const incidentChannel = slack.incidentChannel ?? slack.alertChannels[0];
+  const incidentChannel = incidentChannelOf(slack);
   const channel = new SlackChannel({ client, log, ...(incidentChannel ? { defaultChannel: incidentChannel } : {}) });
 
   const groupCache = new Map<string, { users: Set<string>; at: number }>();

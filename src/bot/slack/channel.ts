@@ -26,6 +26,15 @@ export interface SlackChannelOptions {
   log?: (line: string) => void;
 }
 
+/** The Web API client's options, for the adapter and for workers alike: the API base, and 429 answered by waiting. */
+export function slackClientOptions(apiUrl: string | undefined, retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number }) {
+  return {
+    ...(apiUrl ? { slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` } : {}),
+    retryConfig: retryConfig ?? { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
+    rejectRateLimitedCalls: false, // 429: wait Retry-After seconds, then retry
+  };
+}
+
 export const SLACK_CHANNEL_NAME = 'slack';
 
 export function encodeSlackRef(channel: string, ts: string): string {
