@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readSlackParams } from '../src/bench/slack-recorder.js';
 
 export const SECRET = 'test-signing-secret';
 
@@ -29,10 +30,7 @@ export async function startFakeSlack() {
         return;
       }
       const method = url.pathname.replace(/^\/api\//, '');
-      const params: Record<string, unknown> = {};
-      const type = req.headers['content-type'] ?? '';
-      if (type.includes('json')) Object.assign(params, raw ? JSON.parse(raw) : {});
-      else for (const [k, v] of new URLSearchParams(raw)) params[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
+      const params = readSlackParams(raw, req.headers['content-type'] ?? '');
       const limited = rateLimitNext.get(method) ?? 0;
       if (limited > 0) {
         rateLimitNext.set(method, limited - 1);

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { deleteQueueKeys } from '../src/queue/bullmq.js';
 
 /** The local Redis the tests use (.ci/run starts it when it is down): SRE_COPILOT_TEST_REDIS_URL, default 127.0.0.1:6379. */
 export const TEST_REDIS_URL = process.env['SRE_COPILOT_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -17,12 +18,4 @@ export async function redisAvailable(): Promise<boolean> {
 }
 
 /** Deletes every key under a queue prefix a test used. */
-export async function dropRedisPrefix(prefix: string): Promise<void> {
-  const r = new Redis(TEST_REDIS_URL);
-  try {
-    const keys = await r.keys(`${prefix}:*`);
-    if (keys.length > 0) await r.del(...keys);
-  } finally {
-    r.disconnect();
-  }
-}
+export const dropRedisPrefix = (prefix: string): Promise<void> => deleteQueueKeys(TEST_REDIS_URL, prefix);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import { deleteQueueKeys } from '../queue/bullmq.js';
 import { type Cluster, firingNotification, peakRssMb, startCluster } from './cluster.js';
 import { isDiagnosis, recordedThreads } from './slack-recorder.js';
 import { renderTable } from './table.js';
@@ -131,7 +131,7 @@ async function measure(opts: { databaseUrl: string; redisUrl: string; workers: n
   } finally {
     await cluster?.close();
     await dropSchemas(opts.databaseUrl, schema).catch((err: unknown) => opts.progress(`load: could not drop ${schema}: ${(err as Error).message}`));
-    await dropPrefix(opts.redisUrl, prefix).catch(() => undefined);
+    await deleteQueueKeys(opts.redisUrl, prefix).catch(() => undefined);
     await rm(home, { recursive: true, force: true });
   }
 }
@@ -156,16 +156,6 @@ async function dropSchemas(url: string, schema: string): Promise<void> {
     for (const s of [schema, `${schema}_mastra`]) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
   } finally {
     await client.end();
-  }
-}
-
-async function dropPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
   }
 }
 

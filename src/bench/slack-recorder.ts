@@ -40,10 +40,10 @@ export async function startSlackRecorder(): Promise<SlackRecorder> {
         return;
       }
       const method = url.pathname.replace(/^\/api\//, '');
-      const params = readParams(raw, String(req.headers['content-type'] ?? ''));
+      const params = readSlackParams(raw, String(req.headers['content-type'] ?? ''));
       const ts = `1700000000.${String(++seq).padStart(6, '0')}`;
       const threadTs = typeof params['thread_ts'] === 'string' ? params['thread_ts'] : undefined;
-      const blocks = typeof params['blocks'] === 'string' ? safeJson(params['blocks']) : params['blocks'];
+      const blocks = params['blocks'];
       calls.push({
         method,
         text: typeof params['text'] === 'string' ? params['text'] : '',
@@ -74,21 +74,25 @@ export async function startSlackRecorder(): Promise<SlackRecorder> {
   };
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
+/**
+ * A Web API call's arguments as Slack reads them: a JSON body, or a form whose JSON-valued fields (blocks,
+ * attachments) are parsed too; a value that does not parse stays text.
+ */
+export function readSlackParams(raw: string, contentType: string): Record<string, unknown> {
+  const json = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  };
+  if (contentType.includes('json')) {
+    const body = raw ? json(raw) : {};
+    return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
   }
-}
-
-function readParams(raw: string, type: string): Record<string, unknown> {
-  try {
-    if (type.includes('json')) return raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-    return Object.fromEntries(new URLSearchParams(raw));
-  } catch {
-    return {};
-  }
+  const params: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) params[k] = /^[[{]/.test(v) ? json(v) : v;
+  return params;
 }
 
 /** One incident thread as the recorder saw it: its root and the replies in it, in order. */

@@ -254,7 +254,8 @@ export function explanationMessage(text: string, author: string): ChatMessage {
   ]);
 }
 
-const CITATION_ICON = { runbook: '📘', incident: '🗂️', postmortem: '📰' } as const;
+/** how a runbook, a past incident and a postmortem are marked wherever the knowledge base is quoted */
+export const CITATION_ICON = { runbook: '📘', incident: '🗂️', postmortem: '📰' } as const;
 
 /** What the knowledge base cites for the diagnosis (why each matched), and what fixed a similar incident last time. */
 export function knowledgeMessage(citations: { kind: keyof typeof CITATION_ICON; source: string; title: string; why: string; fixed?: string }[]): ChatMessage {

@@ -1,6 +1,7 @@
 import type { KnowledgeLookup } from '../knowledge/citations.js';
 import { NO_KB_ANSWER, type Narrator } from '../agents/narrator.js';
 import { redact } from '../redaction/redact.js';
+import { CITATION_ICON } from '../chat/messages.js';
 import type { Runbook } from '../knowledge/runbooks.js';
 import type { Incident } from '../model/incident.js';
 import type { ChangeEvent } from '../model/telemetry.js';
@@ -87,7 +88,7 @@ export async function kbAnswer(kb: Pick<KnowledgeLookup, 'search'>, question: st
   if (!q) return 'Ask the knowledge base a question, e.g. `kb how do we roll back a bad deploy?`';
   const hits = (await kb.search(q, { k: 3 })).filter((h) => h.score > 0);
   if (hits.length === 0) return `The knowledge base has no answer to “${redact(q.slice(0, 200))}”: nothing in its runbooks, past incidents or postmortems matches.`;
-  const icon = { runbook: '📘', incident: '🗂️', postmortem: '📰' } as const;
+  const icon = CITATION_ICON;
   if (narrator) {
     // grounded in the passages found, which it cites by number; the passages alone when it fails or finds no answer
     const reply = await narrator.answerFrom(q, hits.map((h) => ({ title: h.title, source: h.source, text: h.snippet })));

@@ -56,13 +56,16 @@ export function createBullmqQueue(opts: BullmqQueueOptions): JobQueue {
         name,
         async (job) => {
           const startedAt = Date.now();
-          const waited = ((job.processedOn ?? startedAt) - job.timestamp) / 1000;
+          // a job taken back from a dead worker is a stall, not a failed attempt: both count as deliveries
+          const attempt = job.attemptsMade + job.stalledCounter + 1;
+          // only a first delivery waited in the queue; a later one waited on a dead worker or a backoff
+          const waited = attempt === 1 ? ((job.processedOn ?? startedAt) - job.timestamp) / 1000 : -1;
+          const finished = (outcome: 'completed' | 'failed') => metrics.jobFinished(name, waited, (Date.now() - startedAt) / 1000, outcome);
           try {
-            // a job taken back from a dead worker is a stall, not a failed attempt: both count as deliveries
-            await handler(job.data, { id: job.id, attempt: job.attemptsMade + job.stalledCounter + 1, enqueuedAt: job.timestamp });
-            metrics.jobFinished(name, job.attemptsMade + job.stalledCounter === 0 ? waited : -1, (Date.now() - startedAt) / 1000, 'completed');
+            await handler(job.data, { id: job.id, attempt, enqueuedAt: job.timestamp });
+            finished('completed');
           } catch (err) {
-            metrics.jobFinished(name, job.attemptsMade + job.stalledCounter === 0 ? waited : -1, (Date.now() - startedAt) / 1000, 'failed');
+            finished('failed');
             throw err;
           }
         },
@@ -101,3 +104,14 @@ export function createBullmqQueue(opts: BullmqQueueOptions): JobQueue {
 }
 
 export const redactRedisUrl = (url: string): string => withoutPassword(url, 'REDIS_URL');
+
+/** Deletes every key under a queue prefix (a benchmark's or a test's own queues, once they are done). */
+export async function deleteQueueKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
